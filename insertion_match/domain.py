@@ -1,0 +1,395 @@
+"""Domain types shared by every package: freins, the action catalogue, the beneficiary profile.
+
+This is the one place where the vocabulary of DESIGN.md §3-§4 is written down. Everything here is
+pure data (pydantic models and enums), with no I/O, so that ``geo``, ``features``, ``matcher`` and
+``service`` can all import it without creating cycles.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# --------------------------------------------------------------------------------------------
+# Freins (DESIGN §4, normative keys)
+# --------------------------------------------------------------------------------------------
+
+
+class Frein(StrEnum):
+    """The normative frein keys (DESIGN §4). Never rename: other tools send these."""
+
+    mobilite = "mobilite"
+    logement = "logement"
+    sante = "sante"
+    garde_enfants = "garde_enfants"
+    finances = "finances"
+    numerique = "numerique"
+    langue_francaise = "langue_francaise"
+    savoirs_de_base = "savoirs_de_base"
+    demarches_administratives = "demarches_administratives"
+    isolement_confiance = "isolement_confiance"
+    qualification = "qualification"
+    projet_professionnel = "projet_professionnel"
+    recherche_emploi = "recherche_emploi"
+    savoir_etre = "savoir_etre"
+    handicap = "handicap"
+    activite_independante = "activite_independante"
+    experience_professionnelle = "experience_professionnelle"
+    disponibilite = "disponibilite"
+
+
+FREINS: tuple[str, ...] = tuple(f.value for f in Frein)
+
+#: Health data under GDPR art. 9: coarse levels only, never logged.
+SENSITIVE_FREINS: frozenset[str] = frozenset({Frein.sante.value, Frein.handicap.value})
+
+#: French labels of the freins, as a coach reads them.
+FREIN_LABELS_FR: dict[str, str] = {
+    "mobilite": "mobilité",
+    "logement": "logement",
+    "sante": "santé",
+    "garde_enfants": "garde d'enfants",
+    "finances": "difficultés financières",
+    "numerique": "numérique",
+    "langue_francaise": "langue française",
+    "savoirs_de_base": "savoirs de base",
+    "demarches_administratives": "démarches administratives",
+    "isolement_confiance": "isolement, confiance en soi",
+    "qualification": "qualification",
+    "projet_professionnel": "projet professionnel",
+    "recherche_emploi": "recherche d'emploi",
+    "savoir_etre": "savoir-être",
+    "handicap": "handicap",
+    "activite_independante": "activité indépendante",
+    "experience_professionnelle": "expérience professionnelle",
+    "disponibilite": "disponibilité",
+}
+
+SEVERITY_LABELS_FR: dict[int, str] = {0: "absent", 1: "léger", 2: "réel", 3: "bloquant"}
+
+Severity = Annotated[int, Field(ge=0, le=3)]
+
+
+# --------------------------------------------------------------------------------------------
+# Enumerations of the API (DESIGN §6, normative values)
+# --------------------------------------------------------------------------------------------
+
+
+class Orientation(StrEnum):
+    sociale = "sociale"
+    socioprofessionnelle = "socioprofessionnelle"
+    professionnelle = "professionnelle"
+
+
+class TrainingLevel(StrEnum):
+    infra3 = "infra3"
+    n3 = "3"
+    n4 = "4"
+    n5 = "5"
+    n6 = "6"
+    n7 = "7"
+    n8 = "8"
+
+
+def training_level_rank(level: str | None) -> int | None:
+    """Return the level as an integer (infra3 -> 2), or None when unknown."""
+    if level is None:
+        return None
+    return 2 if level == "infra3" else int(level)
+
+
+class DrivingLicence(StrEnum):
+    none = "none"
+    code = "code"
+    b = "b"
+
+
+class Vehicle(StrEnum):
+    none = "none"
+    car = "car"
+    two_wheeler = "two_wheeler"
+    bike = "bike"
+
+
+class ItemKind(StrEnum):
+    action = "action"
+    job = "job"
+    volunteering = "volunteering"
+    internship = "internship"
+    immersion = "immersion"
+
+
+class HistoryStatus(StrEnum):
+    done = "done"
+    ongoing = "ongoing"
+    refused = "refused"
+    abandoned = "abandoned"
+
+
+# --------------------------------------------------------------------------------------------
+# Action catalogue
+# --------------------------------------------------------------------------------------------
+
+
+class ActionCategory(StrEnum):
+    mobilite = "mobilite"
+    langue = "langue"
+    insertion_sociale = "insertion_sociale"
+    emploi_formation = "emploi_formation"
+    iae = "iae"
+    accompagnement_renforce = "accompagnement_renforce"
+    sante = "sante"
+    logement = "logement"
+    numerique = "numerique"
+    diagnostic = "diagnostic"
+    projet_departemental = "projet_departemental"
+    autre = "autre"
+
+
+CATEGORY_LABELS_FR: dict[str, str] = {
+    "mobilite": "mobilité",
+    "langue": "langue française",
+    "insertion_sociale": "insertion sociale",
+    "emploi_formation": "emploi et formation",
+    "iae": "insertion par l'activité économique",
+    "accompagnement_renforce": "accompagnement renforcé",
+    "sante": "santé",
+    "logement": "logement",
+    "numerique": "numérique",
+    "diagnostic": "diagnostic",
+    "projet_departemental": "projet départemental",
+    "autre": "autre",
+}
+
+#: Départements the catalogue covers (INSEE codes); extend when a territory joins.
+DEPARTMENT_CODES = Literal["61", "72", "91"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Site(_Strict):
+    """A place where the action is delivered. Coordinates come from the commune gazetteer."""
+
+    commune: str = Field(description="Commune name as written in the source document")
+    insee: str = Field(pattern=r"^(\d[\dAB]\d{3})$", description="INSEE code of the commune")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = None
+    precision: Literal["address", "commune", "department_seat"] = Field(
+        default="commune",
+        description="'department_seat' when the document names no place and the site stands "
+        "for the département as a whole",
+    )
+
+
+class Territory(_Strict):
+    """The territory an action serves.
+
+    ``scope`` is ``departement`` (every commune of ``department``), ``commissions`` (the listed
+    Commission RSA / DTAS territories, see data/geo/territories.csv) or ``communes`` (the listed
+    INSEE codes only).
+    """
+
+    department: DEPARTMENT_CODES
+    scope: Literal["departement", "commissions", "communes"]
+    commissions: tuple[str, ...] = ()
+    communes: tuple[str, ...] = ()
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _scope_has_members(self) -> Territory:
+        if self.scope == "commissions" and not self.commissions:
+            raise ValueError("scope 'commissions' needs at least one commission")
+        if self.scope == "communes" and not self.communes:
+            raise ValueError("scope 'communes' needs at least one INSEE code")
+        return self
+
+
+class Eligibility(_Strict):
+    """Hard entry conditions stated by the source document. ``None``/``False`` = no condition.
+
+    Only conditions the document states as conditions belong here (DESIGN §11): an action's
+    "professional" or "social" label is its aim, not an entry rule.
+    """
+
+    orientations: tuple[Orientation, ...] | None = Field(
+        default=None, description="Orientations admitted; None = any orientation"
+    )
+    age_min: int | None = Field(default=None, ge=0, le=120)
+    age_max: int | None = Field(default=None, ge=0, le=120)
+    rsa_months_max: int | None = Field(
+        default=None, ge=0, description="At most this many months in RSA (new entrants)"
+    )
+    foreign_newcomer_required: bool = False
+    independent_worker_required: bool = False
+    farmers_excluded: bool = False
+    qpv_required: bool = False
+    rqth_required: bool = False
+    driving_licence_required: Literal["code", "b"] | None = None
+    no_driving_licence_required: bool = Field(
+        default=False, description="For people without a B licence (licence courses)"
+    )
+    other_fr: str | None = Field(
+        default=None, description="Other conditions, in French, shown to the coach as a warning"
+    )
+
+    @model_validator(mode="after")
+    def _age_bounds(self) -> Eligibility:
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise ValueError(f"age_min {self.age_min} > age_max {self.age_max}")
+        return self
+
+
+class SourceRef(_Strict):
+    document: str = Field(description="File name of the source document in the seeds")
+    section: str | None = None
+    extract_id: str | None = Field(default=None, description="Id of the seed extract entry")
+
+
+class Action(_Strict):
+    """One prescribable insertion action of a PDI / PLICS / PTI."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = Field(min_length=3, description="Title as the document gives it (French)")
+    description_fr: str = Field(min_length=10, description="What it is, for a coach, in French")
+    operator: str | None = None
+    category: ActionCategory
+    territory: Territory
+    sites: tuple[Site, ...] = Field(min_length=1)
+    itinerant: bool = Field(
+        default=False, description="Comes to the person (itinerant, at home, remote)"
+    )
+    freins: tuple[Frein, ...] = Field(min_length=1)
+    eligibility: Eligibility = Eligibility()
+    prescription_required: bool = Field(
+        default=False, description="Only reachable on a référent's prescription"
+    )
+    places: int | None = Field(default=None, ge=0)
+    participants: int | None = Field(default=None, ge=0, description="Last known head count")
+    participants_year: int | None = None
+    cost_eur: float | None = Field(default=None, ge=0, description="Cost to the person, euros")
+    cost_note_fr: str | None = None
+    duration_fr: str | None = None
+    duration_months: float | None = Field(default=None, ge=0)
+    weekly_hours: float | None = Field(default=None, ge=0)
+    format: Literal["individuel", "collectif", "mixte"] | None = None
+    outcome_rate: float | None = Field(
+        default=None, ge=0, le=1, description="Last known share of positive exits"
+    )
+    how_to_mobilise_fr: str | None = None
+    contact: str | None = Field(default=None, description="Public phone of the operator")
+    active: bool = Field(default=True, description="False when the document says it stopped")
+    period: str | None = Field(default=None, description="Programme period, e.g. '2022'")
+    source: SourceRef
+    curation_note: str | None = Field(default=None, description="What the curator decided, why")
+
+    @field_validator("freins")
+    @classmethod
+    def _unique_freins(cls, v: tuple[Frein, ...]) -> tuple[Frein, ...]:
+        if len(set(v)) != len(v):
+            raise ValueError("freins must be unique")
+        return v
+
+    @model_validator(mode="after")
+    def _sites_in_department(self) -> Action:
+        for site in self.sites:
+            if not site.insee.startswith(self.territory.department) and site.precision != "department_seat":
+                # Operators may sit outside the territory they serve (rare); allowed but noted.
+                if not self.curation_note:
+                    raise ValueError(
+                        f"site {site.commune} ({site.insee}) is outside département "
+                        f"{self.territory.department}: explain it in curation_note"
+                    )
+        return self
+
+
+class Catalogue(_Strict):
+    """A catalogue file: one source document's actions."""
+
+    source_document: str
+    title: str
+    actions: tuple[Action, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Beneficiary profile (DESIGN §6)
+# --------------------------------------------------------------------------------------------
+
+
+class Home(_Strict):
+    commune: str | None = Field(default=None, max_length=120, examples=["La Ferté-Macé"])
+    postcode: str | None = Field(default=None, pattern=r"^\d[\dAB]\d{3}$", examples=["61600"])
+    insee: str | None = Field(default=None, pattern=r"^\d[\dAB]\d{3}$", examples=["61168"])
+
+    @model_validator(mode="after")
+    def _something_given(self) -> Home:
+        if not (self.commune or self.postcode or self.insee):
+            raise ValueError("give at least one of commune, postcode or insee")
+        return self
+
+
+class Family(_Strict):
+    situation: Literal["isole", "couple"] | None = None
+    children_under_3: int | None = Field(default=None, ge=0, le=20)
+    children_3_to_11: int | None = Field(default=None, ge=0, le=20)
+    children_12_plus: int | None = Field(default=None, ge=0, le=20)
+
+
+class Mobility(_Strict):
+    driving_licence: DrivingLicence | None = None
+    vehicle: Vehicle | None = None
+    public_transport: bool | None = None
+    max_travel_minutes: int | None = Field(default=None, ge=0, le=240)
+
+
+class Status(_Strict):
+    independent_worker: bool | None = None
+    farmer: bool | None = None
+    foreign_newcomer: bool | None = None
+    rqth: bool | None = None
+    qpv: bool | None = None
+
+
+class Availability(_Strict):
+    hours_per_week: float | None = Field(default=None, ge=0, le=70)
+    atypical_hours: bool | None = None
+
+
+class HistoryEntry(_Strict):
+    item_id: str = Field(min_length=1, max_length=200)
+    status: HistoryStatus
+
+
+class BeneficiaryProfile(_Strict):
+    """The diagnostic of one person. Every field but ``home`` may be omitted (= unknown)."""
+
+    id: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        description="Pseudonymous id: never a name, a NIR or a CAF number",
+    )
+    home: Home
+    age: int | None = Field(default=None, ge=16, le=99)
+    sex: Literal["f", "m"] | None = Field(
+        default=None, description="Stored for fairness audits only; never a scoring feature"
+    )
+    family: Family = Family()
+    orientation: Orientation | None = None
+    rsa_months: int | None = Field(default=None, ge=0, le=600)
+    training_level: TrainingLevel | None = None
+    mobility: Mobility = Mobility()
+    freins: dict[Frein, Severity] = Field(default_factory=dict)
+    status: Status = Status()
+    target_jobs: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=20
+    )
+    availability: Availability = Availability()
+    history: list[HistoryEntry] = Field(default_factory=list, max_length=500)
+
+    def severity(self, frein: str) -> int:
+        return int(self.freins.get(frein, 0))  # type: ignore[call-overload]
