@@ -227,6 +227,9 @@ class Eligibility(_Strict):
     foreign_newcomer_required: bool = False
     independent_worker_required: bool = False
     farmers_excluded: bool = False
+    farmer_required: bool = Field(
+        default=False, description="Only for non-salaried farmers (MSA referencing)"
+    )
     qpv_required: bool = False
     rqth_required: bool = False
     driving_licence_required: Literal["code", "b"] | None = None
@@ -297,13 +300,13 @@ class Action(_Strict):
     @model_validator(mode="after")
     def _sites_in_department(self) -> Action:
         for site in self.sites:
-            if not site.insee.startswith(self.territory.department) and site.precision != "department_seat":
-                # Operators may sit outside the territory they serve (rare); allowed but noted.
-                if not self.curation_note:
-                    raise ValueError(
-                        f"site {site.commune} ({site.insee}) is outside département "
-                        f"{self.territory.department}: explain it in curation_note"
-                    )
+            outside = not site.insee.startswith(self.territory.department)
+            # Operators may sit outside the territory they serve (rare); allowed when explained.
+            if outside and site.precision != "department_seat" and not self.curation_note:
+                raise ValueError(
+                    f"site {site.commune} ({site.insee}) is outside département "
+                    f"{self.territory.department}: explain it in curation_note"
+                )
         return self
 
 

@@ -1,0 +1,202 @@
+"""The in-memory, vectorised index of the action catalogue.
+
+Built once when the catalogue is loaded (start-up, or after an import), never per request. Every
+per-action attribute the matcher reads is a numpy array aligned on ``ActionIndex.actions``; sites
+are flattened into arrays sorted by action so that the distance to the nearest site of every
+action is one ``np.minimum.reduceat`` away. Actions are bucketed by département: a request only
+ever looks at the actions of the person's département (the territory rule of DESIGN §11), which is
+what keeps the work per request constant as the catalogue grows to national scale: there is one
+``ActionIndex`` per département (:func:`build_indexes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from insertion_match.domain import FREINS, Action, Orientation
+from insertion_match.features.errors import CatalogueError
+from insertion_match.geo import Gazetteer, GeoError, haversine_km
+
+#: Weight of the frein an action addresses first (its main aim) and of the others. The secondary
+#: weight is shared: an action listing m secondary freins gives each SECONDARY / sqrt(m), so a
+#: generalist workshop that touches seven freins does not outrank the specialist action that
+#: addresses the person's blocking frein head-on.
+MAIN_FREIN_WEIGHT = 1.0
+SECONDARY_FREIN_WEIGHT = 0.5
+
+ORIENTATIONS: tuple[str, ...] = tuple(o.value for o in Orientation)
+_SCOPES = {"departement": 0, "commissions": 1, "communes": 2}
+
+
+@dataclass(frozen=True)
+class ActionIndex:
+    actions: tuple[Action, ...]
+    ids: np.ndarray  # str
+    department: np.ndarray  # str, INSEE code of the département
+    scope: np.ndarray  # int8: 0 departement, 1 commissions, 2 communes
+    commissions: tuple[frozenset[str], ...]
+    communes: tuple[frozenset[str], ...]
+    addresses: np.ndarray  # (n, len(FREINS)) float: 1.0 main frein, 0.6 others, 0 not addressed
+    main_frein: np.ndarray  # int: index into FREINS
+    category: np.ndarray  # str
+    itinerant: np.ndarray  # bool
+    active: np.ndarray  # bool
+    places: np.ndarray  # float, NaN unknown
+    participants: np.ndarray  # float, NaN unknown
+    cost_eur: np.ndarray  # float, NaN unknown
+    outcome_rate: np.ndarray  # float, NaN unknown
+    prescription_required: np.ndarray  # bool
+    # eligibility
+    orientation_ok: np.ndarray  # (n, 3) bool, aligned with ORIENTATIONS; all True when no rule
+    has_orientation_rule: np.ndarray  # bool
+    age_min: np.ndarray  # float, NaN none
+    age_max: np.ndarray  # float, NaN none
+    rsa_months_max: np.ndarray  # float, NaN none
+    foreign_newcomer_required: np.ndarray
+    independent_worker_required: np.ndarray
+    farmers_excluded: np.ndarray
+    farmer_required: np.ndarray
+    qpv_required: np.ndarray
+    rqth_required: np.ndarray
+    licence_b_required: np.ndarray
+    licence_code_required: np.ndarray
+    no_licence_required: np.ndarray
+    # sites, flattened and sorted by action position
+    site_lat: np.ndarray
+    site_lon: np.ndarray
+    site_start: np.ndarray  # int: first site of each action in the flat arrays
+    site_commune: tuple[tuple[str, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    def position(self, action_id: str) -> int | None:
+        hits = np.flatnonzero(self.ids == action_id)
+        return int(hits[0]) if hits.size else None
+
+    def nearest_site_km(self, lat: float, lon: float) -> np.ndarray:
+        """Crow-fly km from (lat, lon) to the nearest site of each action."""
+        if len(self) == 0:
+            return np.empty(0)
+        dist = haversine_km(lat, lon, self.site_lat, self.site_lon)
+        return np.minimum.reduceat(dist, self.site_start)
+
+    def nearest_site_index(self, lat: float, lon: float, position: int) -> int:
+        """Index (within the action's sites) of the site nearest to (lat, lon)."""
+        start = self.site_start[position]
+        stop = self.site_start[position + 1] if position + 1 < len(self) else self.site_lat.size
+        dist = haversine_km(lat, lon, self.site_lat[start:stop], self.site_lon[start:stop])
+        return int(np.argmin(dist))
+
+
+def _f(value: float | None) -> float:
+    return np.nan if value is None else float(value)
+
+
+def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> ActionIndex:
+    """Vectorise the catalogue, filling site coordinates from the gazetteer.
+
+    Raises :class:`CatalogueError` when a site's INSEE code is unknown to the gazetteer, listing
+    every such site.
+    """
+    n = len(actions)
+    frein_pos = {k: i for i, k in enumerate(FREINS)}
+    addresses = np.zeros((n, len(FREINS)))
+    main = np.zeros(n, dtype=np.int64)
+    orientation_ok = np.ones((n, len(ORIENTATIONS)), dtype=bool)
+    has_orient = np.zeros(n, dtype=bool)
+    site_lat: list[float] = []
+    site_lon: list[float] = []
+    site_start = np.zeros(n, dtype=np.int64)
+    site_commune: list[tuple[str, ...]] = []
+    problems: list[str] = []
+
+    for i, action in enumerate(actions):
+        secondary = SECONDARY_FREIN_WEIGHT / max(1, len(action.freins) - 1) ** 0.5
+        for rank, frein in enumerate(action.freins):
+            addresses[i, frein_pos[frein.value]] = MAIN_FREIN_WEIGHT if rank == 0 else secondary
+        main[i] = frein_pos[action.freins[0].value]
+        rule = action.eligibility.orientations
+        if rule is not None:
+            has_orient[i] = True
+            allowed = {o.value for o in rule}
+            orientation_ok[i] = [o in allowed for o in ORIENTATIONS]
+        site_start[i] = len(site_lat)
+        names = []
+        for site in action.sites:
+            lat, lon = site.lat, site.lon
+            if lat is None or lon is None:
+                try:
+                    commune = gazetteer.by_insee(site.insee)
+                except GeoError:
+                    problems.append(f"{action.id}: site {site.commune}: unknown INSEE {site.insee}")
+                    lat, lon = np.nan, np.nan
+                else:
+                    lat, lon = commune.lat, commune.lon
+            site_lat.append(float(lat))
+            site_lon.append(float(lon))
+            names.append(site.commune)
+        site_commune.append(tuple(names))
+    if problems:
+        raise CatalogueError(problems)
+
+    def arr(getter, dtype=float) -> np.ndarray:
+        return np.array([getter(a) for a in actions], dtype=dtype)
+
+    elig = [a.eligibility for a in actions]
+    return ActionIndex(
+        actions=tuple(actions),
+        ids=np.array([a.id for a in actions], dtype=str),
+        department=np.array([a.territory.department for a in actions], dtype=str),
+        scope=np.array([_SCOPES[a.territory.scope] for a in actions], dtype=np.int8),
+        commissions=tuple(frozenset(a.territory.commissions) for a in actions),
+        communes=tuple(frozenset(a.territory.communes) for a in actions),
+        addresses=addresses,
+        main_frein=main,
+        category=np.array([a.category.value for a in actions], dtype=str),
+        itinerant=arr(lambda a: a.itinerant, bool),
+        active=arr(lambda a: a.active, bool),
+        places=arr(lambda a: _f(a.places)),
+        participants=arr(lambda a: _f(a.participants)),
+        cost_eur=arr(lambda a: _f(a.cost_eur)),
+        outcome_rate=arr(lambda a: _f(a.outcome_rate)),
+        prescription_required=arr(lambda a: a.prescription_required, bool),
+        orientation_ok=orientation_ok,
+        has_orientation_rule=has_orient,
+        age_min=np.array([_f(e.age_min) for e in elig]),
+        age_max=np.array([_f(e.age_max) for e in elig]),
+        rsa_months_max=np.array([_f(e.rsa_months_max) for e in elig]),
+        foreign_newcomer_required=np.array([e.foreign_newcomer_required for e in elig], bool),
+        independent_worker_required=np.array([e.independent_worker_required for e in elig], bool),
+        farmers_excluded=np.array([e.farmers_excluded for e in elig], bool),
+        farmer_required=np.array([e.farmer_required for e in elig], bool),
+        qpv_required=np.array([e.qpv_required for e in elig], bool),
+        rqth_required=np.array([e.rqth_required for e in elig], bool),
+        licence_b_required=np.array([e.driving_licence_required == "b" for e in elig], bool),
+        licence_code_required=np.array([e.driving_licence_required == "code" for e in elig], bool),
+        no_licence_required=np.array([e.no_driving_licence_required for e in elig], bool),
+        site_lat=np.array(site_lat),
+        site_lon=np.array(site_lon),
+        site_start=site_start,
+        site_commune=tuple(site_commune),
+    )
+
+
+def build_indexes(actions: Sequence[Action], gazetteer: Gazetteer) -> dict[str, ActionIndex]:
+    """One :class:`ActionIndex` per département, in catalogue order within each."""
+    by_dept: dict[str, list[Action]] = {}
+    for action in actions:
+        by_dept.setdefault(action.territory.department, []).append(action)
+    problems: list[str] = []
+    indexes: dict[str, ActionIndex] = {}
+    for dept, items in sorted(by_dept.items()):
+        try:
+            indexes[dept] = build_action_index(items, gazetteer)
+        except CatalogueError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CatalogueError(problems)
+    return indexes

@@ -1,0 +1,131 @@
+"""French explanations: one reason per non-zero score term, and the warnings of an item.
+
+Only the items that are shown are explained (k of them), so this is the one per-item Python loop
+of a request; everything before it is vectorised.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from insertion_match.domain import FREIN_LABELS_FR, FREINS, SEVERITY_LABELS_FR
+from insertion_match.features.action_features import PRIOR_FREINS, ActionFeatures, mode_of
+from insertion_match.features.action_index import ActionIndex
+from insertion_match.features.profile import PersonContext
+from insertion_match.geo import MODE_LABELS_FR
+from insertion_match.matcher.eligibility import EligibilityResult
+from insertion_match.matcher.results import Reason, Travel, Warning
+from insertion_match.matcher.scoring import TERMS
+
+_FREIN_INDEX = {k: i for i, k in enumerate(FREINS)}
+
+
+def _minutes(value: float) -> int:
+    return round(value)
+
+
+def travel_of(features: ActionFeatures, ctx: PersonContext, i: int) -> Travel:
+    if features.itinerant[i]:
+        return Travel(mode="itinerant", minutes=0.0)
+    mode = mode_of(ctx, int(features.travel_mode[i]))
+    if mode is None:
+        return Travel(mode=None, minutes=None)
+    return Travel(mode=mode.value, minutes=round(float(features.travel_minutes[i]), 1))
+
+
+def reason_label(term: str, i: int, index: ActionIndex, f: ActionFeatures, ctx: PersonContext) -> str:
+    if term.startswith("frein."):
+        key = term.removeprefix("frein.")
+        sev = SEVERITY_LABELS_FR[ctx.profile.severity(key)]
+        main = FREINS[index.main_frein[i]] == key
+        verb = "Répond au frein" if main else "Agit aussi sur le frein"
+        return f"{verb} {FREIN_LABELS_FR[key]} ({sev})"
+    if term == "reach":
+        if f.itinerant[i]:
+            return "Se déplace jusqu'à la personne ou à distance"
+        mode = mode_of(ctx, int(f.travel_mode[i]))
+        if mode is None:
+            return "Aucun moyen de transport de la personne ne permet d'y aller"
+        minutes = _minutes(f.travel_minutes[i])
+        where = f"À {minutes} min {MODE_LABELS_FR[mode]}"
+        if minutes > ctx.max_travel_minutes:
+            return f"{where}, au-delà des {ctx.max_travel_minutes:.0f} min acceptées"
+        return where
+    if term == "capacity":
+        return f"Action souvent complète ({f.occupancy[i] * 100:.0f} % d'occupation)"
+    if term == "readiness":
+        if f.prior_frein_block[i]:
+            blocking = [FREIN_LABELS_FR[k] for k in PRIOR_FREINS if ctx.profile.severity(k) >= 3]
+            return "Un frein bloquant (" + ", ".join(blocking) + ") est souvent à lever d'abord"
+        return f"Cohérente avec l'orientation {ctx.profile.orientation.value}"  # type: ignore[union-attr]
+    if term == "history":
+        return "Déjà refusée par la personne" if f.history[i] == 1 else "Déjà abandonnée par la personne"
+    if term == "outcome":
+        return f"{f.outcome_rate[i] * 100:.0f} % de sorties positives selon le dernier bilan"
+    if term == "cost":
+        return "Participation financière demandée à la personne"
+    raise KeyError(term)
+
+
+def reasons_for(
+    i: int, contributions: np.ndarray, index: ActionIndex, f: ActionFeatures, ctx: PersonContext
+) -> tuple[tuple[Reason, ...], float]:
+    """Reasons of item ``i`` (non-zero terms, largest first) and the score they add up to.
+
+    Contributions are rounded to 4 decimals and the returned score is the sum of the rounded
+    contributions, so what the coach reads adds up exactly.
+    """
+    row = contributions[i]
+    reasons = []
+    for t in np.flatnonzero(np.abs(row) >= 5e-5):
+        term = TERMS[t]
+        reasons.append(Reason(term, reason_label(term, i, index, f, ctx), round(float(row[t]), 4)))
+    reasons.sort(key=lambda r: -abs(r.contribution))
+    score = round(sum(r.contribution for r in reasons), 4)
+    return tuple(reasons), score
+
+
+def warnings_for(
+    i: int, index: ActionIndex, f: ActionFeatures, ctx: PersonContext, elig: EligibilityResult
+) -> tuple[Warning, ...]:
+    action = index.actions[i]
+    out: list[Warning] = []
+    for r, rule in enumerate(elig.rules):
+        if elig.unchecked[i, r] and rule.unchecked_label is not None:
+            out.append(Warning("unchecked." + rule.code.split(".", 1)[1], rule.unchecked_label(index, i)))
+    if action.eligibility.other_fr:
+        out.append(Warning("conditions", f"Conditions : {action.eligibility.other_fr}"))
+    if action.prescription_required:
+        out.append(Warning("prescription", "Accessible sur prescription du référent"))
+    if not math.isnan(f.cost_eur[i]) and f.cost_eur[i] > 0:
+        label = f"Participation de {f.cost_eur[i]:.0f} € demandée"
+        if action.cost_note_fr:
+            label += f" ({action.cost_note_fr})"
+        out.append(Warning("cost", label))
+    if not math.isnan(f.occupancy[i]) and f.occupancy[i] > 1.0:
+        year = f" en {action.participants_year}" if action.participants_year else ""
+        out.append(Warning(
+            "capacity",
+            f"Places limitées : {action.participants} participants pour {action.places} places{year}",
+        ))
+    if not f.itinerant[i]:
+        mode = mode_of(ctx, int(f.travel_mode[i]))
+        if mode is None:
+            out.append(Warning(
+                "travel.none",
+                "Aucun moyen de transport de la personne identifié : déplacement à organiser "
+                "avec le référent",
+            ))
+        elif f.travel_minutes[i] > ctx.max_travel_minutes:
+            out.append(Warning(
+                "travel.far",
+                f"Trajet estimé à {_minutes(f.travel_minutes[i])} min, au-delà des "
+                f"{ctx.max_travel_minutes:.0f} min acceptées : transport à organiser",
+            ))
+    if f.history[i] == 1:
+        out.append(Warning("history.refused", "La personne a déjà refusé cette action"))
+    elif f.history[i] == 2:
+        out.append(Warning("history.abandoned", "La personne a déjà abandonné cette action"))
+    return tuple(out)

@@ -1,0 +1,154 @@
+"""One request, end to end (DESIGN §5): context → candidates → eligibility → features → score →
+re-rank → explain → levers.
+
+`recommend_actions` is the single entry point the service and the CLI call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from insertion_match.domain import FREINS, BeneficiaryProfile, DrivingLicence, Vehicle
+from insertion_match.features.action_features import action_features
+from insertion_match.features.action_index import ActionIndex
+from insertion_match.features.profile import PersonContext
+from insertion_match.geo import MIN_TRIP_KM, Mode, available_modes, best_travel
+from insertion_match.matcher.eligibility import evaluate_eligibility
+from insertion_match.matcher.explain import reasons_for, travel_of, warnings_for
+from insertion_match.matcher.ranking import diversify
+from insertion_match.matcher.results import (
+    ExcludedItem,
+    Lever,
+    RankedItem,
+    Recommendation,
+    Warning,
+)
+from insertion_match.matcher.scoring import TransparentScorer
+
+MAX_LIMIT = 100
+_MOBILITE = FREINS.index("mobilite")
+
+
+def recommend_actions(
+    ctx: PersonContext,
+    indexes: dict[str, ActionIndex],
+    scorer: TransparentScorer,
+    limit: int = 10,
+    include_excluded: bool = False,
+) -> Recommendation:
+    """Rank the eligible actions of the person's département, explained.
+
+    Guarantees: no excluded action is in ``items``; each item's reasons add up to its score;
+    ``excluded`` (when asked) lists every candidate that failed a rule, with all its reasons.
+    """
+    index = indexes.get(ctx.department)
+    profile = ctx.profile
+    if index is None or len(index) == 0:
+        return Recommendation(
+            beneficiary_id=profile.id, model_name=scorer.name, model_version=scorer.version,
+            home_insee=ctx.home.insee, home_commune=ctx.home.name, items=(), excluded=(),
+            levers=(), unchecked=(), assumptions=ctx.assumptions
+            + (f"Aucune action au catalogue pour le département {ctx.department}",),
+        )
+    elig = evaluate_eligibility(index, ctx)
+    feats = action_features(index, ctx)
+    scored = scorer.score(feats, ctx.max_travel_minutes)
+    eligible = elig.eligible
+    pos = np.flatnonzero(eligible)
+    order = pos[diversify(scored.scores[pos], index.main_frein[pos], index.category[pos], limit)]
+
+    items = []
+    for rank, i in enumerate(order, start=1):
+        action = index.actions[i]
+        reasons, score = reasons_for(i, scored.contributions, index, feats, ctx)
+        site = action.sites[index.nearest_site_index(ctx.home.lat, ctx.home.lon, int(i))]
+        items.append(RankedItem(
+            rank=rank, kind="action", id=action.id, title=action.title, provider=action.operator,
+            commune=site.commune, category=action.category.value, score=score,
+            distance_km=round(float(feats.distance_km[i]), 1),
+            travel=travel_of(feats, ctx, int(i)), reasons=reasons,
+            warnings=warnings_for(int(i), index, feats, ctx, elig),
+            freins_addressed=tuple(f.value for f in action.freins),
+        ))
+
+    excluded: list[ExcludedItem] = []
+    if include_excluded:
+        for i in np.flatnonzero(~eligible):
+            action = index.actions[i]
+            why = tuple(
+                Warning(rule.code, rule.label(index, int(i)))
+                for r, rule in enumerate(elig.rules) if elig.excluded[i, r]
+            )
+            excluded.append(ExcludedItem(kind="action", id=action.id, title=action.title, reasons=why))
+
+    unchecked = sorted({
+        rule.code for r, rule in enumerate(elig.rules) if elig.unchecked[eligible, r].any()
+    })
+    return Recommendation(
+        beneficiary_id=profile.id, model_name=scorer.name, model_version=scorer.version,
+        home_insee=ctx.home.insee, home_commune=ctx.home.name, items=tuple(items),
+        excluded=tuple(excluded), levers=mobility_levers(ctx, index, elig.eligible, feats),
+        unchecked=tuple(_unchecked_label(c) for c in unchecked), assumptions=ctx.assumptions,
+        candidates=len(index), eligible=int(eligible.sum()),
+    )
+
+
+_UNCHECKED_FR = {
+    "eligibility.orientation": "orientation non renseignée : conditions d'orientation non vérifiées",
+    "eligibility.age": "âge non renseigné : conditions d'âge non vérifiées",
+    "eligibility.rsa_months": "ancienneté au RSA non renseignée : condition non vérifiée",
+    "eligibility.foreign_newcomer": "statut primo-arrivant non renseigné",
+    "eligibility.independent_worker": "statut de travailleur indépendant non renseigné",
+    "eligibility.farmer": "statut d'exploitant agricole non renseigné",
+    "eligibility.qpv": "résidence en QPV non renseignée",
+    "eligibility.rqth": "RQTH non renseignée",
+    "eligibility.driving_licence": "permis de conduire non renseigné",
+    "eligibility.has_licence": "permis de conduire non renseigné",
+}
+
+
+def _unchecked_label(code: str) -> str:
+    return _UNCHECKED_FR.get(code, code)
+
+
+def mobility_levers(
+    ctx: PersonContext, index: ActionIndex, eligible: np.ndarray, feats
+) -> tuple[Lever, ...]:
+    """Which mobility change opens the most actions within the person's maximum travel time.
+
+    Counterfactual: the same person with a B licence and a car. Counts the actions that become
+    eligible (licence rules) or reachable in time; points to the catalogue's mobility actions.
+    """
+    if ctx.has_car:
+        return ()
+    now = eligible & (feats.itinerant | (feats.travel_minutes <= ctx.max_travel_minutes))
+    with_car = available_modes(
+        driving_licence="b", vehicle="car", public_transport=Mode.public_transport in ctx.modes.modes
+    )
+    minutes, _ = best_travel(np.maximum(feats.distance_km, MIN_TRIP_KM), with_car.modes)
+    mob_profile = ctx.profile.model_copy(update={
+        "mobility": ctx.profile.mobility.model_copy(update={"driving_licence": DrivingLicence.b, "vehicle": Vehicle.car})
+    })
+    elig_after = evaluate_eligibility(index, replace(ctx, profile=mob_profile)).eligible
+    after = elig_after & (feats.itinerant | (np.asarray(minutes) <= ctx.max_travel_minutes))
+    unlocks = int((after & ~now).sum())
+    if unlocks <= 0:
+        return ()
+    bridge = np.flatnonzero(eligible & (index.addresses[:, _MOBILITE] > 0))
+    bridge = bridge[np.argsort(-index.addresses[bridge, _MOBILITE], kind="stable")]
+    label = (
+        f"Avec le permis B et un véhicule : +{unlocks} action(s) accessible(s) en moins de "
+        f"{ctx.max_travel_minutes:.0f} min"
+    )
+    return (Lever(frein="mobilite", label=label, unlocks=unlocks,
+                  actions=tuple(index.ids[bridge][:5].tolist())),)
+
+
+def profile_summary(profile: BeneficiaryProfile) -> str:
+    """A one-line, non-identifying summary for CLI headers (no freins: they may be health data)."""
+    frein_count = sum(1 for v in profile.freins.values() if v > 0)
+    return f"{profile.id or 'anonyme'} — {frein_count} frein(s) renseigné(s)"
+
+

@@ -1,0 +1,74 @@
+"""Plain result types of the matcher; the service maps them onto its response models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    label: str  # French
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str
+    label: str  # French
+
+
+@dataclass(frozen=True)
+class Travel:
+    mode: str | None
+    minutes: float | None
+
+
+@dataclass(frozen=True)
+class RankedItem:
+    rank: int
+    kind: str
+    id: str
+    title: str
+    provider: str | None
+    commune: str | None
+    category: str
+    score: float
+    distance_km: float | None
+    travel: Travel
+    reasons: tuple[Reason, ...]
+    warnings: tuple[Warning, ...]
+    freins_addressed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExcludedItem:
+    kind: str
+    id: str
+    title: str
+    reasons: tuple[Warning, ...]
+
+
+@dataclass(frozen=True)
+class Lever:
+    frein: str
+    label: str  # French
+    unlocks: int
+    actions: tuple[str, ...] = ()  # catalogue actions that address this frein
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    beneficiary_id: str | None
+    model_name: str
+    model_version: str
+    home_insee: str
+    home_commune: str
+    items: tuple[RankedItem, ...]
+    excluded: tuple[ExcludedItem, ...]
+    levers: tuple[Lever, ...]
+    unchecked: tuple[str, ...] = ()  # French: what could not be checked, and why
+    assumptions: tuple[str, ...] = ()  # French: what was assumed for unknown fields
+    candidates: int = 0
+    eligible: int = 0
+    extra: dict = field(default_factory=dict)

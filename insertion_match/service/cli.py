@@ -1,0 +1,172 @@
+"""Command line: ``insertion-match serve | recommend | catalogue validate | catalogue import``.
+
+Thin commands over library functions (STYLE 11). Errors print a message on stderr and exit
+non-zero (1 bad input, 2 usage); they never end in a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from insertion_match.domain import BeneficiaryProfile
+from insertion_match.features.catalogue import load_catalogue
+from insertion_match.features.errors import CatalogueError
+from insertion_match.geo import AmbiguousCommune, GeoError, UnknownCommune
+from insertion_match.matcher.engine import MatchingEngine
+from insertion_match.matcher.errors import MatcherError
+from insertion_match.matcher.results import Recommendation
+from insertion_match.service.logging import configure_logging
+from insertion_match.service.mapping import to_response
+from insertion_match.service.settings import Settings
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"insertion-match: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from insertion_match.service.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    return 0
+
+
+def _print_recommendation(result: Recommendation) -> None:
+    print(f"Domicile : {result.home_commune} ({result.home_insee}) — modèle "
+          f"{result.model_name} {result.model_version}")
+    print(f"{result.eligible} action(s) éligible(s) sur {result.candidates} du département\n")
+    for item in result.items:
+        travel = item.travel
+        how = ("itinérante" if travel.mode == "itinerant"
+               else f"{travel.minutes:.0f} min ({travel.mode})" if travel.minutes is not None
+               else "pas de trajet possible par ses moyens")
+        print(f"{item.rank:>2}. {item.title} — {item.provider or 'opérateur non précisé'}, "
+              f"{item.commune} ({item.distance_km} km, {how})  score {item.score:.3f}")
+        for r in item.reasons:
+            print(f"      {r.contribution:+.3f}  {r.label}")
+        for w in item.warnings:
+            print(f"      ⚠ {w.label}")
+    if result.excluded:
+        print("\nExclues :")
+        for ex in result.excluded:
+            print(f"   - {ex.title} : " + " ; ".join(r.label for r in ex.reasons))
+    for lever in result.levers:
+        print(f"\nLevier ({lever.frein}) : {lever.label}")
+    for note in (*result.unchecked, *result.assumptions):
+        print(f"\nNon vérifié / supposé : {note}")
+
+
+def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        raw = json.loads(Path(args.profile).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        return _fail(f"cannot read profile {args.profile}: {exc}")
+    if isinstance(raw, dict) and "beneficiary" in raw:  # accept a whole API request body too
+        raw = raw["beneficiary"]
+    try:
+        profile = BeneficiaryProfile.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return _fail("invalid profile:\n" + "\n".join(lines))
+    from insertion_match.service.state import build_state
+
+    try:
+        state = build_state(settings)
+        result = state.engine.recommend(profile, limit=args.limit,
+                                        include_excluded=args.include_excluded)
+    except (UnknownCommune, AmbiguousCommune) as exc:
+        options = exc.suggestions if isinstance(exc, UnknownCommune) else exc.candidates
+        hint = ", ".join(f"{s.commune.name} ({'/'.join(s.commune.postcodes)})" for s in options)
+        return _fail(f"{exc.__class__.__name__}: {exc.query!r}" + (f"; did you mean: {hint}" if hint else ""))
+    except (GeoError, MatcherError, CatalogueError) as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(to_response(result).model_dump_json(indent=2))
+    else:
+        _print_recommendation(result)
+    return 0
+
+
+def cmd_catalogue_validate(args: argparse.Namespace, settings: Settings) -> int:
+    directory = Path(args.directory) if args.directory else settings.catalogue_dir
+    try:
+        actions = load_catalogue(directory)
+        gazetteer, territories = MatchingEngine.load_reference(settings.data_dir)
+        MatchingEngine.build(actions, gazetteer, territories)
+    except CatalogueError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return _fail(f"catalogue invalid: {len(exc.problems)} problem(s)")
+    per_source = Counter(a.source.document for a in actions)
+    per_dept = Counter(a.territory.department for a in actions)
+    print(f"catalogue valid: {len(actions)} actions")
+    for source, n in sorted(per_source.items()):
+        print(f"  {source}: {n}")
+    print("  by département: " + ", ".join(f"{d}: {n}" for d, n in sorted(per_dept.items())))
+    return 0
+
+
+def cmd_catalogue_import(args: argparse.Namespace, settings: Settings) -> int:
+    from insertion_match.service.state import build_state
+
+    directory = Path(args.directory) if args.directory else settings.catalogue_dir
+    try:
+        actions = load_catalogue(directory)
+        state = build_state(settings)
+        count = state.import_catalogue(actions, origin=str(directory))
+    except CatalogueError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return _fail(f"nothing imported: {len(exc.problems)} problem(s)")
+    print(f"imported {count} actions into {settings.sqlalchemy_url.split('@')[-1]}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="insertion-match", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API (embedded SQLite by default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    rec = sub.add_parser("recommend", help="print the ranked, explained actions for a profile")
+    rec.add_argument("profile", help="JSON file: a beneficiary profile or a request body")
+    rec.add_argument("--limit", type=int, default=10, choices=range(1, 101), metavar="N")
+    rec.add_argument("--include-excluded", action="store_true")
+    rec.add_argument("--json", action="store_true", help="print the API response as JSON")
+    rec.set_defaults(func=cmd_recommend)
+
+    cat = sub.add_parser("catalogue", help="validate or import the action catalogue")
+    cat_sub = cat.add_subparsers(dest="catalogue_command", required=True)
+    val = cat_sub.add_parser("validate", help="validate catalogue files (default data/catalogue)")
+    val.add_argument("directory", nargs="?")
+    val.set_defaults(func=cmd_catalogue_validate)
+    imp = cat_sub.add_parser("import", help="replace the stored catalogue, atomically")
+    imp.add_argument("directory", nargs="?")
+    imp.set_defaults(func=cmd_catalogue_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return _fail(f"invalid settings: {exc}")
+    configure_logging(settings.log_level)
+    return int(args.func(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

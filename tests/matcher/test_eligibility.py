@@ -1,0 +1,111 @@
+"""Each hard rule keeps an ineligible action out of ``items`` and says why in ``excluded``."""
+
+from __future__ import annotations
+
+import pytest
+
+from insertion_match.matcher.engine import MatchingEngine
+from tests.conftest import make_action, make_profile
+
+
+def _run(gazetteer, territories, actions, **profile):
+    engine = MatchingEngine.build(actions, gazetteer, territories)
+    return engine.recommend(make_profile(**profile), limit=50, include_excluded=True)
+
+
+def _ids(items):
+    return {i.id for i in items}
+
+
+def _excluded_codes(result, action_id):
+    for ex in result.excluded:
+        if ex.id == action_id:
+            return {r.code for r in ex.reasons}
+    return set()
+
+
+CASES = [
+    # (rule code, action eligibility/overrides, profile that fails, profile that passes)
+    ("eligibility.foreign_newcomer", {"eligibility": {"foreign_newcomer_required": True}},
+     {"status": {"foreign_newcomer": False}}, {"status": {"foreign_newcomer": True}}),
+    ("eligibility.independent_worker", {"eligibility": {"independent_worker_required": True}},
+     {"status": {"independent_worker": False}}, {"status": {"independent_worker": True, "farmer": False}}),
+    ("eligibility.farmer",
+     {"eligibility": {"independent_worker_required": True, "farmers_excluded": True}},
+     {"status": {"independent_worker": True, "farmer": True}},
+     {"status": {"independent_worker": True, "farmer": False}}),
+    ("eligibility.qpv", {"eligibility": {"qpv_required": True}},
+     {"status": {"qpv": False}}, {"status": {"qpv": True}}),
+    ("eligibility.age", {"eligibility": {"age_min": 16, "age_max": 25}}, {"age": 26}, {"age": 25}),
+    ("eligibility.age", {"eligibility": {"age_min": 18}}, {"age": 17}, {"age": 18}),
+    ("eligibility.rsa_months", {"eligibility": {"rsa_months_max": 12}},
+     {"rsa_months": 13}, {"rsa_months": 12}),
+    ("eligibility.orientation", {"eligibility": {"orientations": ["sociale"]}},
+     {"orientation": "professionnelle"}, {"orientation": "sociale"}),
+    ("eligibility.territory",
+     {"territory": {"department": "61", "scope": "commissions", "commissions": ["Alençon"]},
+      "sites": [{"commune": "Alençon", "insee": "61001"}]},
+     {"home": {"commune": "Flers", "postcode": "61100"}},
+     {"home": {"commune": "Alençon", "postcode": "61000"}}),
+    ("eligibility.territory",
+     {"territory": {"department": "61", "scope": "communes", "communes": ["61169"]}},
+     {"home": {"commune": "Argentan", "postcode": "61200"}},
+     {"home": {"commune": "Flers", "postcode": "61100"}}),
+    ("eligibility.driving_licence", {"eligibility": {"driving_licence_required": "b"}},
+     {"mobility": {"driving_licence": "code"}}, {"mobility": {"driving_licence": "b"}}),
+    ("eligibility.has_licence", {"eligibility": {"no_driving_licence_required": True}},
+     {"mobility": {"driving_licence": "b"}}, {"mobility": {"driving_licence": "none"}}),
+    ("eligibility.rqth", {"eligibility": {"rqth_required": True}},
+     {"status": {"rqth": False}}, {"status": {"rqth": True}}),
+    ("history.done", {}, {"history": [{"item_id": "test-action", "status": "done"}]},
+     {"history": [{"item_id": "test-action", "status": "refused"}]}),
+    ("history.ongoing", {}, {"history": [{"item_id": "test-action", "status": "ongoing"}]},
+     {"history": [{"item_id": "other", "status": "ongoing"}]}),
+    ("eligibility.inactive", {"active": False}, {}, None),
+]
+
+
+@pytest.mark.parametrize(("code", "action_kw", "failing", "passing"), CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_rule_excludes_and_admits(gazetteer, territories, code, action_kw, failing, passing):
+    action = make_action(**action_kw)
+    res = _run(gazetteer, territories, [action], **failing)
+    assert "test-action" not in _ids(res.items)
+    assert code in _excluded_codes(res, "test-action")
+    labels = [r.label for ex in res.excluded for r in ex.reasons]
+    assert all(label and label[0].isupper() for label in labels)  # a French sentence, not a code
+    if passing is not None:
+        ok = _run(gazetteer, territories, [action], **passing)
+        assert "test-action" in _ids(ok.items)
+        assert not ok.excluded
+
+
+def test_unknown_field_keeps_item_with_a_warning(gazetteer, territories):
+    action = make_action(eligibility={"age_min": 16, "age_max": 25, "qpv_required": True})
+    res = _run(gazetteer, territories, [action])  # no age, no QPV status
+    assert _ids(res.items) == {"test-action"}
+    codes = {w.code for w in res.items[0].warnings}
+    assert {"unchecked.age", "unchecked.qpv"} <= codes
+    assert any("âge" in u for u in res.unchecked)
+
+
+def test_other_departement_is_never_a_candidate(gazetteer, territories):
+    essonne = make_action(id="ess", territory={"department": "91", "scope": "departement"},
+                          sites=[{"commune": "Évry-Courcouronnes", "insee": "91228"}])
+    orne = make_action(id="orne")
+    res = _run(gazetteer, territories, [essonne, orne])
+    assert _ids(res.items) == {"orne"}
+    assert "ess" not in {e.id for e in res.excluded}
+    res91 = _run(gazetteer, territories, [essonne, orne], home={"commune": "Massy", "postcode": "91300"})
+    assert _ids(res91.items) == {"ess"}
+
+
+def test_mobility_action_never_excluded_for_lack_of_mobility(gazetteer, territories):
+    far = make_action(id="far-mobility", category="mobilite", freins=["mobilite"],
+                      sites=[{"commune": "Mortagne-au-Perche", "insee": "61293"}])
+    res = _run(gazetteer, territories, [far], mobility={"driving_licence": "none", "vehicle": "none",
+               "public_transport": False, "max_travel_minutes": 20}, freins={"mobilite": 3})
+    assert _ids(res.items) == {"far-mobility"}
+    item = res.items[0]
+    assert item.travel.mode is None
+    assert "travel.none" in {w.code for w in item.warnings}
