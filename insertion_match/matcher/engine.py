@@ -13,7 +13,7 @@ from pathlib import Path
 from insertion_match.domain import Action, BeneficiaryProfile
 from insertion_match.features.action_index import ActionIndex, build_indexes
 from insertion_match.features.profile import person_context
-from insertion_match.geo import Gazetteer, Territories
+from insertion_match.geo import Commune, Gazetteer, Territories
 from insertion_match.matcher.errors import UnsupportedKind
 from insertion_match.matcher.recommend import recommend_actions
 from insertion_match.matcher.results import Recommendation
@@ -29,6 +29,7 @@ class MatchingEngine:
     actions: tuple[Action, ...]
     indexes: dict[str, ActionIndex]
     scorer: TransparentScorer
+    by_id: dict[str, Action]
 
     @classmethod
     def build(
@@ -44,11 +45,20 @@ class MatchingEngine:
             actions=tuple(actions),
             indexes=build_indexes(actions, gazetteer),
             scorer=scorer or TransparentScorer(),
+            by_id={a.id: a for a in actions},
         )
 
     @classmethod
     def load_reference(cls, data_dir: Path) -> tuple[Gazetteer, Territories]:
         return Gazetteer.load(data_dir), Territories.load(data_dir)
+
+    def action(self, action_id: str) -> Action | None:
+        return self.by_id.get(action_id)
+
+    def locate(self, profile: BeneficiaryProfile) -> Commune:
+        """The home commune of ``profile``. Raises geo errors for an unknown or ambiguous one."""
+        home = profile.home
+        return self.gazetteer.resolve(commune=home.commune, postcode=home.postcode, insee=home.insee)
 
     def with_actions(self, actions: Sequence[Action]) -> MatchingEngine:
         return MatchingEngine.build(actions, self.gazetteer, self.territories, self.scorer)

@@ -15,6 +15,12 @@ from insertion_match.service.schemas import Problem, ProblemError, Suggestion
 
 PROBLEM_JSON = "application/problem+json"
 
+#: OpenAPI description of the problem answers, for the routes' ``responses=``.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": Problem, "description": "Invalid input, with field paths (and suggestions)"},
+    404: {"model": Problem, "description": "Not found"},
+}
+
 _FR_BY_TYPE = {
     "missing": "champ obligatoire manquant",
     "extra_forbidden": "champ inconnu",
@@ -72,6 +78,10 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
         problem.model_dump(mode="json"), status_code=problem.status,
         media_type=PROBLEM_JSON, headers=headers,
     )
+
+
+def not_found(detail: str) -> JSONResponse:
+    return problem_response(Problem(title="Not found", status=404, detail=detail))
 
 
 def validation_problem(errors: Sequence[dict[str, Any]]) -> Problem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -38,7 +39,9 @@ class RecommendationRequest(BaseModel):
     )
 
     beneficiary: BeneficiaryProfile | None = None
-    beneficiary_id: str | None = Field(default=None, max_length=64)
+    beneficiary_id: str | None = Field(
+        default=None, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+    )
     kinds: list[ItemKind] = Field(default_factory=lambda: [ItemKind.action], min_length=1)
     limit: int = Field(default=10, ge=1, le=100)
     include_excluded: bool = False
@@ -117,6 +120,16 @@ class RecommendationResponse(BaseModel):
     assumptions: list[str] = Field(description="What was assumed for unknown fields, French")
     candidates: int = Field(description="Actions of the person's département considered")
     eligible: int
+
+
+class BeneficiaryPublic(BaseModel):
+    id: str
+    department: str
+    commission: str | None
+    home_insee: str
+    profile: BeneficiaryProfile
+    created_at: datetime
+    updated_at: datetime
 
 
 class ActionsPage(BaseModel):

@@ -16,7 +16,7 @@ from insertion_match.domain import Action
 from insertion_match.features.catalogue import load_catalogue
 from insertion_match.geo import Gazetteer, Territories
 from insertion_match.matcher.engine import MatchingEngine
-from insertion_match.service import storage
+from insertion_match.service import db
 from insertion_match.service.settings import Settings
 
 log = logging.getLogger("insertion_match.service")
@@ -33,18 +33,18 @@ class ServiceState:
         """Store ``actions`` atomically, then swap in a new engine built from the database."""
         candidate = self.engine.with_actions(actions)  # fails before any write if invalid
         with self._lock:
-            count = storage.replace_catalogue(self.sessions, actions, origin)
+            count = db.replace_catalogue(self.sessions, actions, origin)
             self.engine = candidate
         return count
 
 
 def build_state(settings: Settings) -> ServiceState:
-    engine_db = storage.make_engine(settings.sqlalchemy_url)
-    sessions = storage.init_db(engine_db)
+    engine_db = db.make_engine(settings.sqlalchemy_url)
+    sessions = db.init_db(engine_db)
     gazetteer, territories = MatchingEngine.load_reference(settings.data_dir)
     if settings.seed_catalogue_on_start:
         _seed_embedded_catalogue(settings, sessions, gazetteer, territories)
-    actions = storage.load_actions(sessions)
+    actions = db.load_actions(sessions)
     engine = MatchingEngine.build(actions, gazetteer, territories)
     log.info("engine ready", extra={"actions": len(actions), "departments": sorted(engine.indexes)})
     return ServiceState(settings=settings, sessions=sessions, engine=engine)
@@ -63,13 +63,13 @@ def _seed_embedded_catalogue(
 
     A catalogue imported by an operator (another origin) is never overwritten here.
     """
-    last = storage.last_import(sessions)
-    empty = storage.count_actions(sessions) == 0
+    last = db.last_import(sessions)
+    empty = db.count_actions(sessions) == 0
     if not empty and (last is None or last.origin != EMBEDDED_ORIGIN):
         return
     actions = load_catalogue(settings.catalogue_dir)
-    if not empty and last is not None and last.content_sha256 == storage.catalogue_hash(actions):
+    if not empty and last is not None and last.content_sha256 == db.catalogue_hash(actions):
         return
     MatchingEngine.build(actions, gazetteer, territories)  # validate sites before storing
-    storage.replace_catalogue(sessions, actions, origin=EMBEDDED_ORIGIN)
+    db.replace_catalogue(sessions, actions, origin=EMBEDDED_ORIGIN)
     log.info("embedded catalogue imported", extra={"actions": len(actions)})

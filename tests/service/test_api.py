@@ -103,7 +103,7 @@ MALFORMED = [
     {"beneficiary": {"home": {"commune": "Flers"}}, "limit": 100000},
     {"beneficiary": {"home": {"commune": "Flers"}}, "limit": "ten"},
     {"beneficiary": {"home": {"commune": "Flers"}}, "beneficiary_id": "b-1"},
-    {"beneficiary_id": "b-1"},
+    {"beneficiary_id": "bad id with spaces"},
     {"beneficiary": {"home": {"commune": "Saint-Denis"}}},
     {"beneficiary": {"home": {"commune": "x" * 500}}},
     {"beneficiary": {"home": {"commune": "Flers", "postcode": "91300"}}},
@@ -151,13 +151,13 @@ def test_actions_listing_filters(client):
 
 
 def test_every_recommendation_is_audited_without_personal_data(client):
-    from insertion_match.service import storage
+    from insertion_match.service import db
 
     state = client.app.state.im
-    before = len(storage.recommendation_log(state.sessions, limit=1000))
+    before = len(db.recommendation_log(state.sessions, limit=1000))
     res = _post(client, {"beneficiary": {**EXAMPLE_BENEFICIARY, "id": "audit-7"}, "limit": 3})
     assert res.status_code == 200
-    rows = storage.recommendation_log(state.sessions, limit=1000)
+    rows = db.recommendation_log(state.sessions, limit=1000)
     assert len(rows) == before + 1
     last = rows[0]
     assert last.beneficiary_id == "audit-7"

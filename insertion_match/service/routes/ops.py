@@ -1,0 +1,32 @@
+"""Health and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from insertion_match.service.deps import StateDep
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up (no dependency checked)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(state: StateDep) -> JSONResponse:
+    """Ready to serve: database reachable, catalogue and model loaded."""
+    try:
+        with state.sessions() as session:
+            session.execute(text("SELECT 1"))
+        database = "ok"
+    except SQLAlchemyError:
+        database = "unavailable"
+    body = {"database": database, "actions": len(state.engine.actions),
+            "model": {"name": state.engine.scorer.name, "version": state.engine.scorer.version}}
+    return JSONResponse(body, status_code=200 if database == "ok" else 503)
