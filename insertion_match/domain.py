@@ -1,4 +1,5 @@
-"""Domain types shared by every package: freins, the action catalogue, the beneficiary profile.
+"""Domain types shared by every package: freins, the action catalogue, the beneficiary profile,
+the opportunities (job, volunteering, internship and immersion offers).
 
 This is the one place where the vocabulary of DESIGN.md §3-§4 is written down. Everything here is
 pure data (pydantic models and enums), with no I/O, so that ``geo``, ``features``, ``matcher`` and
@@ -7,6 +8,7 @@ pure data (pydantic models and enums), with no I/O, so that ``geo``, ``features`
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -391,8 +393,226 @@ class BeneficiaryProfile(_Strict):
     target_jobs: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=20
     )
+    skills: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=50,
+        description="Skills, free text (e.g. 'nettoyage de locaux', 'CACES 1'); matched "
+        "against the skills an offer asks for",
+    )
     availability: Availability = Availability()
     history: list[HistoryEntry] = Field(default_factory=list, max_length=500)
 
     def severity(self, frein: str) -> int:
         return int(self.freins.get(frein, 0))  # type: ignore[call-overload]
+
+
+# --------------------------------------------------------------------------------------------
+# Opportunities: job, volunteering, internship and immersion offers (DESIGN §3)
+# --------------------------------------------------------------------------------------------
+
+#: The item kinds that are opportunities (every ``ItemKind`` but ``action``).
+OPPORTUNITY_KINDS: tuple[str, ...] = ("job", "volunteering", "internship", "immersion")
+
+OpportunityKind = Literal["job", "volunteering", "internship", "immersion"]
+
+KIND_LABELS_FR: dict[str, str] = {
+    "action": "action", "job": "offre d'emploi", "volunteering": "mission de bénévolat",
+    "internship": "stage", "immersion": "immersion en entreprise (PMSMP)",
+}
+
+#: France Travail ``typeContrat`` codes, and the project's own for what it does not cover.
+CONTRACT_LABELS_FR: dict[str, str] = {
+    "CDI": "CDI", "CDD": "CDD", "MIS": "mission d'intérim", "SAI": "contrat saisonnier",
+    "DIN": "CDI intérimaire", "DDI": "CDD d'insertion (IAE)",
+    "TTI": "mission de travail temporaire d'insertion (IAE)", "CCE": "profession commerciale",
+    "FRA": "franchise", "LIB": "profession libérale", "REP": "reprise d'entreprise",
+    "PEC": "contrat aidé (Parcours emploi compétences)", "APP": "contrat d'apprentissage",
+    "PRO": "contrat de professionnalisation", "BEN": "bénévolat", "SCV": "service civique",
+    "STA": "stage", "PMS": "période de mise en situation en milieu professionnel",
+}
+#: Contracts of work-integration structures (IAE) and subsidised contracts.
+INSERTION_CONTRACTS = frozenset({"DDI", "TTI", "PEC"})
+
+
+class AtypicalHours(StrEnum):
+    """Working-time patterns that clash with childcare or a limited availability."""
+
+    night = "night"  # travail de nuit
+    weekend = "weekend"  # samedi, dimanche, week-end
+    shifts = "shifts"  # travail en équipe, 2x8, 3x8, par roulement
+    early_late = "early_late"  # horaires décalés, tôt le matin, tard le soir
+    split = "split"  # horaires en coupure
+
+
+ATYPICAL_LABELS_FR: dict[str, str] = {
+    "night": "travail de nuit", "weekend": "travail le week-end",
+    "shifts": "travail en équipes", "early_late": "horaires décalés",
+    "split": "horaires en coupure",
+}
+
+
+class LicenceRequirement(_Strict):
+    """A driving licence the offer asks for. ``category``: "B", "C", "CE", "D", "BE", "A"..."""
+
+    category: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,3}$", examples=["B"])
+    label: str | None = Field(default=None, max_length=120, examples=["B - Véhicule léger"])
+    required: bool = Field(description="True: exigé (E); False: souhaité (S)")
+
+
+class OpportunityLocation(_Strict):
+    """Where the work is: a commune (INSEE code), positioned at its centroid or at the offer's
+    own coordinates when it gives them."""
+
+    commune: str = Field(max_length=120)
+    insee: str = Field(pattern=r"^\d[\dAB]\d{3}$")
+    postcode: str | None = Field(default=None, pattern=r"^\d[\dAB]\d{3}$")
+    department: str = Field(pattern=r"^(\d[\dAB]|\d{3})$")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Opportunity(_Strict):
+    """One job, volunteering, internship or immersion offer, as validated at import.
+
+    Identified by ``(source, external_id)``; ``id`` is ``"{source}:{external_id}"``. Unknown
+    values stay None (an unknown requirement never excludes anyone).
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*:[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                    examples=["france-travail:4369834"])
+    source: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=40,
+                        examples=["france-travail"])
+    external_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    kind: OpportunityKind
+    title: str = Field(min_length=2, max_length=300)
+    rome_code: str | None = Field(default=None, pattern=r"^[A-N]\d{4}$")
+    rome_inferred: bool = Field(
+        default=False, description="The ROME code was inferred from the title at import"
+    )
+    appellation: str | None = Field(default=None, max_length=300)
+    employer: str | None = Field(default=None, max_length=300)
+    location: OpportunityLocation
+    contract_type: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    contract_label: str | None = Field(default=None, max_length=200)
+    contract_months: float | None = Field(default=None, ge=0, le=120)
+    hours_per_week: float | None = Field(default=None, ge=0, le=70)
+    full_time: bool | None = None
+    atypical_hours: tuple[AtypicalHours, ...] = ()
+    schedule_label: str | None = Field(default=None, max_length=300)
+    training_level: TrainingLevel | None = Field(
+        default=None, description="Training level asked for (None: none stated)"
+    )
+    training_required: bool = Field(default=False, description="Exigé (E) rather than souhaité")
+    experience: Literal["D", "S", "E"] | None = Field(
+        default=None, description="D débutant accepté, S souhaitée, E exigée"
+    )
+    experience_label: str | None = Field(default=None, max_length=300)
+    licences: tuple[LicenceRequirement, ...] = ()
+    skills: tuple[Annotated[str, Field(max_length=300)], ...] = ()
+    soft_skills: tuple[Annotated[str, Field(max_length=300)], ...] = ()
+    positions: int = Field(default=1, ge=1, le=10000)
+    accessible_rqth: bool | None = None
+    created_at: date | None = None
+    start_date: date | None = None
+    expires_at: date | None = Field(default=None, description="Not proposed after this day")
+    url: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=4000)
+    synthetic: bool = Field(default=False, description="Synthetic demo offer: not a real one")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Opportunity:
+        if self.id != f"{self.source}:{self.external_id}":
+            raise ValueError(f"id must be '{self.source}:{self.external_id}'")
+        if self.kind == "job" and self.rome_code is None:
+            raise ValueError("a job offer needs a ROME code (given or inferred from the title)")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Prescriptions and outcomes (DESIGN §3)
+# --------------------------------------------------------------------------------------------
+
+
+class OutcomeStatus(StrEnum):
+    """Where a proposal stands. Events are recorded as they happen; the latest one counts."""
+
+    proposed = "proposed"
+    accepted = "accepted"
+    refused = "refused"
+    entered = "entered"
+    abandoned = "abandoned"
+    exited = "exited"
+
+
+class RefusalReason(StrEnum):
+    not_mobile = "not_mobile"
+    incompatible_frein = "incompatible_frein"
+    lacking_skills = "lacking_skills"
+    not_eligible = "not_eligible"
+    not_interested = "not_interested"
+    other = "other"
+
+
+class ExitKind(StrEnum):
+    """How a person left an action (Sarthe definitions, seed 003).
+
+    ``emploi_durable``: CDI, CDD over 6 months or business creation; ``sortie_dynamique``: any
+    other real next step (job, training, IAE, another insertion action); ``other``: none.
+    """
+
+    emploi_durable = "emploi_durable"
+    sortie_dynamique = "sortie_dynamique"
+    other = "other"
+
+
+#: Exits that count as a success for learning and evaluation.
+POSITIVE_EXITS: frozenset[str] = frozenset({ExitKind.emploi_durable, ExitKind.sortie_dynamique})
+
+OUTCOME_STATUS_LABELS_FR: dict[str, str] = {
+    "proposed": "proposée", "accepted": "acceptée", "refused": "refusée", "entered": "entrée",
+    "abandoned": "abandonnée", "exited": "sortie",
+}
+REFUSAL_REASON_LABELS_FR: dict[str, str] = {
+    "not_mobile": "pas de moyen de s'y rendre", "incompatible_frein": "frein incompatible",
+    "lacking_skills": "prérequis non acquis", "not_eligible": "conditions non remplies",
+    "not_interested": "pas intéressée", "other": "autre raison",
+}
+EXIT_KIND_LABELS_FR: dict[str, str] = {
+    "emploi_durable": "emploi durable", "sortie_dynamique": "sortie dynamique",
+    "other": "autre sortie",
+}
+
+
+class OutcomeRecord(_Strict):
+    """One event of a prescription: proposed (with the rank and model that produced it), then
+    accepted / refused (with a reason) / entered / abandoned / exited (with the kind of exit).
+
+    ``rank``, ``model_name`` and ``model_version`` say which ranked list proposed the item; on a
+    later event they may be omitted: storage copies them from the proposal. Null on a proposal
+    means it was not made from a ranked list (by hand).
+    """
+
+    beneficiary_id: str = Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+                                description="Pseudonymous id", examples=["b-0042"])
+    item_id: str = Field(min_length=1, max_length=200, examples=["flers-mobylis-permis-b"])
+    item_kind: ItemKind = ItemKind.action
+    status: OutcomeStatus
+    occurred_on: date = Field(description="Day of the event (ISO 8601)")
+    refusal_reason: RefusalReason | None = Field(default=None, description="When refused")
+    exit_kind: ExitKind | None = Field(default=None, description="When exited")
+    rank: int | None = Field(default=None, ge=1, le=1000, description="Rank in the list shown")
+    model_name: str | None = Field(default=None, max_length=80)
+    model_version: str | None = Field(default=None, max_length=40)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OutcomeRecord:
+        if (self.status is OutcomeStatus.refused) != (self.refusal_reason is not None):
+            raise ValueError("refusal_reason is required when status is 'refused', and only then")
+        if (self.status is OutcomeStatus.exited) != (self.exit_kind is not None):
+            raise ValueError("exit_kind is required when status is 'exited', and only then")
+        if (self.model_name is None) != (self.model_version is None):
+            raise ValueError("give both model_name and model_version, or neither")
+        return self
+
+    @property
+    def success(self) -> bool:
+        return self.status is OutcomeStatus.exited and self.exit_kind in POSITIVE_EXITS

@@ -51,6 +51,7 @@ class ActionFeatures:
     alignment: np.ndarray  # (n,) 0..1 orientation / category alignment, 0 when unknown
     prior_frein_block: np.ndarray  # (n,) bool: a blocking prior frein and a work category
     history: np.ndarray  # (n,) int code of HISTORY_CODES
+    category: np.ndarray | None = None  # (n,) str ActionCategory value
 
 
 def action_features(index: ActionIndex, ctx: PersonContext) -> ActionFeatures:
@@ -89,6 +90,7 @@ def action_features(index: ActionIndex, ctx: PersonContext) -> ActionFeatures:
         alignment=alignment,
         prior_frein_block=prior_block,
         history=history,
+        category=index.category,
     )
 
 

@@ -1,25 +1,35 @@
 """The matching engine: reference data, catalogue index and scorer, loaded once.
 
 Both the HTTP service and the CLI hold one `MatchingEngine`; it is immutable, so a catalogue
-change builds a new engine and swaps it in (no request ever sees a half-built index).
+change builds a new engine and swaps it in (no request ever sees a half-built index). The same
+goes for the opportunities (job, volunteering, internship, immersion offers), which change more
+often: an offer import builds a new engine with :meth:`MatchingEngine.with_opportunities`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
-from insertion_match.domain import Action, BeneficiaryProfile
+from insertion_match.domain import Action, BeneficiaryProfile, ItemKind, Opportunity
 from insertion_match.features.action_index import ActionIndex, build_indexes
+from insertion_match.features.opportunity_index import (
+    OpportunityIndex,
+    build_opportunity_indexes,
+)
 from insertion_match.features.profile import person_context
+from insertion_match.features.rome import RomeReferential
 from insertion_match.geo import Commune, Gazetteer, Territories
 from insertion_match.matcher.errors import UnsupportedKind
+from insertion_match.matcher.opportunity_scoring import OpportunityScorer
 from insertion_match.matcher.recommend import recommend_actions
+from insertion_match.matcher.recommend_all import recommend_all
 from insertion_match.matcher.results import Recommendation
-from insertion_match.matcher.scoring import TransparentScorer
+from insertion_match.matcher.scoring import Scorer, TransparentScorer
 
-SUPPORTED_KINDS = frozenset({"action"})
+SUPPORTED_KINDS = frozenset(k.value for k in ItemKind)
 
 
 @dataclass(frozen=True)
@@ -28,8 +38,12 @@ class MatchingEngine:
     territories: Territories
     actions: tuple[Action, ...]
     indexes: dict[str, ActionIndex]
-    scorer: TransparentScorer
+    scorer: Scorer
     by_id: dict[str, Action]
+    rome: RomeReferential | None = None
+    opportunities: tuple[Opportunity, ...] = ()
+    opportunity_indexes: dict[str, OpportunityIndex] = field(default_factory=dict)
+    opportunity_scorer: OpportunityScorer = field(default_factory=OpportunityScorer)
 
     @classmethod
     def build(
@@ -37,16 +51,20 @@ class MatchingEngine:
         actions: Sequence[Action],
         gazetteer: Gazetteer,
         territories: Territories,
-        scorer: TransparentScorer | None = None,
+        scorer: Scorer | None = None,
+        rome: RomeReferential | None = None,
+        opportunities: Sequence[Opportunity] = (),
     ) -> MatchingEngine:
-        return cls(
+        engine = cls(
             gazetteer=gazetteer,
             territories=territories,
             actions=tuple(actions),
             indexes=build_indexes(actions, gazetteer),
             scorer=scorer or TransparentScorer(),
             by_id={a.id: a for a in actions},
+            rome=rome,
         )
+        return engine.with_opportunities(opportunities) if opportunities else engine
 
     @classmethod
     def load_reference(cls, data_dir: Path) -> tuple[Gazetteer, Territories]:
@@ -61,7 +79,32 @@ class MatchingEngine:
         return self.gazetteer.resolve(commune=home.commune, postcode=home.postcode, insee=home.insee)
 
     def with_actions(self, actions: Sequence[Action]) -> MatchingEngine:
-        return MatchingEngine.build(actions, self.gazetteer, self.territories, self.scorer)
+        return replace(MatchingEngine.build(actions, self.gazetteer, self.territories, self.scorer),
+                       **self._opportunity_state())
+
+    def _opportunity_state(self) -> dict:
+        return {"rome": self.rome, "opportunities": self.opportunities,
+                "opportunity_indexes": self.opportunity_indexes,
+                "opportunity_scorer": self.opportunity_scorer}
+
+    def with_opportunities(self, opportunities: Sequence[Opportunity]) -> MatchingEngine:
+        """The same engine serving ``opportunities`` (indexes built here, before any swap)."""
+        if self.rome is None:
+            raise ValueError("an engine serving opportunities needs the ROME referential")
+        return replace(self, opportunities=tuple(opportunities),
+                       opportunity_indexes=build_opportunity_indexes(opportunities, self.rome))
+
+    def opportunity(self, opportunity_id: str) -> tuple[OpportunityIndex, int] | None:
+        """The index holding an offer and its position there, or None."""
+        for index in self.opportunity_indexes.values():
+            pos = index.position(opportunity_id)
+            if pos is not None:
+                return index, pos
+        return None
+
+    def with_scorer(self, scorer: Scorer) -> MatchingEngine:
+        """The same engine serving ``scorer`` (a learned model, or the transparent scorer)."""
+        return replace(self, scorer=scorer)
 
     def recommend(
         self,
@@ -69,10 +112,16 @@ class MatchingEngine:
         kinds: Sequence[str] = ("action",),
         limit: int = 10,
         include_excluded: bool = False,
+        today: date | None = None,
     ) -> Recommendation:
-        """Rank what the person is eligible for. Raises geo errors for an unknown home."""
+        """Rank what the person is eligible for, per requested kind (``matcher/recommend_all``
+        says how several kinds share one answer). Raises geo errors for an unknown home."""
         unsupported = sorted(set(kinds) - SUPPORTED_KINDS)
         if unsupported:
             raise UnsupportedKind(unsupported)
         ctx = person_context(profile, self.gazetteer, self.territories)
-        return recommend_actions(ctx, self.indexes, self.scorer, limit, include_excluded)
+        kinds = list(dict.fromkeys(kinds))
+        if kinds == ["action"]:
+            return recommend_actions(ctx, self.indexes, self.scorer, limit, include_excluded)
+        return recommend_all(ctx, kinds, self.indexes, self.scorer, self.opportunity_indexes,
+                             self.rome, self.opportunity_scorer, limit, include_excluded, today)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from insertion_match.domain import FREIN_LABELS_FR, FREINS, SEVERITY_LABELS_FR
+from insertion_match.domain import CATEGORY_LABELS_FR, FREIN_LABELS_FR, FREINS, SEVERITY_LABELS_FR
 from insertion_match.features.action_features import PRIOR_FREINS, ActionFeatures, mode_of
 from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.profile import PersonContext
@@ -66,21 +66,31 @@ def reason_label(term: str, i: int, index: ActionIndex, f: ActionFeatures, ctx: 
         return f"{f.outcome_rate[i] * 100:.0f} % de sorties positives selon le dernier bilan"
     if term == "cost":
         return "Participation financière demandée à la personne"
+    if term == "fit_reach":
+        return "Réponse aux freins et facilité d'accès, combinées (modèle appris)"
+    if term == "category":
+        label = CATEGORY_LABELS_FR.get(str(f.category[i]), str(f.category[i])) \
+            if f.category is not None else "non précisée"
+        return f"Type d'action : {label} (d'après les résultats observés)"
+    if term == "base":
+        return "Point de départ du modèle appris (le même pour toutes les actions)"
     raise KeyError(term)
 
 
 def reasons_for(
-    i: int, contributions: np.ndarray, index: ActionIndex, f: ActionFeatures, ctx: PersonContext
+    i: int, contributions: np.ndarray, index: ActionIndex, f: ActionFeatures, ctx: PersonContext,
+    terms: tuple[str, ...] = TERMS,
 ) -> tuple[tuple[Reason, ...], float]:
     """Reasons of item ``i`` (non-zero terms, largest first) and the score they add up to.
 
-    Contributions are rounded to 4 decimals and the returned score is the sum of the rounded
-    contributions, so what the coach reads adds up exactly.
+    ``terms`` names the columns of ``contributions`` (``Scored.terms``). Contributions are rounded
+    to 4 decimals and the returned score is the sum of the rounded contributions, so what the
+    coach reads adds up exactly.
     """
     row = contributions[i]
     reasons = []
     for t in np.flatnonzero(np.abs(row) >= 5e-5):
-        term = TERMS[t]
+        term = terms[t]
         reasons.append(Reason(term, reason_label(term, i, index, f, ctx), round(float(row[t]), 4)))
     reasons.sort(key=lambda r: -abs(r.contribution))
     score = round(sum(r.contribution for r in reasons), 4)

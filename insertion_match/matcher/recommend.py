@@ -25,7 +25,7 @@ from insertion_match.matcher.results import (
     Recommendation,
     Warning,
 )
-from insertion_match.matcher.scoring import TransparentScorer
+from insertion_match.matcher.scoring import Scorer
 
 MAX_LIMIT = 100
 _MOBILITE = FREINS.index("mobilite")
@@ -34,7 +34,7 @@ _MOBILITE = FREINS.index("mobilite")
 def recommend_actions(
     ctx: PersonContext,
     indexes: dict[str, ActionIndex],
-    scorer: TransparentScorer,
+    scorer: Scorer,
     limit: int = 10,
     include_excluded: bool = False,
 ) -> Recommendation:
@@ -62,7 +62,7 @@ def recommend_actions(
     items = []
     for rank, i in enumerate(order, start=1):
         action = index.actions[i]
-        reasons, score = reasons_for(i, scored.contributions, index, feats, ctx)
+        reasons, score = reasons_for(i, scored.contributions, index, feats, ctx, scored.terms)
         site = action.sites[index.nearest_site_index(ctx.home.lat, ctx.home.lon, int(i))]
         items.append(RankedItem(
             rank=rank, kind="action", id=action.id, title=action.title, provider=action.operator,
@@ -143,7 +143,7 @@ def mobility_levers(
         f"{ctx.max_travel_minutes:.0f} min"
     )
     return (Lever(frein="mobilite", label=label, unlocks=unlocks,
-                  actions=tuple(index.ids[bridge][:5].tolist())),)
+                  actions=tuple(index.ids[bridge][:5].tolist()), change="licence_vehicle"),)
 
 
 def profile_summary(profile: BeneficiaryProfile) -> str:

@@ -39,6 +39,7 @@ class RankedItem:
     reasons: tuple[Reason, ...]
     warnings: tuple[Warning, ...]
     freins_addressed: tuple[str, ...]
+    opportunity: dict | None = None  # the offer's own facts (ROME, contract...); None: action
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,18 @@ class Lever:
     label: str  # French
     unlocks: int
     actions: tuple[str, ...] = ()  # catalogue actions that address this frein
+    unlocks_kind: str = "action"  # what ``unlocks`` counts: "action", "job", or "opportunity"
+    change: str | None = None  # "licence", "licence_vehicle", "childcare"
+
+
+@dataclass(frozen=True)
+class KindCount:
+    """Per requested kind: items considered, eligible, and returned."""
+
+    kind: str
+    candidates: int
+    eligible: int
+    returned: int
 
 
 @dataclass(frozen=True)
@@ -72,3 +85,4 @@ class Recommendation:
     candidates: int = 0
     eligible: int = 0
     extra: dict = field(default_factory=dict)
+    counts: tuple[KindCount, ...] = ()

@@ -6,16 +6,27 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from insertion_match import __version__
+from insertion_match.service.auth import authenticate, unauthenticated_routes
+from insertion_match.service.middleware import BodySizeLimit
 from insertion_match.service.problems import problem_response, validation_problem
-from insertion_match.service.routes import actions, beneficiaries, ops, recommendations
+from insertion_match.service.routes import (
+    actions,
+    beneficiaries,
+    opportunities,
+    ops,
+    outcomes,
+    recommendations,
+    stats,
+)
 from insertion_match.service.schemas import Problem
 from insertion_match.service.settings import Settings
 from insertion_match.service.state import ServiceState, build_state
@@ -29,8 +40,11 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.im = state or build_state(settings)
+        current = state or build_state(settings)
+        app.state.im = current
         yield
+        if state is None:  # a state handed in belongs to the caller
+            current.close()
 
     app = FastAPI(
         title="insertion-match",
@@ -40,8 +54,11 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         "(reasons whose contributions add up to the score), with warnings and levers, in French.",
         lifespan=lifespan,
     )
-    for module in (ops, recommendations, actions, beneficiaries):
-        app.include_router(module.router)
+    app.include_router(ops.router)  # /healthz, /readyz: no key (PUBLIC_PATHS)
+    # Every other router needs an API key (service/auth.py): add new routers to this tuple.
+    for module in (recommendations, actions, beneficiaries, stats, opportunities, outcomes):
+        app.include_router(module.router, dependencies=[Depends(authenticate)])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # inside the access log
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -49,15 +66,19 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(Problem(title=str(exc.detail), status=exc.status_code,
-                                        detail=str(exc.detail)))
+        try:
+            title = HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            title = str(exc.detail)
+        return problem_response(Problem(title=title, status=exc.status_code,
+                                        detail=str(exc.detail)), headers=exc.headers)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:
         log.error("database error", extra={"error": type(exc).__name__})
         return problem_response(
             Problem(title="Database unavailable", status=503, detail="retry later"),
-            headers={"Retry-After": "5"},
+            headers={"Retry-After": str(settings.retry_after_seconds)},
         )
 
     @app.exception_handler(Exception)
@@ -70,10 +91,17 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     async def _access_log(request: Request, call_next):
         start = time.perf_counter()
         response = await call_next(request)
-        # Method, path and status only: never bodies or query strings (personal data).
-        log.info("request", extra={"method": request.method, "path": request.url.path,
+        # Method, route template and status only: never bodies, query strings or path values
+        # (a beneficiary id in a path could be name-like).
+        route = request.scope.get("route")
+        log.info("request", extra={"method": request.method,
+                                   "path": getattr(route, "path", "<unmatched>"),
                                    "status": response.status_code,
                                    "ms": round((time.perf_counter() - start) * 1000, 1)})
         return response
 
+    unprotected = unauthenticated_routes(app)
+    if unprotected:
+        raise RuntimeError(f"routes without authentication: {unprotected}; include their "
+                           "router with dependencies=[Depends(authenticate)] (service/auth.py)")
     return app

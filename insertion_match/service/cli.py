@@ -1,4 +1,4 @@
-"""Command line: ``insertion-match serve | recommend | catalogue validate | catalogue import``.
+"""Command line: ``insertion-match serve | recommend | catalogue ... | db ... | keys ... | purge``.
 
 Thin commands over library functions (STYLE 11). Errors print a message on stderr and exit
 non-zero (1 bad input, 2 usage); they never end in a traceback for bad input.
@@ -122,7 +122,10 @@ def cmd_catalogue_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         actions = load_catalogue(directory)
         state = build_state(settings)
+        print(f"read {len(actions)} valid actions from {directory}; replacing the stored "
+              "catalogue in one transaction", flush=True)
         count = state.import_catalogue(actions, origin=str(directory))
+        state.close()
     except CatalogueError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -182,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("output", help="output JSON file, or - for standard output")
     exp.add_argument("--directory", help="catalogue directory (default data/catalogue)")
     exp.set_defaults(func=cmd_catalogue_export)
+    from insertion_match.service.cli_admin import register as register_admin_commands
+
+    register_admin_commands(sub)  # db upgrade|current|revision, keys ..., purge
+    from insertion_match.service.cli_offers import register as register_offer_commands
+
+    register_offer_commands(sub)  # offers import FILE, offers demo
+    from insertion_match.service.cli_learning import register as register_learning_commands
+
+    register_learning_commands(sub)  # synthetic calibration, train, evaluate
     return parser
 
 

@@ -11,11 +11,15 @@ from insertion_match.service.schemas import RecommendationResponse
 __all__ = ["filter_actions", "to_response"]
 
 
-def to_response(result: Recommendation) -> RecommendationResponse:
+def to_response(
+    result: Recommendation, fallback_reason: str | None = None
+) -> RecommendationResponse:
+    """The API response; ``fallback_reason`` when a learned model was refused at start-up."""
     data = asdict(result)
     return RecommendationResponse.model_validate({
         "beneficiary_id": result.beneficiary_id,
-        "model": {"name": result.model_name, "version": result.model_version},
+        "model": {"name": result.model_name, "version": result.model_version,
+                  "fallback": fallback_reason is not None, "fallback_reason": fallback_reason},
         "home": {"insee": result.home_insee, "commune": result.home_commune},
         "items": data["items"],
         "excluded": data["excluded"],
@@ -24,4 +28,6 @@ def to_response(result: Recommendation) -> RecommendationResponse:
         "assumptions": list(result.assumptions),
         "candidates": result.candidates,
         "eligible": result.eligible,
+        "counts": data["counts"] or [{"kind": "action", "candidates": result.candidates,
+                                      "eligible": result.eligible, "returned": len(result.items)}],
     })

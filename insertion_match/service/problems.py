@@ -19,6 +19,9 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "Invalid input, with field paths (and suggestions)"},
     404: {"model": Problem, "description": "Not found"},
+    401: {"model": Problem, "description": "API key missing, unknown or revoked"},
+    403: {"model": Problem, "description": "Role or territory not allowed"},
+    503: {"model": Problem, "description": "Database unavailable; see Retry-After"},
 }
 
 _FR_BY_TYPE = {
@@ -80,8 +83,21 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
     )
 
 
+def not_found_problem(detail: str) -> Problem:
+    return Problem(title="Not found", status=404, detail=detail)
+
+
 def not_found(detail: str) -> JSONResponse:
-    return problem_response(Problem(title="Not found", status=404, detail=detail))
+    return problem_response(not_found_problem(detail))
+
+
+#: The one answer for a stored person who does not exist *or* lies outside the caller's
+#: territories: the two must be indistinguishable (same status, same body).
+UNKNOWN_BENEFICIARY = "unknown beneficiary"
+
+
+def forbidden_problem(detail: str) -> Problem:
+    return Problem(title="Forbidden", status=403, detail=detail)
 
 
 def validation_problem(errors: Sequence[dict[str, Any]]) -> Problem:

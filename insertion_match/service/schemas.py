@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from insertion_match.domain import Action, BeneficiaryProfile, ItemKind
 
@@ -42,7 +49,13 @@ class RecommendationRequest(BaseModel):
     beneficiary_id: str | None = Field(
         default=None, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
     )
-    kinds: list[ItemKind] = Field(default_factory=lambda: [ItemKind.action], min_length=1)
+    kinds: list[ItemKind] = Field(
+        default_factory=lambda: [ItemKind.action], min_length=1,
+        description="Kinds to rank, any of action, job, volunteering, internship, immersion. "
+        "With several kinds, ``items`` holds for each kind, in this order, up to ``limit`` items "
+        "of that kind; ``rank`` is the rank within its kind; ``counts`` gives per kind the "
+        "items considered, eligible and returned.",
+    )
     limit: int = Field(default=10, ge=1, le=100)
     include_excluded: bool = False
 
@@ -69,8 +82,23 @@ class TravelPublic(BaseModel):
     minutes: float | None
 
 
+class OpportunityFacts(BaseModel):
+    """The offer's own facts, on items of kind job, volunteering, internship, immersion."""
+
+    rome_code: str | None = Field(examples=["K2204"])
+    rome_label: str | None = Field(description="The ROME appellation of the offer")
+    contract_type: str | None = Field(examples=["CDI"], description="France Travail code")
+    contract_label: str | None
+    hours_per_week: float | None
+    atypical_hours: list[str] = Field(examples=[["early_late"]])
+    positions: int
+    url: str | None
+    source: str
+    synthetic: bool = Field(description="A synthetic demo offer, not a real one")
+
+
 class ItemPublic(BaseModel):
-    rank: int
+    rank: int = Field(description="Rank within its kind")
     kind: ItemKind
     id: str
     title: str
@@ -83,6 +111,15 @@ class ItemPublic(BaseModel):
     reasons: list[ReasonPublic]
     warnings: list[WarningPublic]
     freins_addressed: list[str]
+    opportunity: OpportunityFacts | None = Field(
+        default=None, description="Offers only (absent on actions): ROME code, contract...")
+
+    @model_serializer(mode="wrap")
+    def _no_null_opportunity(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)
+        if data.get("opportunity") is None:
+            data.pop("opportunity", None)  # action items keep their original shape
+        return data
 
 
 class ExcludedPublic(BaseModel):
@@ -97,11 +134,26 @@ class LeverPublic(BaseModel):
     label: str
     unlocks: int
     actions: list[str] = Field(default_factory=list, description="Actions addressing the frein")
+    unlocks_kind: str = Field(default="action", description="What ``unlocks`` counts: 'action', "
+                              "'job' (job offers) or 'opportunity' (offers of the kinds asked)")
+    change: str | None = Field(default=None, description="The frein lifted: 'licence', "
+                               "'licence_vehicle' or 'childcare'")
+
+
+class KindCountPublic(BaseModel):
+    kind: ItemKind
+    candidates: int = Field(description="Items of this kind considered")
+    eligible: int
+    returned: int
 
 
 class ModelPublic(BaseModel):
     name: str
     version: str
+    fallback: bool = Field(
+        default=False, description="True when a configured learned model was refused at "
+        "start-up (corrupt or incompatible file) and the transparent scorer serves instead")
+    fallback_reason: str | None = Field(default=None, description="Why the model was refused")
 
 
 class HomePublic(BaseModel):
@@ -118,8 +170,11 @@ class RecommendationResponse(BaseModel):
     levers: list[LeverPublic]
     unchecked: list[str] = Field(description="What could not be checked (unknown fields), French")
     assumptions: list[str] = Field(description="What was assumed for unknown fields, French")
-    candidates: int = Field(description="Actions of the person's département considered")
+    candidates: int = Field(description="Items considered: the actions of the person's "
+                            "département, plus the live offers within reach, all kinds asked")
     eligible: int
+    counts: list[KindCountPublic] = Field(
+        default_factory=list, description="Per requested kind, in request order")
 
 
 class BeneficiaryPublic(BaseModel):
@@ -162,3 +217,86 @@ class Problem(BaseModel):
     detail: str
     errors: list[ProblemError] = Field(default_factory=list)
     suggestions: list[Suggestion] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Batch, export, caseload, aggregates (issue 5)
+# --------------------------------------------------------------------------------------------
+
+
+class BatchRequest(BaseModel):
+    """Up to ``IM_BATCH_MAX`` recommendation requests; answered as NDJSON, one line each."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"requests": [
+            {"beneficiary": EXAMPLE_BENEFICIARY, "limit": 5},
+            {"beneficiary_id": "b-0043", "limit": 5},
+        ]}]},
+    )
+
+    requests: list[RecommendationRequest] = Field(min_length=1, max_length=100_000)
+
+
+class BatchLine(BaseModel):
+    """One NDJSON line of a batch answer: the recommendation, or a problem for that person."""
+
+    index: int = Field(description="Position of the request in ``requests``")
+    status: int = Field(description="The HTTP status this request alone would have had")
+    recommendation: RecommendationResponse | None = None
+    problem: Problem | None = None
+
+
+class RecommendationAuditPublic(BaseModel):
+    created_at: datetime
+    actor: str = Field(description="Key id of the caller")
+    actor_name: str | None
+    actor_role: str | None
+    model_name: str
+    model_version: str
+    item_ids: list[str]
+
+
+class AccessAuditPublic(BaseModel):
+    created_at: datetime
+    actor: str
+    actor_name: str | None
+    actor_role: str | None
+    action: str = Field(description="read | create | update | erase | export")
+
+
+class BeneficiaryExport(BaseModel):
+    """Everything stored about one person (right of access, GDPR art. 15)."""
+
+    beneficiary_id: str
+    profile: BeneficiaryPublic | None = Field(description="None once erased")
+    recommendations: list[RecommendationAuditPublic]
+    accesses: list[AccessAuditPublic]
+
+
+class BeneficiarySummary(BaseModel):
+    id: str
+    department: str
+    commission: str | None
+    updated_at: datetime
+
+
+class BeneficiariesPage(BaseModel):
+    limit: int
+    offset: int
+    items: list[BeneficiarySummary]
+
+
+class RecommendationCount(BaseModel):
+    department: str | None
+    model_name: str
+    model_version: str
+    recommendations: int
+
+
+class RecommendationStats(BaseModel):
+    """Aggregates only: how many recommendations were shown, by département and model."""
+
+    since: datetime | None
+    total: int
+    groups: list[RecommendationCount]

@@ -8,11 +8,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The repository root when running from a clone (editable install): holds data/ and models/.
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+#: The learned model ``insertion-match train`` writes, served by default when it exists.
+SHIPPED_MODEL = REPO_ROOT / "models" / "action-ranker.joblib"
+
+
+def shipped_model() -> Path | None:
+    return SHIPPED_MODEL if SHIPPED_MODEL.is_file() else None
 
 
 class Settings(BaseSettings):
@@ -29,8 +37,35 @@ class Settings(BaseSettings):
     seed_catalogue_on_start: bool = Field(
         default=True, description="Import data/catalogue when the database has no action yet"
     )
+    seed_demo_offers_on_start: bool = Field(
+        default=True, description="Import the synthetic demo offers (data/demo) when none is "
+        "stored yet (IM_SEED_DEMO_OFFERS_ON_START)",
+    )
     max_limit: int = Field(default=100, ge=1, le=1000)
+    batch_max: int = Field(
+        default=500, ge=1, le=100_000,
+        description="Most people in one POST /v1/recommendations/batch (IM_BATCH_MAX)",
+    )
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024,
+        description="Largest request body accepted; larger ones answer 413 (IM_MAX_BODY_BYTES)",
+    )
+    retry_after_seconds: int = Field(
+        default=5, ge=1, le=3600, description="Retry-After of a 503 while the database is down"
+    )
+    model_path: Path | None = Field(
+        default_factory=lambda: shipped_model(),
+        description="A learned model artefact (with its model card beside it). If it is "
+        "missing, corrupt or of an incompatible version, the transparent scorer serves and "
+        "responses say so (model.fallback). Default: models/action-ranker.joblib when that file "
+        "exists (`insertion-match train`), else none; 'none' serves the transparent scorer",
+    )
     log_level: str = "INFO"
+
+    @field_validator("model_path", mode="before")
+    @classmethod
+    def _no_model(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
 
     @property
     def catalogue_dir(self) -> Path:

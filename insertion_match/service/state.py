@@ -17,9 +17,20 @@ from insertion_match.features.catalogue import load_catalogue
 from insertion_match.geo import Gazetteer, Territories
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.service import db
+from insertion_match.service.model_loading import load_model
+from insertion_match.service.offers import PeopleIndex, with_stored_offers
 from insertion_match.service.settings import Settings
 
 log = logging.getLogger("insertion_match.service")
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """Which model serves. ``fallback``: a configured model was refused (``reason``) and the
+    transparent scorer serves instead; responses and ``/readyz`` say so."""
+
+    fallback: bool = False
+    reason: str | None = None
 
 
 @dataclass
@@ -28,6 +39,14 @@ class ServiceState:
     sessions: sessionmaker[Session]
     engine: MatchingEngine
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    model_status: ModelStatus = field(default_factory=ModelStatus)
+    people: PeopleIndex = field(default_factory=PeopleIndex)  # reverse matching (offers.py)
+
+    def close(self) -> None:
+        """Close the database connections (app shutdown)."""
+        bind = self.sessions.kw.get("bind")
+        if bind is not None:
+            bind.dispose()
 
     def import_catalogue(self, actions: list[Action], origin: str) -> int:
         """Store ``actions`` atomically, then swap in a new engine built from the database."""
@@ -45,9 +64,40 @@ def build_state(settings: Settings) -> ServiceState:
     if settings.seed_catalogue_on_start:
         _seed_embedded_catalogue(settings, sessions, gazetteer, territories)
     actions = db.load_actions(sessions)
-    engine = MatchingEngine.build(actions, gazetteer, territories)
+    scorer, model_status = _learned_scorer(settings)
+    engine = MatchingEngine.build(actions, gazetteer, territories, scorer)
+    engine = with_stored_offers(settings, sessions, engine)  # ROME + offers (service/offers.py)
     log.info("engine ready", extra={"actions": len(actions), "departments": sorted(engine.indexes)})
-    return ServiceState(settings=settings, sessions=sessions, engine=engine)
+    return ServiceState(settings=settings, sessions=sessions, engine=engine,
+                        model_status=model_status)
+
+
+def _check_scorer(model: object, card: dict) -> None:
+    """A learned scorer must offer the scorer interface (name, version, score) and accept its
+    card (``check_card``, e.g. ``LearnedScorer``: same design version and columns)."""
+    missing = [a for a in ("name", "version", "score") if not hasattr(model, a)]
+    if missing:
+        raise TypeError(f"{type(model).__name__} lacks {', '.join(missing)}")
+    check_card = getattr(model, "check_card", None)
+    if callable(check_card):
+        check_card(card)
+
+
+def _learned_scorer(settings: Settings) -> tuple[object | None, ModelStatus]:
+    """The configured learned model, or None (transparent scorer) with the reason it was refused.
+
+    A missing, corrupt or incompatible artefact never stops the service: it is refused here with
+    one clear log line, and the transparent scorer serves, flagged.
+    """
+    if settings.model_path is None:
+        return None, ModelStatus()
+    loaded = load_model(settings.model_path, validate=_check_scorer)
+    if not loaded.ok:
+        log.error(f"model refused, the transparent scorer serves: {loaded.refused}",
+                  extra={"error": "model_refused"})
+        return None, ModelStatus(fallback=True, reason=loaded.refused)
+    log.info("learned model loaded", extra={"kind": str(loaded.card.get("name", ""))})
+    return loaded.model, ModelStatus()
 
 
 #: Origin recorded for imports of the embedded catalogue (data/catalogue).

@@ -3,12 +3,29 @@
 - ``base``: engine (SQLite default, PostgreSQL by URL), session factory, transactions;
 - ``catalogue``: the action catalogue and its imports;
 - ``beneficiaries``: stored profiles (caseloads) under pseudonymous ids;
-- ``audit``: what was shown to whom.
+- ``opportunities``: job, volunteering, internship and immersion offers, and their imports;
+- ``people_index``: the reads that keep the in-memory people index (reverse matching) fresh;
+- ``outcomes``: prescriptions and their outcomes (events, with the rank and model version);
+- ``audit``: what was shown to whom, and who accessed whose data;
+- ``api_keys``: hashed API keys with their role and territories;
+- ``migrate``: Alembic migrations (``migrations/``), run at start-up.
 """
 
+from insertion_match.service.db.api_keys import (
+    ApiKeyRow,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+    verify_api_key,
+)
 from insertion_match.service.db.audit import (
+    AccessLog,
     RecommendationLog,
+    audit_about,
+    log_access,
     log_recommendation,
+    purge_audit,
+    recommendation_counts,
     recommendation_log,
 )
 from insertion_match.service.db.base import Base, init_db, make_engine, transaction
@@ -18,6 +35,7 @@ from insertion_match.service.db.beneficiaries import (
     get_beneficiary,
     list_beneficiaries,
     profile_of,
+    purge_beneficiaries,
     upsert_beneficiary,
 )
 from insertion_match.service.db.catalogue import (
@@ -29,10 +47,69 @@ from insertion_match.service.db.catalogue import (
     load_actions,
     replace_catalogue,
 )
+from insertion_match.service.db.opportunities import (
+    OpportunityImport,
+    OpportunityRow,
+    UpsertReport,
+    count_opportunities,
+    get_opportunity,
+    load_opportunities,
+    opportunity_imports,
+    purge_expired_opportunities,
+    upsert_opportunities,
+)
+from insertion_match.service.db.outcomes import OutcomeRow, add_outcomes, list_outcomes
+from insertion_match.service.db.people_index import (
+    beneficiaries_by_ids,
+    beneficiaries_fingerprint,
+    beneficiary_stamps,
+)
 
 __all__ = [
-    "ActionRow", "Base", "BeneficiaryRow", "CatalogueImport", "RecommendationLog",
-    "catalogue_hash", "count_actions", "delete_beneficiary", "get_beneficiary", "init_db",
-    "last_import", "list_beneficiaries", "load_actions", "log_recommendation", "make_engine",
-    "profile_of", "recommendation_log", "replace_catalogue", "transaction", "upsert_beneficiary",
+    "AccessLog",
+    "ActionRow",
+    "ApiKeyRow",
+    "Base",
+    "BeneficiaryRow",
+    "CatalogueImport",
+    "OpportunityImport",
+    "OpportunityRow",
+    "OutcomeRow",
+    "RecommendationLog",
+    "UpsertReport",
+    "add_outcomes",
+    "audit_about",
+    "beneficiaries_by_ids",
+    "beneficiaries_fingerprint",
+    "beneficiary_stamps",
+    "catalogue_hash",
+    "count_actions",
+    "count_opportunities",
+    "create_api_key",
+    "delete_beneficiary",
+    "get_beneficiary",
+    "get_opportunity",
+    "init_db",
+    "last_import",
+    "list_api_keys",
+    "list_beneficiaries",
+    "list_outcomes",
+    "load_actions",
+    "load_opportunities",
+    "log_access",
+    "log_recommendation",
+    "make_engine",
+    "opportunity_imports",
+    "profile_of",
+    "purge_audit",
+    "purge_beneficiaries",
+    "purge_expired_opportunities",
+    "recommendation_counts",
+    "recommendation_log",
+    "replace_catalogue",
+    "revoke_api_key",
+    "transaction",
+    "upsert_beneficiary",
+    "upsert_opportunities",
+    "verify_api_key",
 ]

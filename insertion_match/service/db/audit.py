@@ -1,6 +1,11 @@
-"""The audit trail of what was shown to whom (DESIGN §9).
+"""The audit trail (DESIGN §9): what was shown to whom, and who touched whose data.
 
-Only pseudonymous ids, the model and the item ids are stored: never freins, never free text.
+- ``recommendation_log``: every recommendation shown (who: key id, name and role; when; which
+  pseudonymous person and their département; model name and version; the item ids shown);
+- ``access_log``: every access to a stored person's data (read, create, update, erase, export).
+
+Only pseudonymous ids, the model and item ids are stored: never freins, never free text. Rows
+outlive an erased profile (accountability) until the retention purge removes them.
 """
 
 from __future__ import annotations
@@ -8,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy import JSON, DateTime, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.service.db.base import Base, transaction
@@ -24,6 +29,25 @@ class RecommendationLog(Base):
     model_name: Mapped[str] = mapped_column(String(80))
     model_version: Mapped[str] = mapped_column(String(40))
     item_ids: Mapped[list] = mapped_column(JSON)
+    actor_name: Mapped[str | None] = mapped_column(String(120))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(3), index=True)
+
+
+class AccessLog(Base):
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    actor_name: Mapped[str | None] = mapped_column(String(120))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    beneficiary_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+
+
+#: What ``access_log.action`` may say.
+ACCESS_ACTIONS = frozenset({"read", "create", "update", "erase", "export"})
 
 
 def log_recommendation(
@@ -33,12 +57,66 @@ def log_recommendation(
     model_name: str,
     model_version: str,
     item_ids: Sequence[str],
+    *,
+    actor_name: str | None = None,
+    actor_role: str | None = None,
+    department: str | None = None,
 ) -> None:
     with transaction(factory) as session:
         session.add(RecommendationLog(
             created_at=datetime.now(UTC), actor=actor, beneficiary_id=beneficiary_id,
             model_name=model_name, model_version=model_version, item_ids=list(item_ids),
+            actor_name=actor_name, actor_role=actor_role, department=department,
         ))
+
+
+def log_access(
+    factory: sessionmaker[Session], actor: str, beneficiary_id: str, action: str, *,
+    actor_name: str | None = None, actor_role: str | None = None,
+) -> None:
+    if action not in ACCESS_ACTIONS:
+        raise ValueError(f"unknown access action {action!r}")
+    with transaction(factory) as session:
+        session.add(AccessLog(
+            created_at=datetime.now(UTC), actor=actor, actor_name=actor_name,
+            actor_role=actor_role, beneficiary_id=beneficiary_id, action=action,
+        ))
+
+
+def audit_about(
+    factory: sessionmaker[Session], beneficiary_id: str
+) -> tuple[list[RecommendationLog], list[AccessLog]]:
+    """Every audit row about one person, oldest first (for their export)."""
+    with factory() as session:
+        recs = session.scalars(select(RecommendationLog)
+                               .where(RecommendationLog.beneficiary_id == beneficiary_id)
+                               .order_by(RecommendationLog.id))
+        accesses = session.scalars(select(AccessLog)
+                                   .where(AccessLog.beneficiary_id == beneficiary_id)
+                                   .order_by(AccessLog.id))
+        return list(recs), list(accesses)
+
+
+def purge_audit(factory: sessionmaker[Session], before: datetime) -> tuple[int, int]:
+    """Delete audit rows created before ``before``: (recommendation rows, access rows)."""
+    with transaction(factory) as session:
+        recs = session.execute(delete(RecommendationLog)
+                               .where(RecommendationLog.created_at < before)).rowcount
+        accesses = session.execute(delete(AccessLog).where(AccessLog.created_at < before)).rowcount
+    return int(recs or 0), int(accesses or 0)
+
+
+def recommendation_counts(
+    factory: sessionmaker[Session], since: datetime | None = None
+) -> list[tuple[str | None, str, str, int]]:
+    """Aggregates only: (département, model name, model version, recommendations shown)."""
+    keys = (RecommendationLog.department, RecommendationLog.model_name,
+            RecommendationLog.model_version)
+    stmt = select(*keys, func.count()).group_by(*keys).order_by(*keys)
+    if since is not None:
+        stmt = stmt.where(RecommendationLog.created_at >= since)
+    with factory() as session:
+        return [(d, n, v, int(c)) for d, n, v, c in session.execute(stmt)]
 
 
 def recommendation_log(factory: sessionmaker[Session], limit: int = 100) -> list[RecommendationLog]:

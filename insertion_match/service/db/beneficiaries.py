@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, String, delete, select
+from sqlalchemy import JSON, DateTime, String, and_, delete, false, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.domain import BeneficiaryProfile
@@ -70,9 +70,20 @@ def delete_beneficiary(factory: sessionmaker[Session], beneficiary_id: str) -> b
 def list_beneficiaries(
     factory: sessionmaker[Session], departments: Sequence[str] | None = None,
     commissions: Sequence[str] | None = None, limit: int | None = None, offset: int = 0,
+    territories: Sequence[tuple[str, str | None]] | None = None,
 ) -> list[BeneficiaryRow]:
-    """Rows in id order, restricted to the given départements / commissions when given."""
+    """Rows in id order, restricted to the given départements / commissions when given.
+
+    ``territories``: (département, commission or None for the whole département) pairs; a row
+    is kept when it lies in any of them (an empty sequence keeps nothing).
+    """
     stmt = select(BeneficiaryRow).order_by(BeneficiaryRow.id)
+    if territories is not None:
+        stmt = stmt.where(or_(false(), *(
+            BeneficiaryRow.department == d if c is None
+            else and_(BeneficiaryRow.department == d, BeneficiaryRow.commission == c)
+            for d, c in territories
+        )))
     if departments is not None:
         stmt = stmt.where(BeneficiaryRow.department.in_(list(departments)))
     if commissions is not None:
@@ -82,3 +93,12 @@ def list_beneficiaries(
         stmt = stmt.limit(limit)
     with factory() as session:
         return list(session.scalars(stmt))
+
+
+def purge_beneficiaries(factory: sessionmaker[Session], not_updated_since: datetime) -> int:
+    """Erase the stored profiles not updated since ``not_updated_since`` (retention purge)."""
+    with transaction(factory) as session:
+        result = session.execute(
+            delete(BeneficiaryRow).where(BeneficiaryRow.updated_at < not_updated_since)
+        )
+        return int(result.rowcount or 0)

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from insertion_match.domain import Action, ActionCategory, Frein
 from insertion_match.matcher.catalogue_search import filter_actions
+from insertion_match.service.auth import aggregates_only
 from insertion_match.service.deps import StateDep
 from insertion_match.service.problems import PROBLEM_RESPONSES, not_found
 from insertion_match.service.schemas import ActionsPage
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/v1/actions", tags=["catalogue"])
 
 
 @router.get("", response_model=ActionsPage, responses=PROBLEM_RESPONSES)
+@aggregates_only  # the public catalogue: no personal data
 def list_actions(
     state: StateDep,
     department: Annotated[str | None, Query(pattern=r"^\d[\dAB]$|^\d{3}$")] = None,
@@ -40,6 +42,7 @@ def list_actions(
 
 
 @router.get("/{action_id}", response_model=Action, responses={404: PROBLEM_RESPONSES[404]})
+@aggregates_only
 def get_action(action_id: str, state: StateDep) -> Action | JSONResponse:
     action = state.engine.action(action_id)
     return action if action is not None else not_found(f"no action {action_id!r}")

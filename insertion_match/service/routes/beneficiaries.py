@@ -1,35 +1,84 @@
-"""Stored beneficiaries (caseloads) under pseudonymous ids: create/replace, read, erase."""
+"""Stored beneficiaries (caseloads) under pseudonymous ids: create/replace, read, erase, export.
+
+Every route is scoped to the caller's territories: a person outside them answers exactly as an
+unknown id (404, same body). Every access to a person's data writes an ``access_log`` row.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from insertion_match.domain import BeneficiaryProfile
 from insertion_match.geo import GeoError
 from insertion_match.service import db
+from insertion_match.service.auth import PERSONAL_ROLES, Principal, PrincipalDep, Role, allow
 from insertion_match.service.deps import StateDep
 from insertion_match.service.problems import (
     PROBLEM_RESPONSES,
+    UNKNOWN_BENEFICIARY,
+    forbidden_problem,
     geo_problem,
     not_found,
     problem_response,
     validation_problem,
 )
-from insertion_match.service.schemas import BeneficiaryPublic
+from insertion_match.service.schemas import (
+    AccessAuditPublic,
+    BeneficiariesPage,
+    BeneficiaryExport,
+    BeneficiaryPublic,
+    BeneficiarySummary,
+    RecommendationAuditPublic,
+)
+from insertion_match.service.state import ServiceState
 
-router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
+router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"],
+                   dependencies=[allow(*PERSONAL_ROLES)])
 
 BeneficiaryId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 
 
+def _visible(state: ServiceState, principal: Principal, beneficiary_id: str) -> db.BeneficiaryRow | None:
+    """The stored row if it exists *and* lies in the caller's territories, else None."""
+    row = db.get_beneficiary(state.sessions, beneficiary_id)
+    if row is None or not principal.covers(row.department, row.commission):
+        return None
+    return row
+
+
+def _audit(state: ServiceState, principal: Principal, beneficiary_id: str, action: str) -> None:
+    db.log_access(state.sessions, beneficiary_id=beneficiary_id, action=action,
+                  **principal.audit_fields())
+
+
+@router.get("", response_model=BeneficiariesPage, responses=PROBLEM_RESPONSES)
+def list_beneficiaries(
+    state: StateDep, principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> BeneficiariesPage:
+    """The caseload: ids of the stored people in the caller's territories (no profile data)."""
+    rows = db.list_beneficiaries(state.sessions, territories=principal.territory_filter(),
+                                 limit=limit, offset=offset)
+    return BeneficiariesPage(limit=limit, offset=offset, items=[
+        BeneficiarySummary(id=r.id, department=r.department, commission=r.commission,
+                           updated_at=r.updated_at) for r in rows
+    ])
+
+
 @router.put("/{beneficiary_id}", response_model=BeneficiaryPublic, responses=PROBLEM_RESPONSES)
 def put_beneficiary(
-    beneficiary_id: BeneficiaryId, profile: BeneficiaryProfile, state: StateDep, response: Response
+    beneficiary_id: BeneficiaryId, profile: BeneficiaryProfile, state: StateDep,
+    principal: PrincipalDep, response: Response,
 ) -> BeneficiaryPublic | JSONResponse:
-    """Create or replace the stored profile (its ``id`` must be the path's, or absent)."""
+    """Create or replace the stored profile (its ``id`` must be the path's, or absent).
+
+    The home must lie in the caller's territories (403 otherwise); an id already used by a
+    person of another territory answers 404, as for a read.
+    """
     if profile.id not in (None, beneficiary_id):
         return problem_response(validation_problem([{
             "loc": ("body", "id"), "type": "value_error",
@@ -40,27 +89,69 @@ def put_beneficiary(
         home = state.engine.locate(profile)
     except GeoError as exc:
         return problem_response(geo_problem(exc, "home." + _home_field(profile)))
+    commission = state.engine.territories.commission_of(home.insee)
+    if not principal.covers(home.department, commission):
+        return problem_response(
+            forbidden_problem("the person's home is outside the territories of this key"))
+    existing = db.get_beneficiary(state.sessions, beneficiary_id)
+    if existing is not None and not principal.covers(existing.department, existing.commission):
+        return not_found(UNKNOWN_BENEFICIARY)
     created = db.upsert_beneficiary(
-        state.sessions, profile, department=home.department,
-        commission=state.engine.territories.commission_of(home.insee), home_insee=home.insee,
+        state.sessions, profile, department=home.department, commission=commission,
+        home_insee=home.insee,
     )
+    _audit(state, principal, beneficiary_id, "create" if created else "update")
     response.status_code = 201 if created else 200
     return _public(db.get_beneficiary(state.sessions, beneficiary_id))
 
 
-@router.get("/{beneficiary_id}", response_model=BeneficiaryPublic,
-            responses={404: PROBLEM_RESPONSES[404]})
-def get_beneficiary(beneficiary_id: BeneficiaryId, state: StateDep) -> BeneficiaryPublic | JSONResponse:
-    row = db.get_beneficiary(state.sessions, beneficiary_id)
-    return _public(row) if row is not None else not_found("unknown beneficiary")
+@router.get("/{beneficiary_id}", response_model=BeneficiaryPublic, responses=PROBLEM_RESPONSES)
+def get_beneficiary(
+    beneficiary_id: BeneficiaryId, state: StateDep, principal: PrincipalDep
+) -> BeneficiaryPublic | JSONResponse:
+    row = _visible(state, principal, beneficiary_id)
+    if row is None:
+        return not_found(UNKNOWN_BENEFICIARY)
+    _audit(state, principal, beneficiary_id, "read")
+    return _public(row)
 
 
-@router.delete("/{beneficiary_id}", status_code=204, responses={404: PROBLEM_RESPONSES[404]})
-def delete_beneficiary(beneficiary_id: BeneficiaryId, state: StateDep) -> Response:
-    """Erase the stored profile (right to erasure). The audit trail keeps the pseudonymous id."""
+@router.delete("/{beneficiary_id}", status_code=204, responses=PROBLEM_RESPONSES)
+def delete_beneficiary(
+    beneficiary_id: BeneficiaryId, state: StateDep, principal: PrincipalDep
+) -> Response:
+    """Erase the stored profile (right to erasure). The audit trail keeps the pseudonymous id
+    until the retention purge."""
+    if _visible(state, principal, beneficiary_id) is None:
+        return not_found(UNKNOWN_BENEFICIARY)
     if not db.delete_beneficiary(state.sessions, beneficiary_id):
-        return not_found("unknown beneficiary")
+        return not_found(UNKNOWN_BENEFICIARY)
+    _audit(state, principal, beneficiary_id, "erase")
     return Response(status_code=204)
+
+
+@router.get("/{beneficiary_id}/export", response_model=BeneficiaryExport,
+            responses=PROBLEM_RESPONSES)
+def export_beneficiary(
+    beneficiary_id: BeneficiaryId, state: StateDep, principal: PrincipalDep
+) -> BeneficiaryExport | JSONResponse:
+    """Everything stored about the person: profile and audit rows (right of access).
+
+    Coaches and platforms export people of their territories; an admin also exports the audit
+    rows left about an erased person (``profile`` null).
+    """
+    row = _visible(state, principal, beneficiary_id)
+    recommendations, accesses = db.audit_about(state.sessions, beneficiary_id)
+    if row is None and not (principal.role is Role.admin and (recommendations or accesses)):
+        return not_found(UNKNOWN_BENEFICIARY)
+    _audit(state, principal, beneficiary_id, "export")
+    return BeneficiaryExport(
+        beneficiary_id=beneficiary_id,
+        profile=_public(row) if row is not None else None,
+        recommendations=[RecommendationAuditPublic.model_validate(r, from_attributes=True)
+                         for r in recommendations],
+        accesses=[AccessAuditPublic.model_validate(a, from_attributes=True) for a in accesses],
+    )
 
 
 def _home_field(profile: BeneficiaryProfile) -> str:

@@ -20,13 +20,19 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(state: StateDep) -> JSONResponse:
-    """Ready to serve: database reachable, catalogue and model loaded."""
+    """Ready to serve: database reachable, catalogue and model loaded (503 without database).
+
+    ``model.fallback`` is true when a configured learned model was refused at start-up and the
+    transparent scorer serves: still ready, but flagged.
+    """
     try:
         with state.sessions() as session:
             session.execute(text("SELECT 1"))
         database = "ok"
     except SQLAlchemyError:
         database = "unavailable"
+    status = state.model_status
     body = {"database": database, "actions": len(state.engine.actions),
-            "model": {"name": state.engine.scorer.name, "version": state.engine.scorer.version}}
+            "model": {"name": state.engine.scorer.name, "version": state.engine.scorer.version,
+                      "fallback": status.fallback, "fallback_reason": status.reason}}
     return JSONResponse(body, status_code=200 if database == "ok" else 503)

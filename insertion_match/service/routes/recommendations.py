@@ -2,58 +2,90 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+import json
+import logging
+from collections.abc import Iterator
 
-from insertion_match.geo import GeoError
-from insertion_match.matcher.errors import UnsupportedKind
-from insertion_match.service import db
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from insertion_match.service.auth import PERSONAL_ROLES, PrincipalDep, Role, allow
 from insertion_match.service.deps import StateDep
-from insertion_match.service.mapping import to_response
 from insertion_match.service.problems import (
     PROBLEM_RESPONSES,
-    geo_problem,
-    not_found,
     problem_response,
     validation_problem,
 )
-from insertion_match.service.schemas import RecommendationRequest, RecommendationResponse
+from insertion_match.service.recommending import recommend_for
+from insertion_match.service.schemas import (
+    BatchLine,
+    BatchRequest,
+    Problem,
+    RecommendationRequest,
+    RecommendationResponse,
+)
 
 router = APIRouter(prefix="/v1", tags=["matching"])
+log = logging.getLogger("insertion_match.service")
 
 
 @router.post("/recommendations", response_model=RecommendationResponse,
-             responses={**PROBLEM_RESPONSES})
-def recommendations(body: RecommendationRequest, state: StateDep) -> RecommendationResponse | JSONResponse:
+             responses={**PROBLEM_RESPONSES}, dependencies=[allow(*PERSONAL_ROLES)])
+def recommendations(
+    body: RecommendationRequest, state: StateDep, principal: PrincipalDep
+) -> RecommendationResponse | JSONResponse:
     """Rank the eligible actions for one person, each with reasons, warnings and levers.
 
     Give the profile inline (``beneficiary``) or the id of a stored one (``beneficiary_id``).
+    The person must live in the caller's territories; each answer is written to the audit log.
     """
-    if body.beneficiary is not None:
-        profile, home_path = body.beneficiary, "beneficiary.home"
-    else:
-        row = db.get_beneficiary(state.sessions, body.beneficiary_id or "")
-        if row is None:
-            return not_found("unknown beneficiary")
-        profile, home_path = db.profile_of(row), "beneficiary_id"
-    limit = min(body.limit, state.settings.max_limit)
-    try:
-        result = state.engine.recommend(
-            profile, [k.value for k in body.kinds], limit, body.include_excluded
-        )
-    except GeoError as exc:
-        home = profile.home
-        field = "insee" if home.insee else "commune" if home.commune else "postcode"
-        path = f"{home_path}.{field}" if body.beneficiary is not None else home_path
-        return problem_response(geo_problem(exc, path))
-    except UnsupportedKind as exc:
+    outcome = recommend_for(state, principal, body)
+    return problem_response(outcome) if isinstance(outcome, Problem) else outcome
+
+
+NDJSON = "application/x-ndjson"
+
+
+@router.post(
+    "/recommendations/batch", dependencies=[allow(Role.platform, Role.admin)],
+    response_model=None,
+    responses={**PROBLEM_RESPONSES, 200: {
+        "description": "NDJSON: one line per request, in order: "
+        '`{"index", "status": 200, "recommendation"}` or `{"index", "status", "problem"}`',
+        "model": BatchLine, "content": {NDJSON: {}},
+    }},
+)
+def recommendations_batch(
+    body: BatchRequest, state: StateDep, principal: PrincipalDep
+) -> StreamingResponse | JSONResponse:
+    """Recommendations for many people (platform role), streamed as NDJSON as they are ranked.
+
+    At most ``IM_BATCH_MAX`` requests. Each line carries the request's ``index`` and either the
+    same response as ``POST /v1/recommendations`` or the problem that request alone would get
+    (a person outside the key's territories is "unknown", as there).
+    """
+    limit = state.settings.batch_max
+    if len(body.requests) > limit:
         return problem_response(validation_problem([{
-            "loc": ("body", "kinds"), "type": "value_error",
-            "msg": f"Value error, not served yet: {', '.join(exc.kinds)} (only 'action')",
+            "loc": ("body", "requests"), "type": "too_long",
+            "msg": f"List should have at most {limit} items (IM_BATCH_MAX)",
+            "ctx": {"max_length": limit},
         }]))
-    db.log_recommendation(
-        state.sessions, actor="anonymous", beneficiary_id=result.beneficiary_id,
-        model_name=result.model_name, model_version=result.model_version,
-        item_ids=[i.id for i in result.items],
-    )
-    return to_response(result)
+
+    def lines() -> Iterator[bytes]:
+        for index, request in enumerate(body.requests):
+            try:
+                outcome = recommend_for(state, principal, request, f"requests.{index}.")
+            except SQLAlchemyError as exc:
+                log.error("database error in batch", extra={"error": type(exc).__name__})
+                outcome = Problem(title="Database unavailable", status=503, detail="retry later")
+            if isinstance(outcome, Problem):
+                line = {"index": index, "status": outcome.status,
+                        "problem": outcome.model_dump(mode="json")}
+            else:
+                line = {"index": index, "status": 200,
+                        "recommendation": outcome.model_dump(mode="json")}
+            yield json.dumps(line, ensure_ascii=False).encode() + b"\n"
+
+    return StreamingResponse(lines(), media_type=NDJSON)

@@ -1,0 +1,128 @@
+"""Read prescriptions and outcomes from CSV (the ``POST /v1/outcomes/import`` format).
+
+One event per line, UTF-8, comma-separated, with a header naming the columns of
+:data:`CSV_COLUMNS` (any order; ``item_kind`` defaults to ``action``; empty cells are unknown)::
+
+    beneficiary_id,item_id,item_kind,status,occurred_on,refusal_reason,exit_kind,rank,model_name,model_version
+    b-0042,flers-mobylis-permis-b,action,proposed,2024-03-01,,,1,transparent-additive,1.0.0
+    b-0042,flers-mobylis-permis-b,action,refused,2024-03-08,not_mobile,,,,
+
+:func:`parse_outcomes_csv` validates every line and reports every problem of every rejected
+line (line number, field, message in English and French), so a whole file can be fixed in one
+go; storing is then all or nothing (the route's job).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from insertion_match.domain import OutcomeRecord
+from insertion_match.features.errors import FeaturesError
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "beneficiary_id", "item_id", "item_kind", "status", "occurred_on", "refusal_reason",
+    "exit_kind", "rank", "model_name", "model_version",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("beneficiary_id", "item_id", "status", "occurred_on")
+MAX_ROWS = 100_000
+
+
+class OutcomesCsvError(FeaturesError):
+    """The file as a whole cannot be read (encoding, header, size)."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    field: str
+    message: str
+    message_fr: str
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int  # 1-based line number in the file (the header is line 1)
+    problems: tuple[RowProblem, ...]
+
+
+@dataclass(frozen=True)
+class ParsedOutcomes:
+    records: tuple[OutcomeRecord, ...]
+    rejected: tuple[RejectedRow, ...]
+    lines: tuple[int, ...] = ()  # line number of each record
+
+
+_FR = {"missing": "champ obligatoire manquant", "enum": "valeur non autorisée",
+       "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+       "date_parsing": "date attendue (AAAA-MM-JJ)", "int_parsing": "nombre entier attendu",
+       "string_pattern_mismatch": "format invalide", "greater_than_equal": "valeur trop petite",
+       "less_than_equal": "valeur trop grande", "string_too_long": "texte trop long"}
+
+
+def _problems(exc: ValidationError) -> tuple[RowProblem, ...]:
+    out = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err.get("loc", ())) or "row"
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        fr = _FR.get(err.get("type", ""), "valeur invalide")
+        if err.get("type") == "value_error":
+            fr = f"valeur invalide : {message}"
+        out.append(RowProblem(field, message, fr))
+    return tuple(out)
+
+
+def parse_outcomes_csv(
+    data: bytes | str, known_item: Callable[[str, str], bool] | None = None,
+    max_rows: int = MAX_ROWS,
+) -> ParsedOutcomes:
+    """Validate every line; ``known_item(kind, id)`` may reject ids the service does not know.
+
+    Raises :class:`OutcomesCsvError` for an unreadable file (not UTF-8, no header, unknown or
+    missing columns, more than ``max_rows`` lines).
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise OutcomesCsvError(f"the file is not UTF-8: {exc.reason}") from exc
+    reader = csv.DictReader(io.StringIO(data))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise OutcomesCsvError("empty file: a header line is needed")
+    unknown = sorted(set(header) - set(CSV_COLUMNS))
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if unknown or missing:
+        raise OutcomesCsvError(
+            (f"unknown column(s): {', '.join(unknown)}; " if unknown else "")
+            + (f"missing column(s): {', '.join(missing)}; " if missing else "")
+            + f"expected columns: {', '.join(CSV_COLUMNS)}")
+    reader.fieldnames = header
+    records: list[OutcomeRecord] = []
+    lines: list[int] = []
+    rejected: list[RejectedRow] = []
+    for count, row in enumerate(reader, start=1):
+        if count > max_rows:
+            raise OutcomesCsvError(f"more than {max_rows} lines: split the file")
+        line = reader.line_num
+        if None in row:
+            rejected.append(RejectedRow(line, (RowProblem(
+                "row", "more cells than columns", "plus de cellules que de colonnes"),)))
+            continue
+        values = {k: v.strip() for k, v in row.items() if v is not None and v.strip() != ""}
+        try:
+            record = OutcomeRecord.model_validate(values)
+        except ValidationError as exc:
+            rejected.append(RejectedRow(line, _problems(exc)))
+            continue
+        if known_item is not None and not known_item(record.item_kind.value, record.item_id):
+            rejected.append(RejectedRow(line, (RowProblem(
+                "item_id", f"unknown {record.item_kind.value} {record.item_id!r}",
+                "élément inconnu du catalogue"),)))
+            continue
+        records.append(record)
+        lines.append(line)
+    return ParsedOutcomes(records=tuple(records), rejected=tuple(rejected), lines=tuple(lines))

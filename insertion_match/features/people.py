@@ -1,0 +1,178 @@
+"""People as arrays: the person side of every opportunity computation.
+
+:class:`PeopleArrays` holds, for m people, every attribute the opportunity matcher reads, as
+aligned arrays. The forward question (one person, n offers) uses m = 1; the reverse question
+(one offer, the stored beneficiaries of a territory) uses the :class:`PeopleIndex` built once
+from the stored profiles and refreshed when they change. Both go through the same pairwise,
+broadcasting code (``features/opportunity_features.py``), so the reasons are the same.
+
+Target jobs are mapped to ROME fiches here, once per profile (``RomeReferential.match_title``
+is cached per text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from insertion_match.domain import FREINS, BeneficiaryProfile
+from insertion_match.features.profile import PersonContext, severity_vector
+from insertion_match.features.rome import RomeReferential, TitleMatch
+from insertion_match.features.skills import person_tokens
+from insertion_match.geo import DEFAULT_MAX_TRAVEL_MINUTES, Commune, Mode, available_modes
+
+#: Modes in the order of the travel arrays.
+MODES: tuple[Mode, ...] = tuple(Mode)
+ORIENTATION_CODES = {None: -1, "sociale": 0, "socioprofessionnelle": 1, "professionnelle": 2}
+LICENCE_CODES = {None: -1, "none": 0, "code": 1, "b": 2}
+#: At most this many target jobs per person are compared with offers.
+MAX_TARGETS = 8
+
+
+@dataclass(frozen=True)
+class PeopleArrays:
+    ids: np.ndarray  # str ('' for an anonymous person)
+    department: np.ndarray  # str
+    commission: np.ndarray  # str ('' none)
+    commune: tuple[str, ...]
+    lat: np.ndarray
+    lon: np.ndarray
+    modes: np.ndarray  # (m, len(MODES)) bool: the person can use the mode
+    car_unknown: np.ndarray  # bool: licence or vehicle unknown, so a car is possible
+    max_minutes: np.ndarray  # float
+    licence: np.ndarray  # int8 LICENCE_CODES
+    level: np.ndarray  # float 2..8, NaN unknown
+    children_under_3: np.ndarray  # float, NaN unknown
+    children_3_to_11: np.ndarray  # float, NaN unknown
+    severities: np.ndarray  # (m, len(FREINS)) float 0..3
+    atypical_ok: np.ndarray  # int8: 1 yes, 0 no, -1 unknown
+    hours: np.ndarray  # float available hours per week, NaN unknown
+    orientation: np.ndarray  # int8 ORIENTATION_CODES
+    target_pos: np.ndarray  # (m, T) int32 ROME positions, -1 padding
+    target_dp: np.ndarray  # (m, T)
+    target_gd: np.ndarray  # (m, T)
+    target_v3: np.ndarray  # (m, T)
+    has_targets: np.ndarray  # bool: the person named target jobs (even unrecognised)
+    target_text: tuple[tuple[str, ...], ...]  # the targets as written, aligned with target_pos
+    skills_known: np.ndarray  # bool
+    skill_tokens: np.ndarray  # flat int64 tokens of all people
+    token_owner: np.ndarray  # flat int64: position of the person owning each token
+    history: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # item id -> (people positions, status codes 1 refused 2 abandoned 3 done 4 ongoing)
+
+    def __len__(self) -> int:
+        return int(self.lat.shape[0])
+
+    def tokens_of(self, i: int) -> np.ndarray:
+        return self.skill_tokens[self.token_owner == i]
+
+
+HISTORY_CODES = {"refused": 1, "abandoned": 2, "done": 3, "ongoing": 4}
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """What building the arrays needs about one person (home already resolved)."""
+
+    profile: BeneficiaryProfile
+    home: Commune
+    commission: str | None
+    targets: tuple[TitleMatch, ...]
+
+
+def resolve_targets(profile: BeneficiaryProfile, rome: RomeReferential) -> tuple[TitleMatch, ...]:
+    return tuple(rome.match_title(t) for t in profile.target_jobs[:MAX_TARGETS])
+
+
+def build_people(records: Sequence[PersonRecord], rome: RomeReferential) -> PeopleArrays:
+    m = len(records)
+    modes = np.zeros((m, len(MODES)), dtype=bool)
+    car_unknown = np.zeros(m, dtype=bool)
+    targets = np.full((m, MAX_TARGETS), -1, dtype=np.int32)
+    toks: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    history: dict[str, tuple[list[int], list[int]]] = {}
+    for i, r in enumerate(records):
+        p = r.profile
+        mob = p.mobility
+        available = available_modes(
+            driving_licence=mob.driving_licence.value if mob.driving_licence else None,
+            vehicle=mob.vehicle.value if mob.vehicle else None,
+            public_transport=mob.public_transport,
+        ).modes
+        modes[i] = [mode in available for mode in MODES]
+        lic, veh = mob.driving_licence, mob.vehicle
+        car_unknown[i] = (Mode.car not in available and lic in (None, "b")
+                          and veh in (None, "car"))
+        for k, match in enumerate(r.targets[:MAX_TARGETS]):
+            if match.code is not None:
+                targets[i, k] = rome.position[match.code]
+        t = person_tokens(p.skills)
+        toks.append(t)
+        owners.append(np.full(t.size, i, dtype=np.int64))
+        last: dict[str, str] = {}
+        for entry in p.history:
+            last[entry.item_id] = entry.status.value
+        for item_id, status in last.items():
+            pos, codes = history.setdefault(item_id, ([], []))
+            pos.append(i)
+            codes.append(HISTORY_CODES[status])
+    has = targets >= 0
+    safe = np.where(has, targets, 0)
+
+    def pick(table: np.ndarray) -> np.ndarray:
+        return np.where(has, table[safe], -1).astype(np.int32)
+
+    def num(getter) -> np.ndarray:
+        return np.array([np.nan if (v := getter(r.profile)) is None else float(v)
+                         for r in records], dtype=float)
+
+    return PeopleArrays(
+        ids=np.array([r.profile.id or "" for r in records], dtype=str),
+        department=np.array([r.home.department for r in records], dtype=str),
+        commission=np.array([r.commission or "" for r in records], dtype=str),
+        commune=tuple(r.home.name for r in records),
+        lat=np.array([r.home.lat for r in records], dtype=float),
+        lon=np.array([r.home.lon for r in records], dtype=float),
+        modes=modes,
+        car_unknown=car_unknown,
+        max_minutes=np.array([float(r.profile.mobility.max_travel_minutes
+                                    if r.profile.mobility.max_travel_minutes is not None
+                                    else DEFAULT_MAX_TRAVEL_MINUTES) for r in records]),
+        licence=np.array([LICENCE_CODES[p.mobility.driving_licence.value
+                                        if p.mobility.driving_licence else None]
+                          for p in (r.profile for r in records)], dtype=np.int8),
+        level=num(lambda p: None if p.training_level is None
+                  else (2 if p.training_level.value == "infra3" else int(p.training_level.value))),
+        children_under_3=num(lambda p: p.family.children_under_3),
+        children_3_to_11=num(lambda p: p.family.children_3_to_11),
+        severities=np.array([severity_vector(r.profile.freins) for r in records]).reshape(
+            m, len(FREINS)),
+        atypical_ok=np.array([-1 if r.profile.availability.atypical_hours is None
+                              else int(r.profile.availability.atypical_hours)
+                              for r in records], dtype=np.int8),
+        hours=num(lambda p: p.availability.hours_per_week),
+        orientation=np.array([ORIENTATION_CODES[r.profile.orientation.value
+                                                if r.profile.orientation else None]
+                              for r in records], dtype=np.int8),
+        target_pos=targets,
+        target_dp=pick(rome.dp_index),
+        target_gd=pick(rome.gd_index),
+        target_v3=pick(rome.v3_index),
+        has_targets=np.array([bool(r.profile.target_jobs) for r in records], dtype=bool),
+        target_text=tuple(tuple(t.query for t in r.targets[:MAX_TARGETS]) for r in records),
+        skills_known=np.array([bool(r.profile.skills) for r in records], dtype=bool),
+        skill_tokens=np.concatenate(toks) if toks else np.empty(0, np.int64),
+        token_owner=np.concatenate(owners) if owners else np.empty(0, np.int64),
+        history={k: (np.array(v[0], dtype=np.int64), np.array(v[1], dtype=np.int8))
+                 for k, v in history.items()},
+    )
+
+
+def person_arrays(ctx: PersonContext, rome: RomeReferential) -> PeopleArrays:
+    """The arrays of one person (m = 1), from the request's context."""
+    record = PersonRecord(ctx.profile, ctx.home, ctx.commission,
+                          resolve_targets(ctx.profile, rome))
+    return build_people([record], rome)

@@ -1,0 +1,126 @@
+"""The reverse question: for one offer, which stored beneficiaries, ranked, with the reasons.
+
+Same pairwise features, walls, scorer and French reasons as the forward question (the pairs are
+m people × one offer instead of one person × n offers), over the in-memory
+:class:`~insertion_match.features.people.PeopleArrays` of the stored beneficiaries. The caller
+states the territory it may see as a plain :class:`Scope` (départements, commissions, or
+(département, commission) pairs); nobody outside it is considered, listed or counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from insertion_match.features.opportunity_features import pair_features
+from insertion_match.features.opportunity_index import OpportunityIndex
+from insertion_match.features.people import PeopleArrays
+from insertion_match.matcher.opportunity_eligibility import (
+    PairView,
+    evaluate_opportunity_eligibility,
+)
+from insertion_match.matcher.opportunity_explain import reasons_for, travel_of, warnings_for
+from insertion_match.matcher.opportunity_scoring import OpportunityScorer
+from insertion_match.matcher.results import Reason, Travel, Warning
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The people the caller may see. ``None`` = no restriction on that axis; an empty
+    ``territories`` sees nobody. ``territories``: (département, commission or None) pairs."""
+
+    departments: frozenset[str] | None = None
+    commissions: frozenset[str] | None = None
+    territories: tuple[tuple[str, str | None], ...] | None = None
+
+    def mask(self, people: PeopleArrays) -> np.ndarray:
+        keep = np.ones(len(people), dtype=bool)
+        if self.departments is not None:
+            keep &= np.isin(people.department, list(self.departments))
+        if self.commissions is not None:
+            keep &= np.isin(people.commission, list(self.commissions))
+        if self.territories is not None:
+            inside = np.zeros(len(people), dtype=bool)
+            for dept, commission in self.territories:
+                here = people.department == dept
+                if commission is not None:
+                    here &= people.commission == commission
+                inside |= here
+            keep &= inside
+        return keep
+
+
+@dataclass(frozen=True)
+class CandidateItem:
+    rank: int
+    beneficiary_id: str
+    commune: str
+    score: float
+    distance_km: float
+    travel: Travel
+    reasons: tuple[Reason, ...]
+    warnings: tuple[Warning, ...]
+
+
+@dataclass(frozen=True)
+class CandidateExcluded:
+    beneficiary_id: str
+    reasons: tuple[Warning, ...]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    opportunity_id: str
+    title: str
+    model_name: str
+    model_version: str
+    items: tuple[CandidateItem, ...]
+    excluded: tuple[CandidateExcluded, ...]
+    candidates: int  # people in scope
+    eligible: int
+
+
+def rank_candidates(
+    index: OpportunityIndex, position: int, people: PeopleArrays, scorer: OpportunityScorer,
+    scope: Scope, limit: int = 20, include_excluded: bool = False,
+) -> Candidates:
+    """Rank the people of ``scope`` for the offer at ``position`` of ``index``.
+
+    Guarantees: nobody outside ``scope`` appears or is counted; nobody failing a wall
+    (travel, licence, hours, childcare, history) is in ``items``; reasons add up to scores.
+    """
+    opp = index.opportunities[position]
+    offer = index.arrays.take([position])
+    history = np.zeros(len(people), dtype=np.int8)
+    if opp.id in people.history:
+        pos, codes = people.history[opp.id]
+        history[pos] = codes
+    feats = pair_features(people, offer, history)
+    elig = evaluate_opportunity_eligibility(people, offer, feats)
+    scored = scorer.score(people, offer, feats)
+    view = PairView(people, offer, (opp,), feats, forward=False)
+    in_scope = scope.mask(people)
+    ok = in_scope & elig.eligible
+    chosen = np.flatnonzero(ok)
+    order = chosen[np.argsort(-scored.scores[chosen], kind="stable")][:limit]
+    items = []
+    for rank, i in enumerate(order, start=1):
+        reasons, score = reasons_for(view, scored.contributions, int(i))
+        items.append(CandidateItem(
+            rank=rank, beneficiary_id=str(people.ids[i]), commune=people.commune[i],
+            score=score, distance_km=round(float(feats.distance_km[i]), 1),
+            travel=travel_of(view, int(i)), reasons=reasons,
+            warnings=warnings_for(view, elig, int(i)),
+        ))
+    excluded = []
+    if include_excluded:
+        for i in np.flatnonzero(in_scope & ~elig.eligible):
+            excluded.append(CandidateExcluded(str(people.ids[i]), tuple(
+                Warning(rule.code, rule.label(view, int(i)))
+                for r, rule in enumerate(elig.rules) if elig.excluded[i, r])))
+    return Candidates(
+        opportunity_id=opp.id, title=opp.title, model_name=scorer.name,
+        model_version=scorer.version, items=tuple(items), excluded=tuple(excluded),
+        candidates=int(in_scope.sum()), eligible=int(ok.sum()),
+    )

@@ -1,0 +1,212 @@
+"""Who is calling, and what they may see: API keys, roles, territories.
+
+Every router but ``ops`` is included with ``Depends(authenticate)`` (``app.py``), so a router
+added later needs a key without doing anything; ``create_app`` refuses to build an app with an
+unauthenticated route outside :data:`PUBLIC_PATHS`.
+
+Roles (DESIGN §9):
+
+- ``coach``: one or more territories (never ``*``); stored people and recommendations there;
+- ``platform``: a backend (job platform); as a coach on its granted territories, plus batch;
+- ``evaluator``: aggregates only — an endpoint must be marked :func:`aggregates_only` to
+  serve it (deny by default), and no such endpoint returns personal data;
+- ``admin``: everything, every territory.
+
+Territory grants are written ``61`` (the whole département), ``61:Flers`` (one Commission RSA
+of the Orne, spelt as ``geo.territories.COMMISSIONS``) or ``*`` (every territory; platform and
+evaluator only). A person outside the caller's territories does not exist for the caller: the
+routes answer exactly as for an unknown id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from insertion_match.geo.territories import COMMISSIONS
+from insertion_match.service import db
+from insertion_match.service.deps import StateDep
+
+#: Paths served without a key (the OpenAPI documentation and the probes).
+PUBLIC_PATHS = frozenset({
+    "/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+})
+
+
+class Role(StrEnum):
+    coach = "coach"
+    platform = "platform"
+    evaluator = "evaluator"
+    admin = "admin"
+
+
+_DEPARTMENT = re.compile(r"^(\d[\dAB]|\d{3})$")
+
+
+class InvalidGrant(ValueError):
+    """A territory grant that is malformed, unknown, or not allowed for the role."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A territory: a whole département (``commission`` None), one commission, or everything."""
+
+    department: str | None  # None: every territory ("*")
+    commission: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Grant:
+        text = text.strip()
+        if text == "*":
+            return cls(None)
+        department, colon, commission = text.partition(":")
+        if not _DEPARTMENT.match(department) or (colon and not commission):
+            raise InvalidGrant(f"{text!r}: expected '61', '61:Flers' or '*'")
+        if not commission:
+            return cls(department)
+        known = COMMISSIONS.get(department, ())
+        if commission not in known:
+            raise InvalidGrant(f"{text!r}: unknown commission of {department}; "
+                               f"known: {', '.join(known) or 'none'}")
+        return cls(department, commission)
+
+    def covers(self, department: str, commission: str | None) -> bool:
+        if self.department is None:
+            return True
+        if self.department != department:
+            return False
+        return self.commission is None or self.commission == commission
+
+    def __str__(self) -> str:
+        if self.department is None:
+            return "*"
+        return self.department + (f":{self.commission}" if self.commission else "")
+
+
+def parse_grants(role: Role, texts: Iterable[str]) -> tuple[Grant, ...]:
+    """Validate the grants of a new key for ``role``; raise :class:`InvalidGrant`."""
+    grants = tuple(dict.fromkeys(Grant.parse(t) for t in texts))
+    if role is Role.admin:
+        if grants:
+            raise InvalidGrant("an admin key covers every territory: give no --territory")
+        return ()
+    if role in (Role.coach, Role.platform) and not grants:
+        raise InvalidGrant(f"a {role} key needs at least one --territory")
+    if role is Role.coach and any(g.department is None for g in grants):
+        raise InvalidGrant("a coach key is scoped to named territories, not '*'")
+    return grants
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: an active API key, its role and territories."""
+
+    key_id: str
+    name: str
+    role: Role
+    grants: tuple[Grant, ...]
+
+    def covers(self, department: str | None, commission: str | None) -> bool:
+        """May the caller see a person (or place) of this département and commission?"""
+        if self.role is Role.admin:
+            return True
+        if department is None:
+            return False
+        return any(g.covers(department, commission) for g in self.grants)
+
+    def territory_filter(self) -> list[tuple[str, str | None]] | None:
+        """(département, commission or None) pairs for queries; None means everywhere."""
+        if self.role is Role.admin or any(g.department is None for g in self.grants):
+            return None
+        return [(g.department, g.commission) for g in self.grants if g.department is not None]
+
+    def audit_fields(self) -> dict[str, str]:
+        return {"actor": self.key_id, "actor_name": self.name, "actor_role": self.role.value}
+
+
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
+                        description="An API key (`insertion-match keys create`)")
+_bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
+
+_UNAUTHENTICATED = HTTPException(
+    status_code=401, detail="API key missing, unknown or revoked",
+    headers={"WWW-Authenticate": 'ApiKey header="X-API-Key", Bearer'},
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def aggregates_only(endpoint: F) -> F:
+    """Mark a route as returning no personal data, so the evaluator role may call it."""
+    endpoint.__im_aggregates_only__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def authenticate(
+    request: Request,
+    state: StateDep,
+    api_key: Annotated[str | None, Security(_api_key)] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+) -> Principal:
+    """Resolve the caller from ``X-API-Key`` or ``Authorization: Bearer``; 401 otherwise."""
+    key = api_key or (bearer.credentials if bearer is not None else None)
+    if not key or len(key) > 200:
+        raise _UNAUTHENTICATED
+    row = db.verify_api_key(state.sessions, key)
+    if row is None:
+        raise _UNAUTHENTICATED
+    principal = Principal(key_id=row.key_id, name=row.name, role=Role(row.role),
+                          grants=tuple(Grant.parse(t) for t in row.territories))
+    if principal.role is Role.evaluator:
+        route = request.scope.get("route")
+        endpoint = getattr(route, "endpoint", None)
+        if not getattr(endpoint, "__im_aggregates_only__", False):
+            raise HTTPException(status_code=403,
+                                detail="the evaluator role is served aggregates only")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def allow(*roles: Role) -> Any:
+    """A route dependency: only these roles may call it (403 for the others)."""
+    allowed = frozenset(roles)
+
+    def _check(principal: PrincipalDep) -> None:
+        if principal.role not in allowed:
+            raise HTTPException(status_code=403,
+                                detail=f"the {principal.role} role may not call this endpoint")
+
+    return Depends(_check)
+
+
+#: Roles that work with stored people and per-person recommendations.
+PERSONAL_ROLES: Sequence[Role] = (Role.coach, Role.platform, Role.admin)
+
+
+def outside_territory() -> HTTPException:
+    """For a person the caller describes (inline profile) outside the caller's territories."""
+    return HTTPException(status_code=403,
+                         detail="the person's home is outside the territories of this key")
+
+
+def unauthenticated_routes(app: Any) -> list[str]:
+    """Operations of ``app`` outside :data:`PUBLIC_PATHS` that need no API key.
+
+    Read from the OpenAPI schema, where every operation depending on :func:`authenticate`
+    carries its security schemes (whatever way its router was included).
+    """
+    paths = app.openapi().get("paths", {})
+    return [
+        f"{method.upper()} {path}" for path, operations in paths.items()
+        if path not in PUBLIC_PATHS
+        for method, operation in operations.items() if not operation.get("security")
+    ]

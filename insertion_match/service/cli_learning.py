@@ -1,0 +1,209 @@
+"""CLI: ``insertion-match synthetic calibration | train | evaluate`` (thin, STYLE 11).
+
+Each command builds (or reads) what it needs and calls library functions of
+``insertion_match.synthetic`` and ``insertion_match.matcher.evaluation``; progress bars go to
+stderr, results to stdout / files. ``evaluate`` exits with :data:`EXIT_REGRESSION` when a metric
+named by ``--fail-on-regression`` is worse than in the previous stored run by more than its
+threshold, so it can run from cron or CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from insertion_match.service.settings import REPO_ROOT, Settings
+
+EXIT_REGRESSION = 3
+DEFAULT_PEOPLE = 20_000
+DEFAULT_SEED = 0
+MODEL_STEM = "action-ranker"  # settings.SHIPPED_MODEL is models/MODEL_STEM.joblib
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"insertion-match: {message}", file=sys.stderr)
+    return code
+
+
+def _world(args: argparse.Namespace, settings: Settings):
+    from insertion_match.features.catalogue import load_catalogue
+    from insertion_match.matcher.engine import MatchingEngine
+    from insertion_match.synthetic.world import WorldConfig, build_world
+
+    gazetteer, territories = MatchingEngine.load_reference(settings.data_dir)
+    actions = load_catalogue(settings.catalogue_dir)
+    config = WorldConfig(n_people=args.people, random_state=args.seed)
+    return build_world(config, gazetteer, territories, actions, progress=not args.no_progress)
+
+
+def _experiment(args: argparse.Namespace, world):
+    from insertion_match.synthetic.experiment import ExperimentConfig
+
+    return ExperimentConfig(world=world.config, C=args.C,
+                            n_bootstrap=getattr(args, "bootstrap", 1000))
+
+
+def cmd_calibration(args: argparse.Namespace, settings: Settings) -> int:
+    from insertion_match.synthetic.calibration import calibration_table, format_table
+
+    table = calibration_table(_world(args, settings))
+    if args.json:
+        print(table.to_json(orient="records", force_ascii=False, indent=1))
+    else:
+        print(format_table(table))
+    return 0 if table.within.all() else 1
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from insertion_match.matcher.learning.card import save_model
+    from insertion_match.synthetic.experiment import train
+
+    world = _world(args, settings)
+    scorer, card = train(world, _experiment(args, world), with_evaluation=True)
+    files = save_model(scorer, card, Path(args.out), args.name)
+    later = next(v for k, v in card["metrics"].items() if k.startswith("later"))
+    print(f"trained {scorer.name} {scorer.version} on {card['data']['rows']} logged proposals "
+          f"({card['data']['window']}; SYNTHETIC)")
+    print(f"later logged outcomes: ROC AUC {later['roc_auc']:.3f}, Brier {later['brier']:.4f}")
+    print(f"wrote {files.artefact}, {files.card}, {files.markdown}")
+    return 0
+
+
+def _served_model(args: argparse.Namespace, settings: Settings, world, config):
+    """(scorer or None, source): the stored artefact when it was trained on this world's
+    training window, else None (train in memory: never evaluate on what it was trained on)."""
+    from insertion_match.service.model_loading import load_model
+    from insertion_match.synthetic.experiment import split_month
+
+    if args.retrain:
+        return None, "trained in memory (--retrain)"
+    path = Path(args.model) if args.model else (
+        settings.model_path or REPO_ROOT / "models" / f"{MODEL_STEM}.joblib")
+    if not path.is_file():
+        return None, f"trained in memory (no artefact at {path})"
+    loaded = load_model(path, validate=validate_learned)
+    if not loaded.ok:
+        return None, f"trained in memory (artefact refused: {loaded.refused})"
+    data = loaded.card.get("data", {})
+    same_world = data.get("world") == world.config.as_dict()
+    if not same_world or data.get("holdout_from_month") != split_month(world, config):
+        return None, ("trained in memory (the artefact was trained on another world or window: "
+                      "evaluating it on this hold-out could leak)")
+    return loaded.model, f"artefact {path.name}"
+
+
+def validate_learned(model: object, card: dict) -> None:
+    """Refuse an artefact that is not a :class:`LearnedScorer` matching its card and this code."""
+    from insertion_match.matcher.learning.scorer import LearnedScorer
+
+    if not isinstance(model, LearnedScorer):
+        raise TypeError(f"{type(model).__name__} is not a LearnedScorer")
+    model.check_card(card)
+
+
+def _rules(args: argparse.Namespace) -> list[tuple[str, float]]:
+    rules = []
+    for item in args.fail_on_regression or []:
+        key, _, value = item.partition("=")
+        rules.append((key, float(value) if value else args.threshold))
+    return rules
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from insertion_match.matcher.evaluation import store
+    from insertion_match.matcher.evaluation.report import TREND_KEYS, render_report
+    from insertion_match.synthetic.experiment import evaluate
+
+    try:
+        rules = _rules(args)
+    except ValueError as exc:
+        return _fail(f"bad --fail-on-regression: {exc}", 2)
+    runs_dir = Path(args.runs_dir) if args.runs_dir else settings.var_dir / "evaluations"
+    world = _world(args, settings)
+    config = _experiment(args, world)
+    scorer, source = _served_model(args, settings, world, config)
+    print(f"model: {source}", file=sys.stderr)
+    result = evaluate(world, scorer, config, progress=not args.no_progress, model_source=source)
+    previous = store.load_runs(runs_dir)
+    try:
+        regressions = store.check_regressions(result, previous[-1] if previous else None, rules)
+    except KeyError as exc:
+        return _fail(str(exc.args[0]), 2)
+    if not args.no_store:
+        path = store.save_run(result, runs_dir)
+        result = json.loads(path.read_text(encoding="utf-8"))
+        print(f"stored run {result['run_id']} in {path}", file=sys.stderr)
+    else:
+        result = {**result, "run_id": "not-stored", "created_at": "now"}
+    runs = [*previous, result] if args.no_store else store.load_runs(runs_dir)
+    rows = store.trend(runs, list(TREND_KEYS))
+    report = Path(args.report) if args.report else runs_dir / f"report-{result['run_id']}.html"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(render_report(result, rows, [r.describe() for r in regressions] if rules
+                                    else None), encoding="utf-8")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(result, indent=1, ensure_ascii=False),
+                                       encoding="utf-8")
+    _print_summary(result, rows, report)
+    for regression in regressions:
+        print(f"REGRESSION: {regression.describe()}", file=sys.stderr)
+    return EXIT_REGRESSION if regressions else 0
+
+
+def _print_summary(result: dict, rows: list[dict], report: Path) -> None:
+    head = result["headline"]
+    d, r = head["difference"], head["ratio_to_oracle"]
+    print(f"SYNTHETIC evaluation, {result['population']['people']} hold-out people")
+    print(f"{'method':<12} {'NDCG@10 [95% CI]':<26} {'NDCG@5':>7} {'MAP':>7} {'success@5':>9}")
+    for name, s in result["methods"].items():
+        n10 = s["ndcg@10"]
+        print(f"{name:<12} {n10['mean']:.4f} [{n10['low']:.4f}, {n10['high']:.4f}]   "
+              f"{s['ndcg@5']['mean']:>7.4f} {s['map']['mean']:>7.4f} {s['success@5']['mean']:>9.4f}")
+    a, b = head["reference"]
+    print(f"{a} − {b} NDCG@10: {d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]; "
+          f"{a} / oracle: {r['mean']:.3f} [{r['low']:.3f}, {r['high']:.3f}]")
+    print(f"trend: {len(rows)} run(s); report: {report}")
+
+
+def _world_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--people", type=int, default=DEFAULT_PEOPLE,
+                        help=f"synthetic people (default {DEFAULT_PEOPLE})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random_state of the world")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``synthetic``, ``train`` and ``evaluate`` to the ``insertion-match`` parser."""
+    syn = sub.add_parser("synthetic", help="the synthetic world (always labelled synthetic)")
+    syn_sub = syn.add_subparsers(dest="synthetic_command", required=True)
+    cal = syn_sub.add_parser("calibration", help="each documented statistic beside the world's")
+    _world_args(cal)
+    cal.add_argument("--json", action="store_true")
+    cal.set_defaults(func=cmd_calibration)
+
+    tr = sub.add_parser("train", help="fit the learned ranker on logged (synthetic) outcomes")
+    _world_args(tr)
+    tr.add_argument("--C", type=float, default=1.0, help="inverse L2 regularisation")
+    tr.add_argument("--out", default=str(REPO_ROOT / "models"), help="directory (default models/)")
+    tr.add_argument("--name", default=MODEL_STEM, help=f"file stem (default {MODEL_STEM})")
+    tr.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="offline evaluation on a temporal hold-out")
+    _world_args(ev)
+    ev.add_argument("--C", type=float, default=1.0, help="when training in memory")
+    ev.add_argument("--model", help=f"artefact (default: IM_MODEL_PATH or models/{MODEL_STEM}"
+                                    ".joblib when trained on the same world)")
+    ev.add_argument("--retrain", action="store_true", help="always train in memory")
+    ev.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+    ev.add_argument("--runs-dir", help="stored runs (default var/evaluations)")
+    ev.add_argument("--report", help="HTML report path (default in the runs directory)")
+    ev.add_argument("--json-out", help="also write the run as JSON here")
+    ev.add_argument("--no-store", action="store_true", help="do not store this run")
+    ev.add_argument("--fail-on-regression", action="append", metavar="METRIC[=THRESHOLD]",
+                    help="exit 3 when METRIC (e.g. learned.ndcg@10) is worse than in the "
+                         "previous run by more than THRESHOLD (repeatable)")
+    ev.add_argument("--threshold", type=float, default=0.01,
+                    help="default threshold of --fail-on-regression (default 0.01)")
+    ev.set_defaults(func=cmd_evaluate)

@@ -1,0 +1,44 @@
+"""Reads that keep the in-memory people index (reverse matching) in step with the stored
+beneficiaries, without parsing every profile on every request.
+
+``beneficiaries_fingerprint`` is one cheap aggregate query (row count, latest update): it
+changes whenever a profile is created, replaced or erased, in this worker or another one
+sharing the database. ``beneficiary_stamps`` and ``beneficiaries_by_ids`` let the index reload
+only the profiles that changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from insertion_match.service.db.beneficiaries import BeneficiaryRow
+
+_CHUNK = 500
+
+
+def beneficiaries_fingerprint(factory: sessionmaker[Session]) -> tuple[int, str]:
+    with factory() as session:
+        count, latest = session.execute(
+            select(func.count(), func.max(BeneficiaryRow.updated_at))).one()
+    return int(count or 0), str(latest)
+
+
+def beneficiary_stamps(factory: sessionmaker[Session]) -> dict[str, datetime]:
+    """Every stored id with its last update."""
+    with factory() as session:
+        return dict(session.execute(select(BeneficiaryRow.id, BeneficiaryRow.updated_at)).all())
+
+
+def beneficiaries_by_ids(
+    factory: sessionmaker[Session], ids: Sequence[str]
+) -> list[BeneficiaryRow]:
+    out: list[BeneficiaryRow] = []
+    with factory() as session:
+        for start in range(0, len(ids), _CHUNK):
+            chunk = list(ids[start:start + _CHUNK])
+            out.extend(session.scalars(select(BeneficiaryRow).where(BeneficiaryRow.id.in_(chunk))))
+    return out

@@ -1,0 +1,166 @@
+"""Offers in the service: the ROME referential and stored offers at start-up, the embedded demo
+offers on first start, file imports (API and CLI), and the people index of reverse matching.
+
+Library functions over ``ServiceState``; routes and CLI commands stay thin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from insertion_match.features.demo_offers import DEMO_FILE, DEMO_SOURCE
+from insertion_match.features.offers_import import ImportBatch, parse_csv, parse_france_travail
+from insertion_match.features.people import (
+    PeopleArrays,
+    PersonRecord,
+    build_people,
+    resolve_targets,
+)
+from insertion_match.features.rome import RomeReferential
+from insertion_match.geo import Gazetteer
+from insertion_match.matcher.engine import MatchingEngine
+from insertion_match.service import db
+from insertion_match.service.settings import Settings
+
+if TYPE_CHECKING:
+    from insertion_match.service.state import ServiceState
+
+log = logging.getLogger("insertion_match.service")
+
+Format = Literal["json", "csv"]
+
+
+@lru_cache(maxsize=4)
+def load_rome(data_dir: Path) -> RomeReferential:
+    """The ROME referential of ``data_dir``, loaded once per process (it is immutable)."""
+    return RomeReferential.load(data_dir)
+
+
+def parse_offers(
+    text: str, fmt: Format, gazetteer: Gazetteer, rome: RomeReferential, source: str | None
+) -> ImportBatch:
+    """Parse a France Travail JSON or CSV document. Raises ``ValueError`` for a document that
+    is not JSON / has the wrong shape / a bad CSV header (nothing to report per record)."""
+    if fmt == "json":
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"invalid JSON: {exc}") from exc
+        return parse_france_travail(payload, gazetteer, rome, source or "france-travail")
+    return parse_csv(text, gazetteer, rome, source or "csv")
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    batch: ImportBatch
+    imported: bool
+    report: db.UpsertReport | None
+
+
+def import_offers(
+    state: ServiceState, batch: ImportBatch, origin: str, skip_invalid: bool
+) -> ImportOutcome:
+    """Store a parsed batch atomically and swap in an engine that serves it.
+
+    Without ``skip_invalid``, one rejected record means nothing is written (the report still
+    lists every rejection). Re-importing the same file changes no offer.
+    """
+    if batch.rejected and not skip_invalid:
+        return ImportOutcome(batch, imported=False, report=None)
+    with state._lock:
+        merged = {o.id: o for o in state.engine.opportunities}
+        merged.update((o.id, o) for o in batch.opportunities)
+        candidate = state.engine.with_opportunities(list(merged.values()))  # before any write
+        report = db.upsert_opportunities(state.sessions, batch.opportunities, batch.source,
+                                         origin, rejected=len(batch.rejected))
+        state.engine = candidate
+    log.info("offers imported", extra={"kind": batch.source, "count": len(batch.opportunities)})
+    return ImportOutcome(batch, imported=True, report=report)
+
+
+def with_stored_offers(
+    settings: Settings, sessions: sessionmaker[Session], engine: MatchingEngine
+) -> MatchingEngine:
+    """``engine`` with the ROME referential and the stored offers (seeding the demo offers on
+    first start when ``settings.seed_demo_offers_on_start``)."""
+    rome = load_rome(settings.data_dir)
+    engine = replace(engine, rome=rome)
+    if getattr(settings, "seed_demo_offers_on_start", True):
+        _seed_demo_offers(settings, sessions, engine)
+    offers = db.load_opportunities(sessions)
+    log.info("offers ready", extra={"count": len(offers)})
+    return engine.with_opportunities(offers)
+
+
+@lru_cache(maxsize=2)
+def _demo_batch(path: Path, mtime: float, gazetteer: Gazetteer, rome: RomeReferential
+                ) -> ImportBatch:
+    return parse_france_travail(json.loads(path.read_text(encoding="utf-8")), gazetteer, rome,
+                                DEMO_SOURCE)
+
+
+def _seed_demo_offers(settings: Settings, sessions: sessionmaker[Session],
+                      engine: MatchingEngine) -> None:
+    """Import ``data/demo/offers_demo.json`` (synthetic) when no demo offer is stored yet."""
+    path = settings.data_dir / DEMO_FILE
+    if not path.exists() or db.count_opportunities(sessions, source=DEMO_SOURCE) > 0:
+        return
+    assert engine.rome is not None
+    batch = _demo_batch(path, path.stat().st_mtime, engine.gazetteer, engine.rome)
+    if batch.rejected:
+        raise RuntimeError(f"{path}: {len(batch.rejected)} demo offers rejected: "
+                           f"{batch.rejected[0]}")
+    db.upsert_opportunities(sessions, batch.opportunities, DEMO_SOURCE,
+                            origin=f"embedded:data/{DEMO_FILE}")
+    log.info("demo offers imported", extra={"count": len(batch.opportunities)})
+
+
+# ---------------------------------------------------------------------- the people index
+
+
+@dataclass
+class PeopleIndex:
+    """The stored beneficiaries as :class:`PeopleArrays`, rebuilt only when they change.
+
+    Freshness: each :meth:`get` runs one aggregate query (count, latest update); when it
+    differs, only the profiles created or updated since are parsed again (targets mapped to
+    ROME once per profile), then the arrays are rebuilt.
+    """
+
+    _fingerprint: tuple[int, str] | None = None
+    _records: dict[str, tuple[datetime, PersonRecord]] = field(default_factory=dict)
+    _arrays: PeopleArrays | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def get(self, sessions: sessionmaker[Session], engine: MatchingEngine) -> PeopleArrays:
+        if engine.rome is None:
+            raise RuntimeError("the people index needs the ROME referential")
+        fingerprint = db.beneficiaries_fingerprint(sessions)
+        if fingerprint == self._fingerprint and self._arrays is not None:
+            return self._arrays
+        with self._lock:
+            if fingerprint == self._fingerprint and self._arrays is not None:
+                return self._arrays
+            stamps = db.beneficiary_stamps(sessions)
+            for gone in set(self._records) - set(stamps):
+                del self._records[gone]
+            changed = [i for i, ts in stamps.items()
+                       if i not in self._records or self._records[i][0] != ts]
+            for row in db.beneficiaries_by_ids(sessions, changed):
+                profile = db.profile_of(row)
+                record = PersonRecord(profile, engine.gazetteer.by_insee(row.home_insee),
+                                      row.commission, resolve_targets(profile, engine.rome))
+                self._records[row.id] = (row.updated_at, record)
+            ordered = [self._records[i][1] for i in sorted(self._records)]
+            self._arrays = build_people(ordered, engine.rome)
+            self._fingerprint = fingerprint
+            return self._arrays

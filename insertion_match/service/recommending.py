@@ -1,0 +1,74 @@
+"""One recommendation request under a caller's rights: scope, rank, audit, map.
+
+Shared by ``POST /v1/recommendations`` and the batch route, so both apply the same territory
+rules and write the same audit rows. Returns the response or the :class:`Problem` to answer.
+"""
+
+from __future__ import annotations
+
+from insertion_match.domain import BeneficiaryProfile
+from insertion_match.geo import GeoError
+from insertion_match.matcher.errors import UnsupportedKind
+from insertion_match.service import db
+from insertion_match.service.auth import Principal
+from insertion_match.service.mapping import to_response
+from insertion_match.service.problems import (
+    UNKNOWN_BENEFICIARY,
+    forbidden_problem,
+    geo_problem,
+    not_found_problem,
+    validation_problem,
+)
+from insertion_match.service.schemas import Problem, RecommendationRequest, RecommendationResponse
+from insertion_match.service.state import ServiceState
+
+
+def _home_field(profile: BeneficiaryProfile) -> str:
+    home = profile.home
+    return "insee" if home.insee else "commune" if home.commune else "postcode"
+
+
+def recommend_for(
+    state: ServiceState, principal: Principal, body: RecommendationRequest, path: str = ""
+) -> RecommendationResponse | Problem:
+    """Rank for the person of ``body`` if ``principal`` may see them; audit what is shown.
+
+    ``path`` prefixes the field paths of problems (``requests.3.`` in a batch). A stored person
+    outside the caller's territories answers exactly as an unknown one.
+    """
+    if body.beneficiary is not None:
+        profile = body.beneficiary
+        try:
+            home = state.engine.locate(profile)
+        except GeoError as exc:
+            return geo_problem(exc, f"{path}beneficiary.home.{_home_field(profile)}")
+        department = home.department
+        if not principal.covers(department, state.engine.territories.commission_of(home.insee)):
+            return forbidden_problem("the person's home is outside the territories of this key")
+    else:
+        row = db.get_beneficiary(state.sessions, body.beneficiary_id or "")
+        if row is None or not principal.covers(row.department, row.commission):
+            return not_found_problem(UNKNOWN_BENEFICIARY)
+        profile, department = db.profile_of(row), row.department
+    limit = min(body.limit, state.settings.max_limit)
+    try:
+        result = state.engine.recommend(
+            profile, [k.value for k in body.kinds], limit, body.include_excluded
+        )
+    except GeoError as exc:
+        where = (f"beneficiary.home.{_home_field(profile)}" if body.beneficiary is not None
+                 else "beneficiary_id")
+        return geo_problem(exc, path + where)
+    except UnsupportedKind as exc:
+        return validation_problem([{
+            "loc": ("body", *[p for p in path.split(".") if p], "kinds"),
+            "type": "value_error",
+            "msg": f"Value error, not served yet: {', '.join(exc.kinds)} (only 'action')",
+        }])
+    db.log_recommendation(
+        state.sessions, beneficiary_id=result.beneficiary_id, model_name=result.model_name,
+        model_version=result.model_version, item_ids=[i.id for i in result.items],
+        department=department, **principal.audit_fields(),
+    )
+    status = state.model_status
+    return to_response(result, status.reason if status.fallback else None)

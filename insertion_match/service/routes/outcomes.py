@@ -1,0 +1,125 @@
+"""Prescriptions and outcomes: record one event, list a person's, import a CSV file.
+
+Outcomes are recorded for **stored** people (``PUT /v1/beneficiaries/{id}``), whose territory
+decides who may record and read them: a person outside the caller's territories answers as an
+unknown one. An admin may also record for ids that are not stored (historical imports). A CSV
+import is all or nothing: one invalid line and nothing is stored; the answer lists every
+problem of every rejected line.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from insertion_match.domain import OutcomeRecord
+from insertion_match.features.outcomes_csv import OutcomesCsvError, parse_outcomes_csv
+from insertion_match.service import db
+from insertion_match.service.auth import PERSONAL_ROLES, Principal, PrincipalDep, Role, allow
+from insertion_match.service.deps import StateDep
+from insertion_match.service.problems import (
+    PROBLEM_RESPONSES,
+    UNKNOWN_BENEFICIARY,
+    not_found,
+    problem_response,
+    validation_problem,
+)
+from insertion_match.service.schemas import Problem, ProblemError
+from insertion_match.service.schemas_outcomes import (
+    OutcomeCreate,
+    OutcomePublic,
+    OutcomesImported,
+    OutcomesPage,
+)
+from insertion_match.service.state import ServiceState
+
+router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], dependencies=[allow(*PERSONAL_ROLES)])
+
+
+def _may_record(state: ServiceState, principal: Principal, beneficiary_id: str) -> bool:
+    row = db.get_beneficiary(state.sessions, beneficiary_id)
+    if row is None:
+        return principal.role is Role.admin
+    return principal.covers(row.department, row.commission)
+
+
+def _known_item(state: ServiceState, kind: str, item_id: str) -> bool:
+    return kind != "action" or state.engine.action(item_id) is not None
+
+
+def _public(row: db.OutcomeRow) -> OutcomePublic:
+    record = row.record()
+    return OutcomePublic(**record.model_dump(), id=row.id, source=row.source,
+                         recorded_at=row.recorded_at, positive_exit=record.success)
+
+
+@router.post("", status_code=201, response_model=OutcomePublic, responses=PROBLEM_RESPONSES)
+def post_outcome(body: OutcomeCreate, state: StateDep,
+                 principal: PrincipalDep) -> OutcomePublic | JSONResponse:
+    """Record one event: a proposal (with the rank and model that produced it) or what
+    followed. A later event without rank and model inherits them from the proposal."""
+    if not _may_record(state, principal, body.beneficiary_id):
+        return not_found(UNKNOWN_BENEFICIARY)
+    if not _known_item(state, body.item_kind.value, body.item_id):
+        return problem_response(validation_problem([{
+            "loc": ("body", "item_id"), "type": "value_error",
+            "msg": f"Value error, unknown action {body.item_id!r}"}]))
+    record = OutcomeRecord.model_validate(body.model_dump())
+    row = db.add_outcomes(state.sessions, [record], source="api")[0]
+    return _public(row)
+
+
+@router.get("", response_model=OutcomesPage, responses=PROBLEM_RESPONSES)
+def list_outcomes(
+    state: StateDep, principal: PrincipalDep,
+    beneficiary_id: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> OutcomesPage | JSONResponse:
+    """A person's recorded events, oldest first."""
+    if not _may_record(state, principal, beneficiary_id):
+        return not_found(UNKNOWN_BENEFICIARY)
+    total, rows = db.list_outcomes(state.sessions, beneficiary_id, limit, offset)
+    return OutcomesPage(beneficiary_id=beneficiary_id, total=total, limit=limit, offset=offset,
+                        items=[_public(r) for r in rows])
+
+
+@router.post(
+    "/import", response_model=OutcomesImported, responses=PROBLEM_RESPONSES,
+    dependencies=[allow(Role.admin, Role.platform)],
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {
+        "schema": {"type": "string"},
+        "example": "beneficiary_id,item_id,status,occurred_on,refusal_reason,exit_kind,rank,"
+                   "model_name,model_version\nb-0042,flers-mobylis-permis-b,proposed,2024-03-01"
+                   ",,,1,transparent-additive,1.0.0\n"}}}},
+)
+async def import_outcomes(request: Request, state: StateDep, principal: PrincipalDep,
+                          response: Response,
+                          dry_run: bool = False) -> OutcomesImported | JSONResponse:
+    """Import a CSV file of events (``text/csv``, columns in ``features/outcomes_csv.py``),
+    atomically. 422 with every rejected line (``errors[].path`` = ``line N: field``)."""
+    try:
+        parsed = parse_outcomes_csv(await request.body(),
+                                    lambda kind, item: _known_item(state, kind, item))
+    except OutcomesCsvError as exc:
+        return problem_response(Problem(
+            type="https://insertion-match.example/problems/csv", title="Unreadable CSV file",
+            status=422, detail=str(exc),
+            errors=[ProblemError(path="file", message=str(exc), message_fr="fichier illisible")]))
+    errors = [ProblemError(path=f"line {r.line}: {p.field}", message=p.message,
+                           message_fr=p.message_fr) for r in parsed.rejected for p in r.problems]
+    hidden = [line for line, rec in zip(parsed.lines, parsed.records, strict=True)
+              if not _may_record(state, principal, rec.beneficiary_id)]
+    errors += [ProblemError(path=f"line {line}: beneficiary_id", message=UNKNOWN_BENEFICIARY,
+                            message_fr="personne inconnue") for line in hidden]
+    if errors:
+        rejected = len(parsed.rejected) + len(hidden)
+        return problem_response(Problem(
+            type="https://insertion-match.example/problems/validation",
+            title="Invalid outcomes: nothing imported", status=422,
+            detail=f"{rejected} line(s) rejected of {len(parsed.records) + len(parsed.rejected)};"
+                   " nothing was stored", errors=errors))
+    imported = 0 if dry_run else len(db.add_outcomes(state.sessions, parsed.records, "csv"))
+    return OutcomesImported(imported=imported, valid=len(parsed.records), dry_run=dry_run)

@@ -1,0 +1,46 @@
+"""Request and response models of the outcomes resource (STYLE 3: one schema family)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from insertion_match.domain import OutcomeRecord
+
+EXAMPLE_OUTCOME = {
+    "beneficiary_id": "b-0042", "item_id": "flers-mobylis-permis-b", "item_kind": "action",
+    "status": "proposed", "occurred_on": "2024-03-01", "rank": 1,
+    "model_name": "transparent-additive", "model_version": "1.0.0",
+}
+
+
+class OutcomeCreate(OutcomeRecord):
+    """One event of a prescription (see ``OutcomeRecord``)."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True,
+        json_schema_extra={"examples": [EXAMPLE_OUTCOME, {
+            "beneficiary_id": "b-0042", "item_id": "flers-mobylis-permis-b",
+            "status": "refused", "refusal_reason": "not_mobile", "occurred_on": "2024-03-08"}]})
+
+
+class OutcomePublic(OutcomeRecord):
+    id: int
+    source: str = Field(description="'api' or 'csv'")
+    recorded_at: datetime
+    positive_exit: bool = Field(description="Exited as emploi durable or sortie dynamique")
+
+
+class OutcomesPage(BaseModel):
+    beneficiary_id: str
+    total: int
+    limit: int
+    offset: int
+    items: list[OutcomePublic]
+
+
+class OutcomesImported(BaseModel):
+    imported: int = Field(description="Events stored (0 on a dry run)")
+    valid: int = Field(description="Lines that passed validation")
+    dry_run: bool
