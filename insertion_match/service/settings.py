@@ -15,12 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-#: The learned model ``insertion-match train`` writes, served by default when it exists.
+#: The learned model ``insertion-match train`` writes. Served only when configured
+#: (``IM_MODEL_PATH``): the shipped one was trained on synthetic outcomes, and a ranking of
+#: people for public assistance must not switch to it silently.
 SHIPPED_MODEL = REPO_ROOT / "models" / "action-ranker.joblib"
-
-
-def shipped_model() -> Path | None:
-    return SHIPPED_MODEL if SHIPPED_MODEL.is_file() else None
 
 
 class Settings(BaseSettings):
@@ -54,11 +52,11 @@ class Settings(BaseSettings):
         default=5, ge=1, le=3600, description="Retry-After of a 503 while the database is down"
     )
     model_path: Path | None = Field(
-        default_factory=lambda: shipped_model(),
-        description="A learned model artefact (with its model card beside it). If it is "
-        "missing, corrupt or of an incompatible version, the transparent scorer serves and "
-        "responses say so (model.fallback). Default: models/action-ranker.joblib when that file "
-        "exists (`insertion-match train`), else none; 'none' serves the transparent scorer",
+        default=None,
+        description="A learned model artefact (with its model card beside it), e.g. "
+        "models/action-ranker.joblib. If it is missing, corrupt or of an incompatible version, "
+        "the transparent scorer serves and responses say so (model.fallback). Default: none, "
+        "the transparent scorer serves (the shipped model was trained on synthetic outcomes)",
     )
     log_level: str = "INFO"
 

@@ -90,3 +90,12 @@ def test_settings_none_serves_the_transparent_scorer(monkeypatch):
 
     monkeypatch.setenv("IM_MODEL_PATH", "none")
     assert Settings().model_path is None
+
+
+def test_default_serves_the_transparent_scorer_even_with_a_shipped_model(monkeypatch):
+    # The shipped model was trained on synthetic outcomes: it is served only when configured.
+    from insertion_match.service.settings import SHIPPED_MODEL, Settings
+
+    monkeypatch.delenv("IM_MODEL_PATH", raising=False)
+    assert SHIPPED_MODEL.is_file()
+    assert Settings().model_path is None
