@@ -43,8 +43,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def _print_recommendation(result: Recommendation) -> None:
     print(f"Domicile : {result.home_commune} ({result.home_insee}) — modèle "
           f"{result.model_name} {result.model_version}")
-    print(f"{result.eligible} action(s) éligible(s) sur {result.candidates} du département\n")
+    kind_fr = {"action": "action(s)", "job": "offre(s) d'emploi", "volunteering": "bénévolat(s)",
+               "internship": "stage(s)", "immersion": "immersion(s)"}
+    counts = {c.kind: c for c in result.counts}
+    if not counts:
+        print(f"{result.eligible} action(s) éligible(s) sur {result.candidates} du département")
+    current = None
     for item in result.items:
+        if item.kind != current:
+            current = item.kind
+            c = counts.get(item.kind)
+            if c is not None:
+                print(f"\n{c.eligible} {kind_fr.get(c.kind, c.kind)} éligible(s) sur "
+                      f"{c.candidates} :")
         travel = item.travel
         how = ("itinérante" if travel.mode == "itinerant"
                else f"{travel.minutes:.0f} min ({travel.mode})" if travel.minutes is not None
@@ -70,19 +81,30 @@ def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
         raw = json.loads(Path(args.profile).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         return _fail(f"cannot read profile {args.profile}: {exc}")
-    if isinstance(raw, dict) and "beneficiary" in raw:  # accept a whole API request body too
-        raw = raw["beneficiary"]
+    kinds, limit, include_excluded = ["action"], 10, False
     try:
-        profile = BeneficiaryProfile.model_validate(raw)
+        if isinstance(raw, dict) and "beneficiary" in raw:  # a whole API request body
+            from insertion_match.service.schemas import RecommendationRequest
+
+            request = RecommendationRequest.model_validate(raw)
+            profile = request.beneficiary
+            kinds = [k.value for k in request.kinds]
+            limit, include_excluded = request.limit, request.include_excluded
+        else:
+            profile = BeneficiaryProfile.model_validate(raw)
     except ValidationError as exc:
         lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         return _fail("invalid profile:\n" + "\n".join(lines))
+    if profile is None:
+        return _fail("the request body must hold a 'beneficiary' (not a beneficiary_id)")
+    if args.kinds:
+        kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     from insertion_match.service.state import build_state
 
     try:
         state = build_state(settings)
-        result = state.engine.recommend(profile, limit=args.limit,
-                                        include_excluded=args.include_excluded)
+        result = state.engine.recommend(profile, kinds=kinds, limit=args.limit or limit,
+                                        include_excluded=args.include_excluded or include_excluded)
     except (UnknownCommune, AmbiguousCommune) as exc:
         options = exc.suggestions if isinstance(exc, UnknownCommune) else exc.candidates
         hint = ", ".join(f"{s.commune.name} ({'/'.join(s.commune.postcodes)})" for s in options)
@@ -168,7 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     rec = sub.add_parser("recommend", help="print the ranked, explained actions for a profile")
     rec.add_argument("profile", help="JSON file: a beneficiary profile or a request body")
-    rec.add_argument("--limit", type=int, default=10, choices=range(1, 101), metavar="N")
+    rec.add_argument("--limit", type=int, choices=range(1, 101), metavar="N",
+                     help="items per kind (default: the request body's, else 10)")
+    rec.add_argument("--kinds", help="comma-separated kinds, e.g. action,job (default: the "
+                     "request body's, else action)")
     rec.add_argument("--include-excluded", action="store_true")
     rec.add_argument("--json", action="store_true", help="print the API response as JSON")
     rec.set_defaults(func=cmd_recommend)
