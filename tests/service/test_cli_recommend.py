@@ -1,0 +1,59 @@
+"""`insertion-match recommend` and `catalogue validate`: output, and clear errors with exit 1."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from insertion_match.service.cli import main
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path, database_url):
+    monkeypatch.setenv("IM_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("IM_DATABASE_URL", database_url)
+    monkeypatch.setenv("IM_SEED_DEMO_OFFERS_ON_START", "false")
+    monkeypatch.delenv("IM_MODEL_PATH", raising=False)
+
+
+def test_recommend_prints_the_ranked_explained_list(cli_env, capsys):
+    assert main(["recommend", str(REPO / "examples" / "newcomer_flers.json")]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if re.match(r"^\s*\d+\. ", line)]
+    assert len(lines) == 5  # the request body's limit
+    assert "langue française" in lines[0]
+    assert "Répond au frein langue française (bloquant)" in out
+
+
+def test_recommend_json_is_the_api_response(cli_env, capsys):
+    assert main(["recommend", str(REPO / "examples" / "independent_alencon.json"), "--json",
+                 "--limit", "3"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert [i["rank"] for i in body["items"]] == [1, 2, 3]
+    assert body["items"][0]["id"] == "orne-aden-travailleurs-independants"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("{not json", "cannot read profile"),
+    (json.dumps({"home": {"commune": "Flers"}, "age": "old"}), "invalid profile"),
+    (json.dumps({"home": {"commune": "Flerzzzq"}}), "UnknownCommune"),
+])
+def test_recommend_bad_input_exits_1_with_a_message(cli_env, tmp_path, capsys, content, message):
+    path = tmp_path / "p.json"
+    path.write_text(content, encoding="utf-8")
+    assert main(["recommend", str(path)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_catalogue_validate_reports_counts_and_problems(cli_env, tmp_path, capsys):
+    assert main(["catalogue", "validate"]) == 0
+    assert "catalogue valid: 119 actions" in capsys.readouterr().out
+    (tmp_path / "bad.json").write_text(json.dumps({"source_document": "x", "title": "x",
+                                                   "actions": [{"id": "Bad Id"}]}),
+                                       encoding="utf-8")
+    assert main(["catalogue", "validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "bad.json" in err and "catalogue invalid" in err
