@@ -101,6 +101,7 @@ def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
         kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     from insertion_match.service.state import build_state
 
+    state = None
     try:
         state = build_state(settings)
         result = state.engine.recommend(profile, kinds=kinds, limit=args.limit or limit,
@@ -111,6 +112,9 @@ def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"{exc.__class__.__name__}: {exc.query!r}" + (f"; did you mean: {hint}" if hint else ""))
     except (GeoError, MatcherError, CatalogueError) as exc:
         return _fail(str(exc))
+    finally:
+        if state is not None:
+            state.close()  # release the database connections (PostgreSQL) before exiting
     if args.json:
         print(to_response(result).model_dump_json(indent=2))
     else:
@@ -141,17 +145,20 @@ def cmd_catalogue_import(args: argparse.Namespace, settings: Settings) -> int:
     from insertion_match.service.state import build_state
 
     directory = Path(args.directory) if args.directory else settings.catalogue_dir
+    state = None
     try:
         actions = load_catalogue(directory)
         state = build_state(settings)
         print(f"read {len(actions)} valid actions from {directory}; replacing the stored "
               "catalogue in one transaction", flush=True)
         count = state.import_catalogue(actions, origin=str(directory))
-        state.close()
     except CatalogueError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return _fail(f"nothing imported: {len(exc.problems)} problem(s)")
+    finally:
+        if state is not None:
+            state.close()
     print(f"imported {count} actions into {settings.sqlalchemy_url.split('@')[-1]}")
     return 0
 
