@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from insertion_match.domain import CONTRACT_LABELS_FR, OPPORTUNITY_KINDS, Opportunity
 from insertion_match.features.rome import RomeReferential
 from insertion_match.geo import Gazetteer, GeoError
+from insertion_match.validation import FieldError, field_errors
 
 #: A ROME code inferred from a title is kept only from this match score on.
 INFER_MIN_SCORE = 85.0
@@ -70,13 +71,6 @@ _HOURS = re.compile(r"(\d{1,2})\s*h(?:eures?)?\s*(\d{2})?", re.IGNORECASE)
 _CONTRACT_DURATION = re.compile(r"(\d+)\s*(mois|jour|semaine|an)", re.IGNORECASE)
 _DEPT_NAME = re.compile(r"^\s*(\d[\dAB]|\d{3})\s*-\s*(.+?)\s*$")
 _EXTERNAL_ID = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message: str
-    message_fr: str
 
 
 @dataclass(frozen=True)
@@ -239,11 +233,7 @@ class _Builder:
         try:
             return Opportunity.model_validate(fields)
         except ValidationError as exc:
-            raise _Invalid([
-                _err(".".join(str(p) for p in e["loc"]) or "record", e["msg"],
-                     "valeur invalide : " + e["msg"].removeprefix("Value error, "))
-                for e in exc.errors()
-            ]) from exc
+            raise _Invalid(field_errors(exc.errors(), default="record")) from exc
 
 
 def _external_id(value: Any) -> str | None:

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from insertion_match.domain import OutcomeRecord
 from insertion_match.features.errors import FeaturesError
+from insertion_match.validation import FieldError, field_errors
 
 CSV_COLUMNS: tuple[str, ...] = (
     "beneficiary_id", "item_id", "item_kind", "status", "occurred_on", "refusal_reason",
@@ -36,11 +37,8 @@ class OutcomesCsvError(FeaturesError):
     """The file as a whole cannot be read (encoding, header, size)."""
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    field: str
-    message: str
-    message_fr: str
+#: One invalid field of a row (the same type as the offers import and the 422 answers use).
+RowProblem = FieldError
 
 
 @dataclass(frozen=True)
@@ -56,23 +54,8 @@ class ParsedOutcomes:
     lines: tuple[int, ...] = ()  # line number of each record
 
 
-_FR = {"missing": "champ obligatoire manquant", "enum": "valeur non autorisée",
-       "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
-       "date_parsing": "date attendue (AAAA-MM-JJ)", "int_parsing": "nombre entier attendu",
-       "string_pattern_mismatch": "format invalide", "greater_than_equal": "valeur trop petite",
-       "less_than_equal": "valeur trop grande", "string_too_long": "texte trop long"}
-
-
 def _problems(exc: ValidationError) -> tuple[RowProblem, ...]:
-    out = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err.get("loc", ())) or "row"
-        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        fr = _FR.get(err.get("type", ""), "valeur invalide")
-        if err.get("type") == "value_error":
-            fr = f"valeur invalide : {message}"
-        out.append(RowProblem(field, message, fr))
-    return tuple(out)
+    return tuple(field_errors(exc.errors(), default="row"))
 
 
 def parse_outcomes_csv(

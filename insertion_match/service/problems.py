@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from insertion_match.geo import AmbiguousCommune, GeoError, UnknownCommune
 from insertion_match.service.schemas import Problem, ProblemError, Suggestion
+from insertion_match.validation import field_errors
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -23,58 +24,6 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem, "description": "Role or territory not allowed"},
     503: {"model": Problem, "description": "Database unavailable; see Retry-After"},
 }
-
-_FR_BY_TYPE = {
-    "missing": "champ obligatoire manquant",
-    "extra_forbidden": "champ inconnu",
-    "int_parsing": "nombre entier attendu",
-    "int_type": "nombre entier attendu",
-    "int_from_float": "nombre entier attendu",
-    "float_parsing": "nombre attendu",
-    "float_type": "nombre attendu",
-    "bool_parsing": "booléen attendu (true ou false)",
-    "bool_type": "booléen attendu (true ou false)",
-    "string_type": "texte attendu",
-    "string_too_short": "texte trop court",
-    "string_too_long": "texte trop long",
-    "string_pattern_mismatch": "format invalide",
-    "enum": "valeur non autorisée",
-    "literal_error": "valeur non autorisée",
-    "greater_than_equal": "valeur trop petite",
-    "greater_than": "valeur trop petite",
-    "less_than_equal": "valeur trop grande",
-    "less_than": "valeur trop grande",
-    "too_short": "liste trop courte",
-    "too_long": "liste trop longue",
-    "list_type": "liste attendue",
-    "dict_type": "objet attendu",
-    "model_type": "objet attendu",
-    "model_attributes_type": "objet attendu",
-    "json_invalid": "JSON invalide",
-    "value_error": "valeur invalide",
-    "finite_number": "nombre fini attendu",
-}
-
-
-def _path(loc: Sequence[Any]) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in {"body", "query", "path"}:
-        parts = parts[1:]
-    return ".".join(parts) or "body"
-
-
-def _fr(err: dict[str, Any]) -> str:
-    base = _FR_BY_TYPE.get(err.get("type", ""), "valeur invalide")
-    ctx = err.get("ctx") or {}
-    if "expected" in ctx:
-        return f"{base} : valeurs possibles {ctx['expected']}"
-    for key in ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern"):
-        if key in ctx:
-            return f"{base} ({key} = {ctx[key]})"
-    if err.get("type") == "value_error" and "msg" in err:
-        return f"{base} : {err['msg'].removeprefix('Value error, ')}"
-    return base
-
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
@@ -101,11 +50,8 @@ def forbidden_problem(detail: str) -> Problem:
 
 
 def validation_problem(errors: Sequence[dict[str, Any]]) -> Problem:
-    items = [
-        ProblemError(path=_path(e.get("loc", ())), message=str(e.get("msg", "invalid")),
-                     message_fr=_fr(dict(e)))
-        for e in errors
-    ]
+    items = [ProblemError(path=e.field, message=e.message, message_fr=e.message_fr)
+             for e in field_errors(errors)]
     return Problem(
         type="https://insertion-match.example/problems/validation",
         title="Invalid request", status=422,
