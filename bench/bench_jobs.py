@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from profiles import random_profiles
 
-from insertion_match.domain import FREINS, BeneficiaryProfile
+from insertion_match.domain import BeneficiaryProfile
 from insertion_match.features.catalogue import load_catalogue
 from insertion_match.features.demo_offers import DEMO_FILE, DEMO_SOURCE
 from insertion_match.features.offers_import import parse_france_travail
@@ -37,43 +37,11 @@ from insertion_match.service import db
 from insertion_match.service.offers import PeopleIndex
 
 REPO = Path(__file__).resolve().parents[1]
-TITLES = ("agent d'entretien", "aide à domicile", "préparateur de commandes", "cariste",
-          "employé libre service", "caissière", "agent de sécurité", "commis de cuisine",
-          "serveur", "manutentionnaire", "aide soignante", "maçon", "agent espaces verts",
-          "chauffeur livreur", "ASH", "K2204", "N1103", "secrétaire", "plongeur", "vendeuse")
-SKILLS = ("nettoyage des locaux", "préparer des commandes", "encaisser", "accueil des clients",
-          "conduire un chariot", "préparer des repas", "entretien des espaces verts",
-          "manutention de charges", "mise en rayon", "aide à la toilette")
 
 
 def profiles(n: int, gazetteer: Gazetteer, seed: int = 0) -> list[BeneficiaryProfile]:
-    rng = np.random.default_rng(seed)
-    communes = pd.read_csv(REPO / "data/geo/communes_france.csv", dtype=str)
-    communes = communes[communes.department.isin(["61", "91"]) & communes.lat.notna()]
-    weights = communes.population.astype(float).to_numpy()
-    picks = rng.choice(len(communes), size=n, p=weights / weights.sum())
-    out = []
-    for k, i in enumerate(picks):
-        freins = {f: int(rng.integers(1, 4)) for f in rng.choice(FREINS, rng.integers(0, 4), False)}
-        out.append(BeneficiaryProfile.model_validate({
-            "id": f"bench-{k:05d}",
-            "home": {"insee": communes.insee_code.iloc[i]},
-            "age": int(rng.integers(18, 65)),
-            "orientation": str(rng.choice(["sociale", "socioprofessionnelle", "professionnelle"])),
-            "training_level": str(rng.choice(["infra3", "3", "4"])),
-            "family": {"children_under_3": int(rng.random() < 0.15),
-                       "children_3_to_11": int(rng.integers(0, 3))},
-            "mobility": {"driving_licence": str(rng.choice(["none", "code", "b"])),
-                         "vehicle": str(rng.choice(["none", "car", "bike"])),
-                         "public_transport": bool(rng.random() < 0.6),
-                         "max_travel_minutes": int(rng.choice([20, 30, 45, 60]))},
-            "freins": freins,
-            "target_jobs": [str(t) for t in rng.choice(TITLES, rng.integers(0, 3), False)],
-            "skills": [str(s) for s in rng.choice(SKILLS, rng.integers(0, 3), False)],
-            "availability": {"hours_per_week": int(rng.choice([20, 24, 35])),
-                             "atypical_hours": bool(rng.random() < 0.5)},
-        }))
-    return out
+    """Orne and Essonne people with target jobs and skills (the demo offers' départements)."""
+    return random_profiles(n, ("61", "91"), seed=seed, max_freins=3, jobs=True)
 
 
 def _ms(values: list[float]) -> dict[str, float]:

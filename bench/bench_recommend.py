@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from profiles import random_profiles
 
-from insertion_match.domain import FREINS, BeneficiaryProfile
+from insertion_match.domain import BeneficiaryProfile
 from insertion_match.features.action_features import action_features
 from insertion_match.features.catalogue import load_catalogue
 from insertion_match.features.profile import person_context
@@ -30,30 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def synthetic_profiles(n: int, seed: int = 0) -> list[BeneficiaryProfile]:
-    rng = np.random.default_rng(seed)
-    communes = pd.read_csv(REPO / "data/geo/communes_france.csv", dtype=str)
-    communes = communes[communes.department.isin(["61", "91", "72"]) & communes.lat.notna()]
-    weights = communes.population.astype(float).to_numpy()
-    picks = rng.choice(len(communes), size=n, p=weights / weights.sum())
-    out = []
-    for k, i in enumerate(picks):
-        freins = {f: int(rng.integers(1, 4)) for f in rng.choice(FREINS, rng.integers(0, 5), False)}
-        out.append(BeneficiaryProfile.model_validate({
-            "id": f"bench-{k}",
-            "home": {"insee": communes.insee_code.iloc[i]},
-            "age": int(rng.integers(18, 65)),
-            "orientation": str(rng.choice(["sociale", "socioprofessionnelle", "professionnelle"])),
-            "rsa_months": int(rng.integers(0, 120)),
-            "mobility": {"driving_licence": str(rng.choice(["none", "code", "b"])),
-                         "vehicle": str(rng.choice(["none", "car", "bike"])),
-                         "public_transport": bool(rng.random() < 0.6),
-                         "max_travel_minutes": int(rng.choice([20, 30, 45, 60]))},
-            "freins": freins,
-            "status": {"foreign_newcomer": bool(rng.random() < 0.1),
-                       "independent_worker": bool(rng.random() < 0.1), "farmer": False,
-                       "qpv": bool(rng.random() < 0.2), "rqth": bool(rng.random() < 0.1)},
-        }))
-    return out
+    return random_profiles(n, ("61", "91", "72"), seed=seed, max_freins=4)
 
 
 def main() -> None:
