@@ -30,10 +30,10 @@ def filter_actions(
     active: bool | None = None,
 ) -> list[Action]:
     """Actions matching every given filter, in catalogue order."""
-    needle = normalise(q) if q else None
+    words = normalise(q).split() if q else []  # every word, anywhere, accents and case ignored
     home_commission = engine.territories.commission_of(insee) if insee else None
     out = []
-    for a in engine.actions:
+    for a, text in zip(engine.actions, engine.search_text, strict=True):
         if department and a.territory.department != department:
             continue
         if commission and commission not in a.territory.commissions:
@@ -46,7 +46,7 @@ def filter_actions(
             continue
         if active is not None and a.active != active:
             continue
-        if needle and needle not in normalise(f"{a.title} {a.operator or ''} {a.description_fr}"):
+        if words and not all(w in text for w in words):
             continue
         out.append(a)
     return out

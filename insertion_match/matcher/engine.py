@@ -21,7 +21,7 @@ from insertion_match.features.opportunity_index import (
 )
 from insertion_match.features.profile import person_context
 from insertion_match.features.rome import RomeReferential
-from insertion_match.geo import Commune, Gazetteer, Territories
+from insertion_match.geo import Commune, Gazetteer, Territories, normalise_name
 from insertion_match.matcher.errors import UnsupportedKind
 from insertion_match.matcher.opportunity_scoring import OpportunityScorer
 from insertion_match.matcher.recommend import recommend_actions
@@ -32,6 +32,10 @@ from insertion_match.matcher.scoring import Scorer, TransparentScorer
 SUPPORTED_KINDS = frozenset(k.value for k in ItemKind)
 
 
+def action_search_text(action: Action) -> str:
+    return normalise_name(f"{action.title} {action.operator or ''} {action.description_fr}")
+
+
 @dataclass(frozen=True)
 class MatchingEngine:
     gazetteer: Gazetteer
@@ -40,6 +44,8 @@ class MatchingEngine:
     indexes: dict[str, ActionIndex]
     scorer: Scorer
     by_id: dict[str, Action]
+    #: Normalised "title operator description" of each action, for text search (built once).
+    search_text: tuple[str, ...] = ()
     rome: RomeReferential | None = None
     opportunities: tuple[Opportunity, ...] = ()
     opportunity_indexes: dict[str, OpportunityIndex] = field(default_factory=dict)
@@ -62,6 +68,7 @@ class MatchingEngine:
             indexes=build_indexes(actions, gazetteer),
             scorer=scorer or TransparentScorer(),
             by_id={a.id: a for a in actions},
+            search_text=tuple(action_search_text(a) for a in actions),
             rome=rome,
         )
         return engine.with_opportunities(opportunities) if opportunities else engine

@@ -140,6 +140,12 @@ def test_actions_listing_filters(client):
     assert orne["total"] > 0 and all(a["territory"]["department"] == "61" for a in orne["items"])
     mob = client.get("/v1/actions", params={"frein": "mobilite", "limit": 500}).json()
     assert mob["total"] > 0 and all("mobilite" in a["freins"] for a in mob["items"])
+    # Text search ignores case and accents, over title, operator and description.
+    text = client.get("/v1/actions", params={"q": "GARAGE itinerant", "limit": 500}).json()
+    assert {a["id"] for a in text["items"]} >= {"flers-mobylis-garage-itinerant"}
+    assert all("garage" in (a["title"] + a["description_fr"]).lower() for a in text["items"])
+    operator = client.get("/v1/actions", params={"q": "mobylis", "limit": 500}).json()
+    assert operator["total"] >= 3 and all(a["operator"] == "Mobylis" for a in operator["items"])
     serving = client.get("/v1/actions", params={"insee": "61169", "limit": 500}).json()
     assert all(a["territory"]["department"] == "61" for a in serving["items"])
     assert not any(a["territory"].get("commissions") == ["Alençon"] for a in serving["items"])

@@ -27,7 +27,9 @@ def list_actions(
                                        description="Actions serving this commune")] = None,
     category: ActionCategory | None = None,
     frein: Frein | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Text in title/operator")] = None,
+    q: Annotated[str | None, Query(
+        max_length=100, description="Words to find (all of them, accents and case ignored) "
+        "in title, operator and description")] = None,
     active: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
