@@ -22,7 +22,12 @@ from insertion_match.matcher.opportunity_eligibility import (
 )
 from insertion_match.matcher.opportunity_explain import reasons_for, travel_of, warnings_for
 from insertion_match.matcher.opportunity_scoring import OpportunityScorer
-from insertion_match.matcher.results import Reason, Travel, Warning
+from insertion_match.matcher.results import (
+    CandidateExcluded,
+    CandidateItem,
+    Candidates,
+    Warning,
+)
 
 
 @dataclass(frozen=True)
@@ -49,36 +54,6 @@ class Scope:
                 inside |= here
             keep &= inside
         return keep
-
-
-@dataclass(frozen=True)
-class CandidateItem:
-    rank: int
-    beneficiary_id: str
-    commune: str
-    score: float
-    distance_km: float
-    travel: Travel
-    reasons: tuple[Reason, ...]
-    warnings: tuple[Warning, ...]
-
-
-@dataclass(frozen=True)
-class CandidateExcluded:
-    beneficiary_id: str
-    reasons: tuple[Warning, ...]
-
-
-@dataclass(frozen=True)
-class Candidates:
-    opportunity_id: str
-    title: str
-    model_name: str
-    model_version: str
-    items: tuple[CandidateItem, ...]
-    excluded: tuple[CandidateExcluded, ...]
-    candidates: int  # people in scope
-    eligible: int
 
 
 def rank_candidates(

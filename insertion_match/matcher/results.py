@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -84,5 +84,34 @@ class Recommendation:
     assumptions: tuple[str, ...] = ()  # French: what was assumed for unknown fields
     candidates: int = 0
     eligible: int = 0
-    extra: dict = field(default_factory=dict)
     counts: tuple[KindCount, ...] = ()
+
+
+@dataclass(frozen=True)
+class CandidateItem:
+    rank: int
+    beneficiary_id: str
+    commune: str
+    score: float
+    distance_km: float
+    travel: Travel
+    reasons: tuple[Reason, ...]
+    warnings: tuple[Warning, ...]
+
+
+@dataclass(frozen=True)
+class CandidateExcluded:
+    beneficiary_id: str
+    reasons: tuple[Warning, ...]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    opportunity_id: str
+    title: str
+    model_name: str
+    model_version: str
+    items: tuple[CandidateItem, ...]
+    excluded: tuple[CandidateExcluded, ...]
+    candidates: int  # people in scope
+    eligible: int
