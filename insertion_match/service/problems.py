@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from insertion_match.domain import BeneficiaryProfile
 from insertion_match.geo import AmbiguousCommune, GeoError, UnknownCommune
 from insertion_match.service.schemas import Problem, ProblemError, Suggestion
 from insertion_match.validation import field_errors
@@ -58,6 +59,13 @@ def validation_problem(errors: Sequence[dict[str, Any]]) -> Problem:
         detail="; ".join(f"{i.path}: {i.message}" for i in items[:10]),
         errors=items,
     )
+
+
+def home_field(profile: BeneficiaryProfile) -> str:
+    """The field of ``home`` a location error is about: the one the gazetteer resolved first
+    (INSEE code, then commune name, then postcode)."""
+    home = profile.home
+    return "insee" if home.insee else "commune" if home.commune else "postcode"
 
 
 def geo_problem(exc: GeoError, path: str) -> Problem:

@@ -6,7 +6,6 @@ rules and write the same audit rows. Returns the response or the :class:`Problem
 
 from __future__ import annotations
 
-from insertion_match.domain import BeneficiaryProfile
 from insertion_match.geo import GeoError
 from insertion_match.matcher.errors import UnsupportedKind
 from insertion_match.service import db
@@ -16,16 +15,12 @@ from insertion_match.service.problems import (
     UNKNOWN_BENEFICIARY,
     forbidden_problem,
     geo_problem,
+    home_field,
     not_found_problem,
     validation_problem,
 )
 from insertion_match.service.schemas import Problem, RecommendationRequest, RecommendationResponse
 from insertion_match.service.state import ServiceState
-
-
-def _home_field(profile: BeneficiaryProfile) -> str:
-    home = profile.home
-    return "insee" if home.insee else "commune" if home.commune else "postcode"
 
 
 def recommend_for(
@@ -41,7 +36,7 @@ def recommend_for(
         try:
             home = state.engine.locate(profile)
         except GeoError as exc:
-            return geo_problem(exc, f"{path}beneficiary.home.{_home_field(profile)}")
+            return geo_problem(exc, f"{path}beneficiary.home.{home_field(profile)}")
         department = home.department
         if not principal.covers(department, state.engine.territories.commission_of(home.insee)):
             return forbidden_problem("the person's home is outside the territories of this key")
@@ -56,7 +51,7 @@ def recommend_for(
             profile, [k.value for k in body.kinds], limit, body.include_excluded
         )
     except GeoError as exc:
-        where = (f"beneficiary.home.{_home_field(profile)}" if body.beneficiary is not None
+        where = (f"beneficiary.home.{home_field(profile)}" if body.beneficiary is not None
                  else "beneficiary_id")
         return geo_problem(exc, path + where)
     except UnsupportedKind as exc:

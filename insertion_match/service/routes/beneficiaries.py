@@ -21,6 +21,7 @@ from insertion_match.service.problems import (
     UNKNOWN_BENEFICIARY,
     forbidden_problem,
     geo_problem,
+    home_field,
     not_found,
     problem_response,
     validation_problem,
@@ -88,7 +89,7 @@ def put_beneficiary(
     try:
         home = state.engine.locate(profile)
     except GeoError as exc:
-        return problem_response(geo_problem(exc, "home." + _home_field(profile)))
+        return problem_response(geo_problem(exc, "home." + home_field(profile)))
     commission = state.engine.territories.commission_of(home.insee)
     if not principal.covers(home.department, commission):
         return problem_response(
@@ -153,10 +154,6 @@ def export_beneficiary(
         accesses=[AccessAuditPublic.model_validate(a, from_attributes=True) for a in accesses],
     )
 
-
-def _home_field(profile: BeneficiaryProfile) -> str:
-    home = profile.home
-    return "insee" if home.insee else "commune" if home.commune else "postcode"
 
 
 def _public(row: db.BeneficiaryRow | None) -> BeneficiaryPublic:
