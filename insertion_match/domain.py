@@ -181,10 +181,11 @@ class Site(_Strict):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     address: str | None = None
-    precision: Literal["address", "commune", "department_seat"] = Field(
+    precision: Literal["address", "commune", "department_seat", "unspecified"] = Field(
         default="commune",
-        description="'department_seat' when the document names no place and the site stands "
-        "for the département as a whole",
+        description="'department_seat' when the site stands for the département as a whole "
+        "(legacy); 'unspecified' when the document spreads the action over its territory without "
+        "naming places (\"sites à préciser\"): no trip is computed, no travel penalty applied",
     )
 
 
@@ -238,14 +239,58 @@ class Eligibility(_Strict):
     no_driving_licence_required: bool = Field(
         default=False, description="For people without a B licence (licence courses)"
     )
+    rsa_months_min: int | None = Field(
+        default=None, ge=0, description="At least this many months in RSA (long-term public)"
+    )
+    sex: Literal["f", "m"] | None = Field(
+        default=None, description="Public of one sex only, when the document says so "
+        "(e.g. an action for women); checked against the profile's sex, never scored"
+    )
+    training_level_min: TrainingLevel | None = Field(
+        default=None, description="At least this training level (2019 nomenclature)"
+    )
+    training_level_max: TrainingLevel | None = Field(
+        default=None, description="At most this training level ('niveaux 1 à 4' = up to bac: "
+        "'4'; 'sans diplôme' / 'infra 3': 'infra3')"
+    )
+    family_situation: Literal["isole", "couple"] | None = Field(
+        default=None, description="Only for people living alone (isole) or in a couple"
+    )
+    children: Literal["none", "any", "under_3", "under_6"] | None = Field(
+        default=None, description="'none': people without children (\"public seul sans "
+        "enfant\"); 'any': parents; 'under_3' / 'under_6': a child under 3 / under 6"
+    )
+    mdph_unknown_required: bool = Field(
+        default=False, description="For people not yet known to the MDPH (no RQTH, no file): "
+        "e.g. an RQTH pre-eligibility diagnostic"
+    )
+    vehicle_required: bool = Field(
+        default=False, description="A vehicle (car or two-wheeler) is needed to benefit "
+        "(vehicle repair, a garage)"
+    )
+    job_takeup_required: bool = Field(
+        default=False, description="For people taking up a job (a job in view, a contract "
+        "signed or about to be)"
+    )
     other_fr: str | None = Field(
-        default=None, description="Other conditions, in French, shown to the coach as a warning"
+        default=None, description="Other conditions, in French, shown to the coach as a warning "
+        "(only what cannot be a structured rule; see data/catalogue/notes/conditions.md)"
     )
 
     @model_validator(mode="after")
     def _age_bounds(self) -> Eligibility:
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
             raise ValueError(f"age_min {self.age_min} > age_max {self.age_max}")
+        if (self.rsa_months_min is not None and self.rsa_months_max is not None
+                and self.rsa_months_min > self.rsa_months_max):
+            raise ValueError(
+                f"rsa_months_min {self.rsa_months_min} > rsa_months_max {self.rsa_months_max}")
+        lo, hi = training_level_rank(self.training_level_min), training_level_rank(
+            self.training_level_max)
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(
+                f"training_level_min {self.training_level_min} > training_level_max "
+                f"{self.training_level_max}")
         return self
 
 
@@ -266,14 +311,37 @@ class Action(_Strict):
     territory: Territory
     sites: tuple[Site, ...] = Field(min_length=1)
     itinerant: bool = Field(
-        default=False, description="Comes to the person (itinerant, at home, remote)"
+        default=False, description="Comes to the person (itinerant, at home, remote), only "
+        "where the document says so"
+    )
+    by_dossier: bool = Field(
+        default=False, description="Applied for by a dossier through the référent (a fund "
+        "such as the FSI or the FSL): no trip, no travel penalty"
+    )
+    prescribable: bool = Field(
+        default=True, description="False for pact objectives and experiments (\"Développer…\", "
+        "\"Expérimenter…\", criteria \"à définir\"): kept in the catalogue with a note, never "
+        "proposed"
+    )
+    not_prescribable_fr: str | None = Field(
+        default=None, description="Why the entry is not a prescribable action (French)"
+    )
+    public_fr: str | None = Field(
+        default=None, description="The public the document names, in its words (French)"
     )
     freins: tuple[Frein, ...] = Field(min_length=1)
     eligibility: Eligibility = Eligibility()
     prescription_required: bool = Field(
         default=False, description="Only reachable on a référent's prescription"
     )
-    places: int | None = Field(default=None, ge=0)
+    places: int | None = Field(
+        default=None, ge=0, description="Places for the RSA public in ``places_year`` (not the "
+        "whole public of the structure, not several years added up)"
+    )
+    places_year: int | None = Field(default=None, description="Year the places count is for")
+    places_note_fr: str | None = Field(
+        default=None, description="How the places figure was read from the document (French)"
+    )
     participants: int | None = Field(default=None, ge=0, description="Last known head count")
     participants_year: int | None = None
     cost_eur: float | None = Field(default=None, ge=0, description="Cost to the person, euros")
@@ -300,11 +368,18 @@ class Action(_Strict):
         return v
 
     @model_validator(mode="after")
+    def _prescribable_has_reason(self) -> Action:
+        if not self.prescribable and not self.not_prescribable_fr:
+            raise ValueError("a non-prescribable entry needs not_prescribable_fr (why)")
+        return self
+
+    @model_validator(mode="after")
     def _sites_in_department(self) -> Action:
         for site in self.sites:
             outside = not site.insee.startswith(self.territory.department)
             # Operators may sit outside the territory they serve (rare); allowed when explained.
-            if outside and site.precision != "department_seat" and not self.curation_note:
+            if (outside and site.precision not in ("department_seat", "unspecified")
+                    and not self.curation_note):
                 raise ValueError(
                     f"site {site.commune} ({site.insee}) is outside département "
                     f"{self.territory.department}: explain it in curation_note"
@@ -342,6 +417,20 @@ class Family(_Strict):
     children_under_3: int | None = Field(default=None, ge=0, le=20)
     children_3_to_11: int | None = Field(default=None, ge=0, le=20)
     children_12_plus: int | None = Field(default=None, ge=0, le=20)
+    children_under_6: int | None = Field(
+        default=None, ge=0, le=20, description="Optional: children under 6 (refines the bands "
+        "for conditions such as 'a child under 6'; must be at least children_under_3)"
+    )
+
+    @model_validator(mode="after")
+    def _under_6_consistent(self) -> Family:
+        u3, u6 = self.children_under_3, self.children_under_6
+        if u6 is not None and u3 is not None and u6 < u3:
+            raise ValueError("children_under_6 cannot be fewer than children_under_3")
+        if (u6 is not None and u3 is not None and self.children_3_to_11 is not None
+                and u6 - u3 > self.children_3_to_11):
+            raise ValueError("children_under_6 - children_under_3 cannot exceed children_3_to_11")
+        return self
 
 
 class Mobility(_Strict):
@@ -357,6 +446,19 @@ class Status(_Strict):
     foreign_newcomer: bool | None = None
     rqth: bool | None = None
     qpv: bool | None = None
+    mdph_known: bool | None = Field(
+        default=None, description="Known to the MDPH (a file, a recognition such as the RQTH); "
+        "RQTH true implies true"
+    )
+    job_takeup: bool | None = Field(
+        default=None, description="Taking up a job: a contract signed or about to be"
+    )
+
+    @model_validator(mode="after")
+    def _rqth_means_known(self) -> Status:
+        if self.rqth is True and self.mdph_known is False:
+            raise ValueError("rqth true means the person is known to the MDPH (mdph_known)")
+        return self
 
 
 class Availability(_Strict):
