@@ -9,7 +9,7 @@ pure data (pydantic models and enums), with no I/O, so that ``geo``, ``features`
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -121,6 +121,34 @@ class ItemKind(StrEnum):
     volunteering = "volunteering"
     internship = "internship"
     immersion = "immersion"
+
+
+class HistoryCode(IntEnum):
+    """A person's last history status with an item, as stored in the vectorised arrays."""
+
+    none = 0
+    refused = 1
+    abandoned = 2
+    done = 3
+    ongoing = 4
+
+
+class LicenceCode(IntEnum):
+    """The person's driving licence in the vectorised arrays (``unknown``: not said)."""
+
+    unknown = -1
+    none = 0
+    code = 1
+    b = 2
+
+
+class ExperienceCode(IntEnum):
+    """An offer's experience requirement in the vectorised arrays (France Travail D/S/E)."""
+
+    unknown = 0
+    beginner = 1  # D: débutant accepté
+    wished = 2  # S: souhaitée
+    required = 3  # E: exigée
 
 
 class HistoryStatus(StrEnum):

@@ -12,6 +12,7 @@ import numpy as np
 
 from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.profile import PersonContext
+from insertion_match.domain import HistoryCode
 from insertion_match.geo import MIN_TRIP_KM, Mode, best_travel
 
 #: How each orientation's aim lines up with an action category: +1 aligned, 0 neutral.
@@ -35,7 +36,21 @@ WORK_CATEGORIES = frozenset({"iae", "emploi_formation"})
 #: Freins that, when blocking (3), usually come first before work.
 PRIOR_FREINS = ("sante", "logement", "langue_francaise")
 
-HISTORY_CODES = {"none": 0, "refused": 1, "abandoned": 2, "done": 3, "ongoing": 4}
+HISTORY_CODES = {h.name: int(h) for h in HistoryCode}
+
+#: Severity from which each frein makes reaching a site hard (a service that comes to the
+#: person, or a dossier, then really helps); below, "comes to the person" is no advantage.
+HARD_TO_REACH_SEVERITY: dict[str, int] = {
+    "mobilite": 2, "isolement_confiance": 2, "handicap": 2, "sante": 3, "garde_enfants": 3,
+}
+
+
+def hard_to_reach(ctx: PersonContext) -> bool:
+    """Reaching a site is hard for this person: a real mobility, isolation, disability, health
+    or childcare frein, or neither a car nor public transport."""
+    if any(ctx.profile.severity(k) >= v for k, v in HARD_TO_REACH_SEVERITY.items()):
+        return True
+    return not ({Mode.car, Mode.two_wheeler, Mode.public_transport} & set(ctx.modes.modes))
 
 
 @dataclass(frozen=True)
@@ -50,11 +65,33 @@ class ActionFeatures:
     outcome_rate: np.ndarray  # (n,) NaN unknown
     alignment: np.ndarray  # (n,) 0..1 orientation / category alignment, 0 when unknown
     prior_frein_block: np.ndarray  # (n,) bool: a blocking prior frein and a work category
-    history: np.ndarray  # (n,) int code of HISTORY_CODES
+    history: np.ndarray  # (n,) int HistoryCode
     category: np.ndarray | None = None  # (n,) str ActionCategory value
+    comes_to_person: np.ndarray | None = None  # (n,) bool: itinerant, at home, or by dossier
+    by_dossier: np.ndarray | None = None  # (n,) bool: applied for by dossier, no trip
+    sites_unknown: np.ndarray | None = None  # (n,) bool: "sites à préciser", no trip estimated
+    hard_to_reach: bool = False  # reaching a site is hard for this person
+    public_fit: np.ndarray | None = None  # (n,) float: made for the person's precise public
+    unchecked: np.ndarray | None = None  # (n,) float: conditions the profile leaves unchecked
+
+    def no_trip(self) -> np.ndarray:
+        """Actions for which no trip is estimated (comes to the person, dossier, unknown sites)."""
+        out = np.asarray(self.itinerant, dtype=bool).copy()
+        for extra in (self.by_dossier, self.sites_unknown):
+            if extra is not None:
+                out |= extra
+        return out
 
 
-def action_features(index: ActionIndex, ctx: PersonContext) -> ActionFeatures:
+def action_features(
+    index: ActionIndex, ctx: PersonContext, public_fit: np.ndarray | None = None,
+    unchecked: np.ndarray | None = None,
+) -> ActionFeatures:
+    """Aligned feature arrays of every action of ``index`` for the person.
+
+    ``public_fit`` and ``unchecked`` come from the eligibility evaluation
+    (``matcher.eligibility.public_fit`` and the count of unchecked conditions); zeros if omitted.
+    """
     n = len(index)
     need = index.addresses * (ctx.severities / 3.0)[np.newaxis, :]
     distance = index.nearest_site_km(ctx.home.lat, ctx.home.lon)
@@ -78,6 +115,11 @@ def action_features(index: ActionIndex, ctx: PersonContext) -> ActionFeatures:
     history = np.array(
         [HISTORY_CODES[ctx.history.get(i, "none")] for i in index.ids], dtype=np.int8
     ) if ctx.history else np.zeros(n, dtype=np.int8)
+    unknown_sites = index.sites_unknown & ~index.by_dossier & ~index.itinerant
+    no_trip = index.itinerant | index.by_dossier | unknown_sites
+    minutes = np.where(no_trip, np.nan, minutes)
+    mode_idx = np.where(no_trip, -1, mode_idx)
+    distance = np.where(no_trip, np.nan, distance)
     return ActionFeatures(
         need=need,
         distance_km=distance,
@@ -91,6 +133,12 @@ def action_features(index: ActionIndex, ctx: PersonContext) -> ActionFeatures:
         prior_frein_block=prior_block,
         history=history,
         category=index.category,
+        comes_to_person=index.itinerant | index.by_dossier,
+        by_dossier=index.by_dossier,
+        sites_unknown=unknown_sites,
+        hard_to_reach=hard_to_reach(ctx),
+        public_fit=np.zeros(n) if public_fit is None else np.asarray(public_fit, dtype=float),
+        unchecked=np.zeros(n) if unchecked is None else np.asarray(unchecked, dtype=float),
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from insertion_match.domain import FREINS, Action, Orientation
+from insertion_match.domain import FREINS, Action, Orientation, training_level_rank
 from insertion_match.features.errors import CatalogueError
 from insertion_match.geo import Gazetteer, GeoError, haversine_km
 
@@ -29,6 +29,8 @@ SECONDARY_FREIN_WEIGHT = 0.5
 
 ORIENTATIONS: tuple[str, ...] = tuple(o.value for o in Orientation)
 _SCOPES = {"departement": 0, "commissions": 1, "communes": 2}
+#: Site precisions that stand for a territory, not a place one travels to: no trip is estimated.
+_NOT_A_PLACE = frozenset({"unspecified", "department_seat"})
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,23 @@ class ActionIndex:
     licence_b_required: np.ndarray
     licence_code_required: np.ndarray
     no_licence_required: np.ndarray
+    rsa_months_min: np.ndarray  # float, NaN none
+    sex_required: np.ndarray  # str: "" none, "f", "m"
+    level_min: np.ndarray  # float training-level rank (infra3 = 2), NaN none
+    level_max: np.ndarray  # float, NaN none
+    family_required: np.ndarray  # str: "" none, "isole", "couple"
+    children_rule: np.ndarray  # str: "" none, "none", "any", "under_3", "under_6"
+    mdph_unknown_required: np.ndarray
+    vehicle_required: np.ndarray
+    job_takeup_required: np.ndarray
+    prescribable: np.ndarray  # bool: False for pact objectives and experiments
+    by_dossier: np.ndarray  # bool: applied for by dossier through the référent, no trip
+    sites_unknown: np.ndarray  # bool: no site is a known place ("sites à préciser")
     # sites, flattened and sorted by action position
     site_lat: np.ndarray
     site_lon: np.ndarray
     site_start: np.ndarray  # int: first site of each action in the flat arrays
+    site_ignored: np.ndarray  # bool: a stand-in site beside real places (never the nearest)
     site_commune: tuple[tuple[str, ...], ...]
 
     def __len__(self) -> int:
@@ -78,10 +93,12 @@ class ActionIndex:
         return int(hits[0]) if hits.size else None
 
     def nearest_site_km(self, lat: float, lon: float) -> np.ndarray:
-        """Crow-fly km from (lat, lon) to the nearest site of each action."""
+        """Crow-fly km from (lat, lon) to the nearest site of each action (stand-in sites beside
+        real places are ignored)."""
         if len(self) == 0:
             return np.empty(0)
         dist = haversine_km(lat, lon, self.site_lat, self.site_lon)
+        dist = np.where(self.site_ignored, np.inf, dist)
         return np.minimum.reduceat(dist, self.site_start)
 
     def nearest_site_index(self, lat: float, lon: float, position: int) -> int:
@@ -89,6 +106,7 @@ class ActionIndex:
         start = self.site_start[position]
         stop = self.site_start[position + 1] if position + 1 < len(self) else self.site_lat.size
         dist = haversine_km(lat, lon, self.site_lat[start:stop], self.site_lon[start:stop])
+        dist = np.where(self.site_ignored[start:stop], np.inf, dist)
         return int(np.argmin(dist))
 
 
@@ -110,6 +128,7 @@ def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> Actio
     has_orient = np.zeros(n, dtype=bool)
     site_lat: list[float] = []
     site_lon: list[float] = []
+    site_ignored: list[bool] = []
     site_start = np.zeros(n, dtype=np.int64)
     site_commune: list[tuple[str, ...]] = []
     problems: list[str] = []
@@ -126,6 +145,7 @@ def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> Actio
             orientation_ok[i] = [o in allowed for o in ORIENTATIONS]
         site_start[i] = len(site_lat)
         names = []
+        some_place = any(site.precision not in _NOT_A_PLACE for site in action.sites)
         for site in action.sites:
             lat, lon = site.lat, site.lon
             if lat is None or lon is None:
@@ -136,6 +156,8 @@ def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> Actio
                     lat, lon = np.nan, np.nan
                 else:
                     lat, lon = commune.lat, commune.lon
+            # a stand-in beside real places is never "the nearest site"
+            site_ignored.append(some_place and site.precision in _NOT_A_PLACE)
             site_lat.append(float(lat))
             site_lon.append(float(lon))
             names.append(site.commune)
@@ -178,8 +200,21 @@ def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> Actio
         licence_b_required=np.array([e.driving_licence_required == "b" for e in elig], bool),
         licence_code_required=np.array([e.driving_licence_required == "code" for e in elig], bool),
         no_licence_required=np.array([e.no_driving_licence_required for e in elig], bool),
+        rsa_months_min=np.array([_f(e.rsa_months_min) for e in elig]),
+        sex_required=np.array([e.sex or "" for e in elig], dtype="<U1"),
+        level_min=np.array([_f(training_level_rank(e.training_level_min)) for e in elig]),
+        level_max=np.array([_f(training_level_rank(e.training_level_max)) for e in elig]),
+        family_required=np.array([e.family_situation or "" for e in elig], dtype="<U6"),
+        children_rule=np.array([e.children or "" for e in elig], dtype="<U7"),
+        mdph_unknown_required=np.array([e.mdph_unknown_required for e in elig], bool),
+        vehicle_required=np.array([e.vehicle_required for e in elig], bool),
+        job_takeup_required=np.array([e.job_takeup_required for e in elig], bool),
+        prescribable=arr(lambda a: a.prescribable, bool),
+        by_dossier=arr(lambda a: a.by_dossier, bool),
+        sites_unknown=arr(lambda a: all(s.precision in _NOT_A_PLACE for s in a.sites), bool),
         site_lat=np.array(site_lat),
         site_lon=np.array(site_lon),
+        site_ignored=np.array(site_ignored, dtype=bool),
         site_start=site_start,
         site_commune=tuple(site_commune),
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from insertion_match.domain import BeneficiaryProfile, training_level_rank
 from insertion_match.features.action_index import ORIENTATIONS, ActionIndex
 from insertion_match.features.profile import PersonContext
 
@@ -26,15 +27,57 @@ class Rule:
     unchecked_label: Label | None = None  # French warning when the profile does not say
 
 
+#: Conditions that name a precise public (as opposed to access conditions such as a territory, a
+#: licence or a vehicle; sex is a condition where a document states it but never a scoring
+#: feature, DESIGN §3): when the person is known to meet one, the action was made for them
+#: (the ``public`` scoring term). French phrases for the reason label.
+PUBLIC_KINDS: tuple[tuple[str, str], ...] = (
+    ("youth", "les jeunes"),
+    ("senior", "les personnes de plus de 45 ans"),
+    ("new_entrant", "les personnes entrées récemment au RSA"),
+    ("long_term", "les personnes au RSA depuis longtemps"),
+    ("low_level", "les personnes peu ou pas diplômées"),
+    ("newcomer", "les personnes étrangères primo-arrivantes"),
+    ("independent", "les travailleurs indépendants"),
+    ("farmer", "les exploitants agricoles"),
+    ("qpv", "les habitants des quartiers prioritaires"),
+    ("rqth", "les personnes ayant une RQTH"),
+    ("mdph_unknown", "les personnes pas encore connues de la MDPH"),
+    ("parents", "les parents de jeunes enfants"),
+    ("single", "les personnes seules"),
+    ("job_takeup", "les personnes qui reprennent un emploi"),
+)
+PUBLIC_KIND_CODES: tuple[str, ...] = tuple(k for k, _ in PUBLIC_KINDS)
+#: An age bound names a public only when it is narrow: at most this old, or at least that old.
+YOUTH_AGE_MAX = 30
+SENIOR_AGE_MIN = 45
+
+
 @dataclass(frozen=True)
 class EligibilityResult:
     rules: tuple[Rule, ...]
     excluded: np.ndarray  # (n, R) bool
     unchecked: np.ndarray  # (n, R) bool
+    public: np.ndarray | None = None  # (n, len(PUBLIC_KINDS)) bool: targeting conditions met
 
     @property
     def eligible(self) -> np.ndarray:
         return ~self.excluded.any(axis=1)
+
+    def public_fit(self) -> np.ndarray:
+        """1.0 where the action names a public the person is known to belong to, else 0."""
+        if self.public is None:
+            return np.zeros(self.excluded.shape[0])
+        return self.public.any(axis=1).astype(float)
+
+    def unchecked_count(self) -> np.ndarray:
+        """Conditions of each action that the profile leaves unchecked."""
+        return self.unchecked.sum(axis=1).astype(float)
+
+    def public_label(self, i: int) -> str:
+        kinds = [label for (code, label), met in zip(PUBLIC_KINDS, self.public[i], strict=True)
+                 if met] if self.public is not None else []
+        return "Conçue pour son public : " + ", ".join(kinds)
 
 
 def de(name: str) -> str:
@@ -67,9 +110,49 @@ def _age_bounds(index: ActionIndex, i: int) -> str:
     return f"de {hi:.0f} ans au plus"
 
 
+_LEVEL_FR = {2: "sans diplôme (infra 3)", 3: "CAP/BEP (niveau 3)", 4: "bac (niveau 4)",
+             5: "bac+2 (niveau 5)", 6: "licence (niveau 6)", 7: "master (niveau 7)",
+             8: "doctorat (niveau 8)"}
+
+
+def _level_bounds(index: ActionIndex, i: int) -> str:
+    lo, hi = index.level_min[i], index.level_max[i]
+    if not np.isnan(hi) and not np.isnan(lo):
+        return f"d'un niveau de formation entre {_LEVEL_FR[int(lo)]} et {_LEVEL_FR[int(hi)]}"
+    if not np.isnan(hi):
+        if int(hi) == 2:
+            return "sans diplôme (niveau inférieur au CAP)"
+        return f"d'un niveau de formation jusqu'au {_LEVEL_FR[int(hi)]}"
+    return f"d'un niveau de formation {_LEVEL_FR[int(lo)]} au moins"
+
+
+def _months_bounds(index: ActionIndex, i: int) -> str:
+    lo, hi = index.rsa_months_min[i], index.rsa_months_max[i]
+    if not np.isnan(lo) and not np.isnan(hi):
+        return f"au RSA depuis {lo:.0f} à {hi:.0f} mois"
+    if not np.isnan(hi):
+        return f"au RSA depuis {hi:.0f} mois au plus"
+    return f"au RSA depuis au moins {lo:.0f} mois"
+
+
+_CHILDREN_FR = {
+    "none": "aux personnes sans enfant à charge",
+    "any": "aux parents",
+    "under_3": "aux parents d'un enfant de moins de 3 ans",
+    "under_6": "aux parents d'un enfant de moins de 6 ans",
+}
+_SEX_FR = {"f": "Réservée aux femmes", "m": "Réservée aux hommes"}
+_FAMILY_FR = {"isole": "aux personnes seules", "couple": "aux personnes en couple"}
+
+
 RULES: tuple[Rule, ...] = (
     Rule("eligibility.territory", _territory_label),
     Rule("eligibility.inactive", lambda ix, i: "Action arrêtée selon le document source"),
+    Rule(
+        "eligibility.not_prescribable",
+        lambda ix, i: "Objectif ou expérimentation du programme, pas une action prescriptible"
+        + (f" : {ix.actions[i].not_prescribable_fr}" if ix.actions[i].not_prescribable_fr else ""),
+    ),
     Rule(
         "eligibility.orientation",
         _orientation_label,
@@ -82,9 +165,49 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "eligibility.rsa_months",
-        lambda ix, i: f"Réservée aux personnes au RSA depuis {ix.rsa_months_max[i]:.0f} mois au plus",
-        lambda ix, i: "Ancienneté au RSA non renseignée : action réservée aux personnes au RSA "
-        f"depuis {ix.rsa_months_max[i]:.0f} mois au plus",
+        lambda ix, i: f"Réservée aux personnes {_months_bounds(ix, i)}",
+        lambda ix, i: "Ancienneté au RSA non renseignée : action réservée aux personnes "
+        f"{_months_bounds(ix, i)}",
+    ),
+    Rule(
+        "eligibility.sex",
+        lambda ix, i: _SEX_FR[str(ix.sex_required[i])],
+        lambda ix, i: "À vérifier : " + _SEX_FR[str(ix.sex_required[i])].lower(),
+    ),
+    Rule(
+        "eligibility.training_level",
+        lambda ix, i: f"Réservée aux personnes {_level_bounds(ix, i)}",
+        lambda ix, i: "Niveau de formation non renseigné : action réservée aux personnes "
+        f"{_level_bounds(ix, i)}",
+    ),
+    Rule(
+        "eligibility.family",
+        lambda ix, i: "Réservée " + _FAMILY_FR[str(ix.family_required[i])],
+        lambda ix, i: "Situation familiale non renseignée : action réservée "
+        + _FAMILY_FR[str(ix.family_required[i])],
+    ),
+    Rule(
+        "eligibility.children",
+        lambda ix, i: "Réservée " + _CHILDREN_FR[str(ix.children_rule[i])],
+        lambda ix, i: "Enfants non renseignés : action réservée "
+        + _CHILDREN_FR[str(ix.children_rule[i])],
+    ),
+    Rule(
+        "eligibility.mdph_unknown",
+        lambda ix, i: "Réservée aux personnes pas encore connues de la MDPH (la personne a déjà "
+        "une RQTH ou un dossier MDPH)",
+        lambda ix, i: "À vérifier : réservée aux personnes pas encore connues de la MDPH",
+    ),
+    Rule(
+        "eligibility.vehicle",
+        lambda ix, i: "Réservée aux personnes qui ont un véhicule (voiture ou deux-roues)",
+        lambda ix, i: "Véhicule non renseigné : service pour les personnes qui ont un véhicule",
+    ),
+    Rule(
+        "eligibility.job_takeup",
+        lambda ix, i: "Réservée aux personnes qui reprennent un emploi",
+        lambda ix, i: "À vérifier : réservée aux personnes qui reprennent un emploi (contrat "
+        "signé ou imminent)",
     ),
     Rule(
         "eligibility.foreign_newcomer",
@@ -141,9 +264,59 @@ def _flag(required: np.ndarray, value: bool | None) -> tuple[np.ndarray, np.ndar
     return required & (not value), np.zeros_like(required)
 
 
+@dataclass(frozen=True)
+class ChildrenFacts:
+    """What the profile says of the person's children: True / False / None (unknown)."""
+
+    any: bool | None
+    under_3: bool | None
+    under_6: bool | None
+
+
+def children_facts(p: BeneficiaryProfile) -> ChildrenFacts:
+    f = p.family
+    bands = (f.children_under_3, f.children_3_to_11, f.children_12_plus)
+    if any(b for b in bands if b) or (f.children_under_6 or 0) > 0:
+        any_child: bool | None = True
+    elif all(b == 0 for b in bands):
+        any_child = False
+    else:
+        any_child = None
+    under_3 = None if f.children_under_3 is None else f.children_under_3 > 0
+    if under_3 or (f.children_under_6 or 0) > 0:
+        under_6: bool | None = True
+    elif f.children_under_6 == 0 or (under_3 is False and f.children_3_to_11 == 0) \
+            or any_child is False:
+        under_6 = False
+    else:
+        under_6 = None
+    if any_child is False:
+        under_3 = False
+    return ChildrenFacts(any=any_child, under_3=under_3, under_6=under_6)
+
+
+def _children_rule(index: ActionIndex, c: ChildrenFacts) -> tuple[np.ndarray, np.ndarray]:
+    rule = index.children_rule
+    excluded = np.zeros(len(index), dtype=bool)
+    unchecked = np.zeros(len(index), dtype=bool)
+    for code, fact in (("any", c.any), ("under_3", c.under_3), ("under_6", c.under_6)):
+        mask = rule == code
+        if fact is None:
+            unchecked |= mask
+        elif not fact:
+            excluded |= mask
+    mask = rule == "none"
+    if c.any is None:
+        unchecked |= mask
+    elif c.any:
+        excluded |= mask
+    return excluded, unchecked
+
+
 def evaluate_eligibility(index: ActionIndex, ctx: PersonContext) -> EligibilityResult:
     n = len(index)
     p = ctx.profile
+    s_ = p.status
     none = np.zeros(n, dtype=bool)
     cols: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -174,12 +347,49 @@ def evaluate_eligibility(index: ActionIndex, ctx: PersonContext) -> EligibilityR
             too_old = p.age > index.age_max
         cols["eligibility.age"] = (too_young | too_old, none)
 
-    has_months_rule = ~np.isnan(index.rsa_months_max)
+    cols["eligibility.not_prescribable"] = (~index.prescribable, none)
+
+    has_months_rule = ~np.isnan(index.rsa_months_max) | ~np.isnan(index.rsa_months_min)
     if p.rsa_months is None:
         cols["eligibility.rsa_months"] = (none, has_months_rule)
     else:
         with np.errstate(invalid="ignore"):
-            cols["eligibility.rsa_months"] = (p.rsa_months > index.rsa_months_max, none)
+            cols["eligibility.rsa_months"] = (
+                (p.rsa_months > index.rsa_months_max) | (p.rsa_months < index.rsa_months_min), none)
+
+    has_sex_rule = index.sex_required != ""
+    if p.sex is None:
+        cols["eligibility.sex"] = (none, has_sex_rule)
+    else:
+        cols["eligibility.sex"] = (has_sex_rule & (index.sex_required != p.sex), none)
+
+    level = training_level_rank(p.training_level.value if p.training_level else None)
+    has_level_rule = ~np.isnan(index.level_min) | ~np.isnan(index.level_max)
+    if level is None:
+        cols["eligibility.training_level"] = (none, has_level_rule)
+    else:
+        with np.errstate(invalid="ignore"):
+            cols["eligibility.training_level"] = (
+                (level < index.level_min) | (level > index.level_max), none)
+
+    has_family_rule = index.family_required != ""
+    situation = p.family.situation
+    if situation is None:
+        cols["eligibility.family"] = (none, has_family_rule)
+    else:
+        cols["eligibility.family"] = (has_family_rule & (index.family_required != situation), none)
+
+    cols["eligibility.children"] = _children_rule(index, children_facts(p))
+
+    rqth, known = s_.rqth, s_.mdph_known
+    mdph_known = True if (rqth or known) else (False if known is False else None)
+    cols["eligibility.mdph_unknown"] = _flag(index.mdph_unknown_required,
+                                             None if mdph_known is None else not mdph_known)
+
+    vehicle = p.mobility.vehicle
+    has_vehicle = None if vehicle is None else vehicle.value in ("car", "two_wheeler")
+    cols["eligibility.vehicle"] = _flag(index.vehicle_required, has_vehicle)
+    cols["eligibility.job_takeup"] = _flag(index.job_takeup_required, s_.job_takeup)
 
     s = p.status
     cols["eligibility.foreign_newcomer"] = _flag(index.foreign_newcomer_required, s.foreign_newcomer)
@@ -214,4 +424,42 @@ def evaluate_eligibility(index: ActionIndex, ctx: PersonContext) -> EligibilityR
 
     excluded = np.column_stack([cols[c][0] for c in RULE_CODES]) if n else np.zeros((0, len(RULES)), bool)
     unchecked = np.column_stack([cols[c][1] for c in RULE_CODES]) if n else np.zeros((0, len(RULES)), bool)
-    return EligibilityResult(rules=RULES, excluded=excluded, unchecked=unchecked)
+    return EligibilityResult(rules=RULES, excluded=excluded, unchecked=unchecked,
+                             public=_public_met(index, p))
+
+
+def _public_met(index: ActionIndex, p: BeneficiaryProfile) -> np.ndarray:
+    """(n, len(PUBLIC_KINDS)) bool: the action states this targeting condition and the profile
+    says the person meets it (unknown never counts)."""
+    n = len(index)
+    none = np.zeros(n, dtype=bool)
+    s = p.status
+    with np.errstate(invalid="ignore"):
+        youth = (index.age_max <= YOUTH_AGE_MAX) if p.age is not None else none
+        senior = (index.age_min >= SENIOR_AGE_MIN) if p.age is not None else none
+        new_entrant = ~np.isnan(index.rsa_months_max) if p.rsa_months is not None else none
+        long_term = ~np.isnan(index.rsa_months_min) if p.rsa_months is not None else none
+    level = p.training_level is not None
+    c = children_facts(p)
+    met = {
+        "youth": youth,
+        "senior": senior,
+        "new_entrant": new_entrant,
+        "long_term": long_term,
+        "low_level": ~np.isnan(index.level_max) if level else none,
+        "newcomer": index.foreign_newcomer_required & bool(s.foreign_newcomer),
+        "independent": index.independent_worker_required & bool(s.independent_worker),
+        "farmer": index.farmer_required & bool(s.farmer),
+        "qpv": index.qpv_required & bool(s.qpv),
+        "rqth": index.rqth_required & bool(s.rqth),
+        "mdph_unknown": index.mdph_unknown_required
+        & (s.mdph_known is False or (s.rqth is False and s.mdph_known is not True)),
+        "parents": np.isin(index.children_rule, ["any", "under_3", "under_6"]) & bool(c.any),
+        "single": ((index.children_rule == "none") & (c.any is False))
+        | ((index.family_required == "isole") & (p.family.situation == "isole")),
+        "job_takeup": index.job_takeup_required & bool(s.job_takeup),
+    }
+    # Only meaningful together with eligibility: an excluded action is never shown anyway, so a
+    # condition "stated" here is met whenever the person is not excluded by it.
+    return np.column_stack([np.asarray(met[k], dtype=bool) for k in PUBLIC_KIND_CODES]) \
+        if n else np.zeros((0, len(PUBLIC_KINDS)), bool)

@@ -10,12 +10,19 @@ import math
 
 import numpy as np
 
-from insertion_match.domain import CATEGORY_LABELS_FR, FREIN_LABELS_FR, FREINS, SEVERITY_LABELS_FR
+from insertion_match.domain import (
+    CATEGORY_LABELS_FR,
+    FREIN_LABELS_FR,
+    FREINS,
+    SEVERITY_LABELS_FR,
+    HistoryCode,
+)
 from insertion_match.features.action_features import PRIOR_FREINS, ActionFeatures, mode_of
 from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.profile import PersonContext
 from insertion_match.geo import MODE_LABELS_FR
 from insertion_match.matcher.eligibility import EligibilityResult
+from insertion_match.matcher.ranking import Diversified
 from insertion_match.matcher.results import Reason, Travel, Warning
 from insertion_match.matcher.scoring import TERMS
 
@@ -29,13 +36,20 @@ def _minutes(value: float) -> int:
 def travel_of(features: ActionFeatures, ctx: PersonContext, i: int) -> Travel:
     if features.itinerant[i]:
         return Travel(mode="itinerant", minutes=0.0)
+    if features.by_dossier is not None and features.by_dossier[i]:
+        return Travel(mode="dossier", minutes=0.0)
+    if features.sites_unknown is not None and features.sites_unknown[i]:
+        return Travel(mode=None, minutes=None)
     mode = mode_of(ctx, int(features.travel_mode[i]))
     if mode is None:
         return Travel(mode=None, minutes=None)
     return Travel(mode=mode.value, minutes=round(float(features.travel_minutes[i]), 1))
 
 
-def reason_label(term: str, i: int, index: ActionIndex, f: ActionFeatures, ctx: PersonContext) -> str:
+def reason_label(
+    term: str, i: int, index: ActionIndex, f: ActionFeatures, ctx: PersonContext,
+    elig: EligibilityResult | None = None,
+) -> str:
     if term.startswith("frein."):
         key = term.removeprefix("frein.")
         sev = SEVERITY_LABELS_FR[ctx.profile.severity(key)]
@@ -43,8 +57,13 @@ def reason_label(term: str, i: int, index: ActionIndex, f: ActionFeatures, ctx: 
         verb = "Répond au frein" if main else "Agit aussi sur le frein"
         return f"{verb} {FREIN_LABELS_FR[key]} ({sev})"
     if term == "reach":
+        hard = " : utile vu ses difficultés pour se déplacer" if f.hard_to_reach else ""
+        if f.by_dossier is not None and f.by_dossier[i]:
+            return "Sur dossier par le référent, sans déplacement" + hard
         if f.itinerant[i]:
-            return "Se déplace jusqu'à la personne ou à distance"
+            return "Se déplace jusqu'à la personne ou à distance" + hard
+        if f.sites_unknown is not None and f.sites_unknown[i]:
+            return "Lieux à préciser : trajet non estimé, compté comme moyen"
         mode = mode_of(ctx, int(f.travel_mode[i]))
         if mode is None:
             return "Aucun moyen de transport de la personne ne permet d'y aller"
@@ -61,11 +80,16 @@ def reason_label(term: str, i: int, index: ActionIndex, f: ActionFeatures, ctx: 
             return "Un frein bloquant (" + ", ".join(blocking) + ") est souvent à lever d'abord"
         return f"Cohérente avec l'orientation {ctx.profile.orientation.value}"  # type: ignore[union-attr]
     if term == "history":
-        return "Déjà refusée par la personne" if f.history[i] == 1 else "Déjà abandonnée par la personne"
+        return ("Déjà refusée par la personne" if f.history[i] == HistoryCode.refused
+                else "Déjà abandonnée par la personne")
     if term == "outcome":
         return f"{f.outcome_rate[i] * 100:.0f} % de sorties positives selon le dernier bilan"
     if term == "cost":
         return "Participation financière demandée à la personne"
+    if term == "public":
+        return elig.public_label(i) if elig is not None else "Conçue pour son public"
+    if term == "unchecked":
+        return "Conditions d'accès à vérifier avec la personne"
     if term == "fit_reach":
         return "Réponse aux freins et facilité d'accès, combinées (modèle appris)"
     if term == "category":
@@ -79,7 +103,7 @@ def reason_label(term: str, i: int, index: ActionIndex, f: ActionFeatures, ctx: 
 
 def reasons_for(
     i: int, contributions: np.ndarray, index: ActionIndex, f: ActionFeatures, ctx: PersonContext,
-    terms: tuple[str, ...] = TERMS,
+    terms: tuple[str, ...] = TERMS, elig: EligibilityResult | None = None,
 ) -> tuple[tuple[Reason, ...], float]:
     """Reasons of item ``i`` (non-zero terms, largest first) and the score they add up to.
 
@@ -91,10 +115,27 @@ def reasons_for(
     reasons = []
     for t in np.flatnonzero(np.abs(row) >= 5e-5):
         term = terms[t]
-        reasons.append(Reason(term, reason_label(term, i, index, f, ctx), round(float(row[t]), 4)))
+        reasons.append(Reason(term, reason_label(term, i, index, f, ctx, elig),
+                              round(float(row[t]), 4)))
     reasons.sort(key=lambda r: -abs(r.contribution))
     score = round(sum(r.contribution for r in reasons), 4)
     return tuple(reasons), score
+
+
+def with_diversity(
+    reasons: tuple[Reason, ...], div: Diversified, position: int, frein_label: str,
+    category_label: str,
+) -> tuple[tuple[Reason, ...], float]:
+    """Append the diversity penalties of the ``position``-th chosen item as reasons; the score is
+    again the exact sum of the rounded contributions."""
+    out = list(reasons)
+    for code, value, label in (("diversity.frein", div.frein_penalty[position], frein_label),
+                               ("diversity.category", div.category_penalty[position],
+                                category_label)):
+        if abs(value) >= 5e-5:
+            out.append(Reason(code, label, round(float(value), 4)))
+    out.sort(key=lambda r: -abs(r.contribution))
+    return tuple(out), round(sum(r.contribution for r in out), 4)
 
 
 def warnings_for(
@@ -118,9 +159,16 @@ def warnings_for(
         year = f" en {action.participants_year}" if action.participants_year else ""
         out.append(Warning(
             "capacity",
-            f"Places limitées : {action.participants} participants pour {action.places} places{year}",
+            f"Places limitées : {action.participants} participants pour {action.places} places"
+            f"{year}",
         ))
-    if not f.itinerant[i]:
+    if f.sites_unknown is not None and f.sites_unknown[i]:
+        out.append(Warning(
+            "sites.unspecified",
+            "Lieux à préciser auprès de l'opérateur : le document ne les nomme pas, trajet non "
+            "estimé",
+        ))
+    elif not f.no_trip()[i]:
         mode = mode_of(ctx, int(f.travel_mode[i]))
         if mode is None:
             out.append(Warning(
@@ -134,8 +182,8 @@ def warnings_for(
                 f"Trajet estimé à {_minutes(f.travel_minutes[i])} min, au-delà des "
                 f"{ctx.max_travel_minutes:.0f} min acceptées : transport à organiser",
             ))
-    if f.history[i] == 1:
+    if f.history[i] == HistoryCode.refused:
         out.append(Warning("history.refused", "La personne a déjà refusé cette action"))
-    elif f.history[i] == 2:
+    elif f.history[i] == HistoryCode.abandoned:
         out.append(Warning("history.abandoned", "La personne a déjà abandonné cette action"))
     return tuple(out)

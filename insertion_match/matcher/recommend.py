@@ -10,14 +10,21 @@ from dataclasses import replace
 
 import numpy as np
 
-from insertion_match.domain import FREINS, BeneficiaryProfile, DrivingLicence, Vehicle
+from insertion_match.domain import (
+    CATEGORY_LABELS_FR,
+    FREIN_LABELS_FR,
+    FREINS,
+    BeneficiaryProfile,
+    DrivingLicence,
+    Vehicle,
+)
 from insertion_match.features.action_features import action_features
 from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.profile import PersonContext
 from insertion_match.geo import MIN_TRIP_KM, Mode, available_modes, best_travel
 from insertion_match.matcher.eligibility import evaluate_eligibility
-from insertion_match.matcher.explain import reasons_for, travel_of, warnings_for
-from insertion_match.matcher.ranking import diversify
+from insertion_match.matcher.explain import reasons_for, travel_of, warnings_for, with_diversity
+from insertion_match.matcher.ranking import diversify_additive
 from insertion_match.matcher.results import (
     ExcludedItem,
     Lever,
@@ -53,21 +60,31 @@ def recommend_actions(
             + (f"Aucune action au catalogue pour le département {ctx.department}",),
         )
     elig = evaluate_eligibility(index, ctx)
-    feats = action_features(index, ctx)
+    feats = action_features(index, ctx, elig.public_fit(), elig.unchecked_count())
     scored = scorer.score(feats, ctx.max_travel_minutes)
     eligible = elig.eligible
     pos = np.flatnonzero(eligible)
-    order = pos[diversify(scored.scores[pos], index.main_frein[pos], index.category[pos], limit)]
+    div = diversify_additive(scored.scores[pos], index.main_frein[pos], index.category[pos], limit)
+    order = pos[div.order]
 
     items = []
     for rank, i in enumerate(order, start=1):
         action = index.actions[i]
-        reasons, score = reasons_for(i, scored.contributions, index, feats, ctx, scored.terms)
+        reasons, _ = reasons_for(i, scored.contributions, index, feats, ctx, scored.terms, elig)
+        reasons, score = with_diversity(
+            reasons, div, rank - 1,
+            frein_label="Une action sur le frein "
+            f"{FREIN_LABELS_FR[FREINS[index.main_frein[i]]]} figure déjà plus haut",
+            category_label="Une action du même type "
+            f"({CATEGORY_LABELS_FR.get(str(index.category[i]), str(index.category[i]))}) "
+            "figure déjà plus haut")
         site = action.sites[index.nearest_site_index(ctx.home.lat, ctx.home.lon, int(i))]
+        no_place = bool(feats.no_trip()[i]) and not feats.itinerant[i]
+        distance = feats.distance_km[i]
         items.append(RankedItem(
             rank=rank, kind="action", id=action.id, title=action.title, provider=action.operator,
-            commune=site.commune, category=action.category.value, score=score,
-            distance_km=round(float(feats.distance_km[i]), 1),
+            commune=None if no_place else site.commune, category=action.category.value,
+            score=score, distance_km=None if np.isnan(distance) else round(float(distance), 1),
             travel=travel_of(feats, ctx, int(i)), reasons=reasons,
             warnings=warnings_for(int(i), index, feats, ctx, elig),
             freins_addressed=tuple(f.value for f in action.freins),
@@ -99,9 +116,21 @@ _UNCHECKED_FR = {
     "eligibility.orientation": "orientation non renseignée : conditions d'orientation non vérifiées",
     "eligibility.age": "âge non renseigné : conditions d'âge non vérifiées",
     "eligibility.rsa_months": "ancienneté au RSA non renseignée : condition non vérifiée",
+    "eligibility.sex": "sexe non renseigné : actions réservées aux femmes ou aux hommes non "
+    "vérifiées",
+    "eligibility.training_level": "niveau de formation non renseigné : conditions de niveau non "
+    "vérifiées",
+    "eligibility.family": "situation familiale non renseignée : condition non vérifiée",
+    "eligibility.children": "enfants non renseignés : conditions liées aux enfants non vérifiées",
+    "eligibility.mdph_unknown": "situation vis-à-vis de la MDPH non renseignée",
+    "eligibility.vehicle": "véhicule non renseigné : services réservés aux personnes qui ont un "
+    "véhicule non vérifiés",
+    "eligibility.job_takeup": "reprise d'emploi non renseignée : aides à la reprise d'emploi non "
+    "vérifiées",
     "eligibility.foreign_newcomer": "statut primo-arrivant non renseigné",
     "eligibility.independent_worker": "statut de travailleur indépendant non renseigné",
     "eligibility.farmer": "statut d'exploitant agricole non renseigné",
+    "eligibility.farmer_required": "statut d'exploitant agricole non renseigné",
     "eligibility.qpv": "résidence en QPV non renseignée",
     "eligibility.rqth": "RQTH non renseignée",
     "eligibility.driving_licence": "permis de conduire non renseigné",
@@ -110,7 +139,11 @@ _UNCHECKED_FR = {
 
 
 def _unchecked_label(code: str) -> str:
-    return _UNCHECKED_FR.get(code, code)
+    return _UNCHECKED_FR.get(code, "condition non vérifiée")
+
+
+#: At most this many reachable items are named in a lever.
+LEVER_ITEMS = 10
 
 
 def mobility_levers(
@@ -118,32 +151,48 @@ def mobility_levers(
 ) -> tuple[Lever, ...]:
     """Which mobility change opens the most actions within the person's maximum travel time.
 
-    Counterfactual: the same person with a B licence and a car. Counts the actions that become
-    eligible (licence rules) or reachable in time; points to the catalogue's mobility actions.
+    Counterfactual: the same person with only what they lack — a B licence, a car, or both
+    (nothing is offered to a person who has both). Counts and names the actions that become
+    eligible (licence and vehicle rules) or reachable in time; points to the eligible
+    catalogue actions that work on mobility.
     """
-    if ctx.has_car:
+    lic, veh = ctx.profile.mobility.driving_licence, ctx.profile.mobility.vehicle
+    has_b = lic is DrivingLicence.b
+    has_car = ctx.has_car or veh is Vehicle.car
+    if has_b and has_car:
         return ()
-    now = eligible & (feats.itinerant | (feats.travel_minutes <= ctx.max_travel_minutes))
+    if has_b:
+        phrase = "Avec un véhicule"
+    elif has_car:
+        phrase = "Avec le permis B"
+    else:
+        phrase = "Avec le permis B et un véhicule"
+    no_trip = feats.no_trip()
+    now = eligible & (no_trip | (feats.travel_minutes <= ctx.max_travel_minutes))
     with_car = available_modes(
         driving_licence="b", vehicle="car", public_transport=Mode.public_transport in ctx.modes.modes
     )
-    minutes, _ = best_travel(np.maximum(feats.distance_km, MIN_TRIP_KM), with_car.modes)
+    distance = np.where(np.isnan(feats.distance_km), 0.0, feats.distance_km)
+    minutes, _ = best_travel(np.maximum(distance, MIN_TRIP_KM), with_car.modes)
     mob_profile = ctx.profile.model_copy(update={
         "mobility": ctx.profile.mobility.model_copy(update={"driving_licence": DrivingLicence.b, "vehicle": Vehicle.car})
     })
     elig_after = evaluate_eligibility(index, replace(ctx, profile=mob_profile)).eligible
-    after = elig_after & (feats.itinerant | (np.asarray(minutes) <= ctx.max_travel_minutes))
-    unlocks = int((after & ~now).sum())
-    if unlocks <= 0:
+    after = elig_after & (no_trip | (np.asarray(minutes) <= ctx.max_travel_minutes))
+    opened = np.flatnonzero(after & ~now)
+    if opened.size == 0:
         return ()
     bridge = np.flatnonzero(eligible & (index.addresses[:, _MOBILITE] > 0))
     bridge = bridge[np.argsort(-index.addresses[bridge, _MOBILITE], kind="stable")]
     label = (
-        f"Avec le permis B et un véhicule : +{unlocks} action(s) accessible(s) en moins de "
+        f"{phrase} : +{opened.size} action(s) accessible(s) en moins de "
         f"{ctx.max_travel_minutes:.0f} min"
     )
-    return (Lever(frein="mobilite", label=label, unlocks=unlocks,
-                  actions=tuple(index.ids[bridge][:5].tolist()), change="licence_vehicle"),)
+    change = "licence_vehicle" if not has_b and not has_car else (
+        "licence" if has_car else "vehicle")
+    return (Lever(frein="mobilite", label=label, unlocks=int(opened.size),
+                  actions=tuple(index.ids[bridge][:5].tolist()), change=change,
+                  items=tuple(index.ids[opened][:LEVER_ITEMS].tolist())),)
 
 
 def profile_summary(profile: BeneficiaryProfile) -> str:

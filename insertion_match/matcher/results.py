@@ -57,7 +57,8 @@ class Lever:
     unlocks: int
     actions: tuple[str, ...] = ()  # catalogue actions that address this frein
     unlocks_kind: str = "action"  # what ``unlocks`` counts: "action", "job", or "opportunity"
-    change: str | None = None  # "licence", "licence_vehicle", "childcare"
+    change: str | None = None  # "licence", "vehicle", "licence_vehicle", "childcare"
+    items: tuple[str, ...] = ()  # ids of the items that become reachable (the first ones)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,22 @@ column (term)              unweighted value                              transpa
                            action addresses (w = 1.0 for its main
                            frein; 0.5/sqrt(m) for each of its m other
                            freins)
-``reach``                  itinerant: 1; otherwise                       ``reach_weight``
-                           ``1 − minutes / max_minutes``, floored at
+``reach``                  ``1 − minutes / max_minutes``, floored at     ``reach_weight``
                            ``unreachable_penalty / reach_weight``
-                           (−2/3; also when no own mode gets there)
+                           (−2/3; also when no own mode gets there);
+                           comes to the person (itinerant, at home,
+                           by dossier): 1 when reaching a site is hard
+                           for this person (features.hard_to_reach),
+                           else 0.5 — no advantage without a need;
+                           sites à préciser: 0.5 (no trip invented)
+``public``                 1 when the action is made for the person's    ``public_weight``
+                           precise public (a targeting condition the
+                           person is known to meet: new entrants, 16–25,
+                           no diploma, independent workers, farmers,
+                           newcomers, QPV, RQTH…; matcher.eligibility
+                           .public_fit)
+``unchecked``              number of the action's conditions the         ``−unchecked_penalty``
+                           profile leaves unchecked (at most 2)
 ``capacity``               ``min(occupancy − 1, 1)`` when above 100 %    ``−capacity_weight``
 ``readiness.alignment``    orientation/category alignment, 0..1          ``readiness_weight``
 (``readiness``)
@@ -65,13 +77,14 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from insertion_match.domain import FREINS, ActionCategory
+from insertion_match.domain import FREINS, ActionCategory, HistoryCode
 from insertion_match.features.action_features import ActionFeatures
 
 #: Version of the column definitions below; bump on any change of meaning.
-DESIGN_VERSION = "1"
+DESIGN_VERSION = "2"
 
-OTHER_TERMS: tuple[str, ...] = ("reach", "capacity", "readiness", "history", "outcome", "cost")
+OTHER_TERMS: tuple[str, ...] = ("reach", "public", "capacity", "readiness", "history", "outcome",
+                                 "cost", "unchecked")
 FREIN_TERMS: tuple[str, ...] = tuple(f"frein.{k}" for k in FREINS)
 TERMS: tuple[str, ...] = FREIN_TERMS + OTHER_TERMS
 
@@ -85,6 +98,7 @@ CATEGORIES: tuple[str, ...] = tuple(c.value for c in ActionCategory)
 BASE_COLUMNS: tuple[tuple[str, str], ...] = (
     *((t, t) for t in FREIN_TERMS),
     ("reach", "reach"),
+    ("public", "public"),
     ("capacity", "capacity"),
     ("readiness.alignment", "readiness"),
     ("readiness.prior_block", "readiness"),
@@ -92,6 +106,7 @@ BASE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("history.abandoned", "history"),
     ("outcome", "outcome"),
     ("cost", "cost"),
+    ("unchecked", "unchecked"),
 )
 EXTENSION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("fit_reach", "fit_reach"),
@@ -130,8 +145,15 @@ def design_layout(extended: bool = False) -> tuple[tuple[str, ...], tuple[str, .
             np.array([position[t] for _, t in pairs], dtype=np.int64))
 
 
+#: Reach value of an action that needs no trip estimate when that is no particular advantage to
+#: the person (comes to them but they travel easily; sites still to be specified).
+NEUTRAL_REACH = 0.5
+#: At most this many unchecked conditions count in the ``unchecked`` column.
+MAX_UNCHECKED = 2.0
+
+
 def reach_values(f: ActionFeatures, max_minutes: float, reach_floor: float = REACH_FLOOR) -> np.ndarray:
-    """The unweighted ``reach`` column: 1 for itinerant actions, else 1 − minutes/max, floored."""
+    """The unweighted ``reach`` column (see the module table)."""
     if max_minutes > 0:
         with np.errstate(invalid="ignore"):
             raw = 1.0 - f.travel_minutes / max_minutes
@@ -139,7 +161,11 @@ def reach_values(f: ActionFeatures, max_minutes: float, reach_floor: float = REA
         raw = np.where(f.travel_minutes <= 0, 1.0, reach_floor)
     reach = np.where(np.isfinite(raw), raw, reach_floor)
     reach = np.maximum(reach, reach_floor)
-    return np.where(f.itinerant, 1.0, reach)
+    comes = f.itinerant if f.comes_to_person is None else f.comes_to_person
+    reach = np.where(comes, 1.0 if f.hard_to_reach else NEUTRAL_REACH, reach)
+    if f.sites_unknown is not None:
+        reach = np.where(f.sites_unknown, NEUTRAL_REACH, reach)
+    return reach
 
 
 def term_features(
@@ -155,15 +181,19 @@ def term_features(
     columns, terms, term_of = design_layout(extended)
     reach = reach_values(f, max_minutes, reach_floor)
     capacity = np.clip(np.nan_to_num(f.occupancy, nan=1.0) - 1.0, 0.0, 1.0)
+    public = np.zeros(n) if f.public_fit is None else np.minimum(f.public_fit, 1.0)
+    unchecked = np.zeros(n) if f.unchecked is None else np.minimum(f.unchecked, MAX_UNCHECKED)
     other = [
         reach,
+        public,
         capacity,
         np.asarray(f.alignment, dtype=float),
         np.asarray(f.prior_frein_block, dtype=float),
-        (f.history == 1).astype(float),
-        (f.history == 2).astype(float),
+        (f.history == HistoryCode.refused).astype(float),
+        (f.history == HistoryCode.abandoned).astype(float),
         np.nan_to_num(f.outcome_rate, nan=0.0),
         (np.nan_to_num(f.cost_eur, nan=0.0) > 0).astype(float),
+        unchecked,
     ]
     blocks = [f.need, np.column_stack(other) if n else np.zeros((0, len(other)))]
     if extended:
@@ -217,6 +247,8 @@ class ScorerWeights:
     abandoned_penalty: float = 0.05
     outcome_weight: float = 0.05
     cost_penalty: float = 0.02
+    public_weight: float = 0.15
+    unchecked_penalty: float = 0.03
 
     def vector(self) -> np.ndarray:
         """The weight of each base design column, in ``BASE_COLUMNS`` order."""
@@ -229,6 +261,8 @@ class ScorerWeights:
             "history.abandoned": -self.abandoned_penalty,
             "outcome": self.outcome_weight,
             "cost": -self.cost_penalty,
+            "public": self.public_weight,
+            "unchecked": -self.unchecked_penalty,
         }
         return np.array([by_column.get(c, self.need_weight) for c, _ in BASE_COLUMNS])
 

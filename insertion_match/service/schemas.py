@@ -136,8 +136,11 @@ class LeverPublic(BaseModel):
     actions: list[str] = Field(default_factory=list, description="Actions addressing the frein")
     unlocks_kind: str = Field(default="action", description="What ``unlocks`` counts: 'action', "
                               "'job' (job offers) or 'opportunity' (offers of the kinds asked)")
-    change: str | None = Field(default=None, description="The frein lifted: 'licence', "
-                               "'licence_vehicle' or 'childcare'")
+    change: str | None = Field(default=None, description="What the person would gain (only "
+                               "what they lack): 'licence', 'vehicle', 'licence_vehicle' or "
+                               "'childcare'")
+    items: list[str] = Field(default_factory=list, description="Ids of the items that become "
+                             "reachable with the change (the first ones)")
 
 
 class KindCountPublic(BaseModel):

@@ -62,7 +62,103 @@ CASES = [
     ("history.ongoing", {}, {"history": [{"item_id": "test-action", "status": "ongoing"}]},
      {"history": [{"item_id": "other", "status": "ongoing"}]}),
     ("eligibility.inactive", {"active": False}, {}, None),
+    # Conditions as data (issue 8): every condition a document states, one rule each.
+    ("eligibility.age", {"eligibility": {"age_min": 16, "age_max": 25}}, {"age": 41}, {"age": 19}),
+    ("eligibility.rsa_months", {"eligibility": {"rsa_months_min": 24}},
+     {"rsa_months": 6}, {"rsa_months": 30}),
+    ("eligibility.sex", {"eligibility": {"sex": "f"}}, {"sex": "m"}, {"sex": "f"}),
+    ("eligibility.training_level", {"eligibility": {"training_level_max": "4"}},
+     {"training_level": "6"}, {"training_level": "4"}),
+    ("eligibility.training_level", {"eligibility": {"training_level_max": "infra3"}},
+     {"training_level": "3"}, {"training_level": "infra3"}),
+    ("eligibility.training_level", {"eligibility": {"training_level_min": "5"}},
+     {"training_level": "4"}, {"training_level": "7"}),
+    ("eligibility.family", {"eligibility": {"family_situation": "isole"}},
+     {"family": {"situation": "couple"}}, {"family": {"situation": "isole"}}),
+    ("eligibility.children", {"eligibility": {"children": "none"}},
+     {"family": {"children_under_3": 0, "children_3_to_11": 2, "children_12_plus": 0}},
+     {"family": {"children_under_3": 0, "children_3_to_11": 0, "children_12_plus": 0}}),
+    ("eligibility.children", {"eligibility": {"children": "under_3"}},
+     {"family": {"children_under_3": 0, "children_3_to_11": 1, "children_12_plus": 0}},
+     {"family": {"children_under_3": 1}}),
+    ("eligibility.children", {"eligibility": {"children": "under_6"}},
+     {"family": {"children_under_3": 0, "children_3_to_11": 0, "children_12_plus": 1}},
+     {"family": {"children_under_3": 0, "children_3_to_11": 1, "children_under_6": 1}}),
+    ("eligibility.children", {"eligibility": {"children": "any"}},
+     {"family": {"children_under_3": 0, "children_3_to_11": 0, "children_12_plus": 0}},
+     {"family": {"children_12_plus": 2}}),
+    ("eligibility.mdph_unknown", {"eligibility": {"mdph_unknown_required": True}},
+     {"status": {"rqth": True}}, {"status": {"rqth": False, "mdph_known": False}}),
+    ("eligibility.mdph_unknown", {"eligibility": {"mdph_unknown_required": True}},
+     {"status": {"rqth": False, "mdph_known": True}}, {"status": {"mdph_known": False}}),
+    ("eligibility.vehicle", {"eligibility": {"vehicle_required": True}},
+     {"mobility": {"vehicle": "none"}}, {"mobility": {"vehicle": "car"}}),
+    ("eligibility.vehicle", {"eligibility": {"vehicle_required": True}},
+     {"mobility": {"vehicle": "bike"}}, {"mobility": {"vehicle": "two_wheeler"}}),
+    ("eligibility.job_takeup", {"eligibility": {"job_takeup_required": True}},
+     {"status": {"job_takeup": False}}, {"status": {"job_takeup": True}}),
+    ("eligibility.not_prescribable",
+     {"prescribable": False, "not_prescribable_fr": "Objectif du pacte : développer l'offre"},
+     {}, None),
 ]
+
+UNKNOWN_FIELD_CASES = [
+    # (action overrides, unchecked code): the profile does not say → kept, with "À vérifier"
+    ({"eligibility": {"sex": "f"}}, "unchecked.sex"),
+    ({"eligibility": {"training_level_max": "4"}}, "unchecked.training_level"),
+    ({"eligibility": {"family_situation": "isole"}}, "unchecked.family"),
+    ({"eligibility": {"children": "none"}}, "unchecked.children"),
+    ({"eligibility": {"children": "under_6"}}, "unchecked.children"),
+    ({"eligibility": {"mdph_unknown_required": True}}, "unchecked.mdph_unknown"),
+    ({"eligibility": {"vehicle_required": True}}, "unchecked.vehicle"),
+    ({"eligibility": {"job_takeup_required": True}}, "unchecked.job_takeup"),
+    ({"eligibility": {"rsa_months_min": 24}}, "unchecked.rsa_months"),
+]
+
+
+@pytest.mark.parametrize(("action_kw", "warning_code"), UNKNOWN_FIELD_CASES,
+                         ids=[c[1] + f"-{i}" for i, c in enumerate(UNKNOWN_FIELD_CASES)])
+def test_a_field_the_profile_does_not_give_never_excludes(gazetteer, territories, action_kw,
+                                                          warning_code):
+    res = _run(gazetteer, territories, [make_action(**action_kw)])
+    assert "test-action" in _ids(res.items)
+    item = res.items[0]
+    warning = next(w for w in item.warnings if w.code == warning_code)
+    assert warning.label[0].isupper() and "_" not in warning.label
+    # an unchecked condition costs a little, explained
+    assert any(r.code == "unchecked" and r.contribution < 0 for r in item.reasons)
+    assert all("_" not in u for u in res.unchecked)  # French, never a raw code
+
+
+def test_children_under_6_is_unknown_from_the_bands_alone(gazetteer, territories):
+    action = make_action(eligibility={"children": "under_6"})
+    res = _run(gazetteer, territories, [action],
+               family={"children_under_3": 0, "children_3_to_11": 1, "children_12_plus": 0})
+    assert "test-action" in _ids(res.items)  # the child of 3–11 may be under 6: "À vérifier"
+    assert any(w.code == "unchecked.children" for w in res.items[0].warnings)
+
+
+def test_a_person_of_the_targeted_public_ranks_the_targeted_action_first(gazetteer, territories):
+    generic = make_action(id="generic", freins=["qualification"])
+    targeted = make_action(id="targeted", freins=["qualification"],
+                           eligibility={"age_min": 16, "age_max": 25, "training_level_max": "infra3"})
+    profile = {"age": 19, "training_level": "infra3", "freins": {"qualification": 3}}
+    res = _run(gazetteer, territories, [generic, targeted], **profile)
+    assert [i.id for i in res.items] == ["targeted", "generic"]
+    public = next(r for r in res.items[0].reasons if r.code == "public")
+    assert public.contribution > 0 and "les jeunes" in public.label
+    assert "peu ou pas diplômées" in public.label
+    # not for a person whose age is not given: no targeting bonus on a guess
+    res = _run(gazetteer, territories, [generic, targeted], training_level="infra3")
+    assert not any(r.code == "public" and "jeunes" in r.label
+                   for i in res.items for r in i.reasons)
+
+
+def test_sex_is_a_condition_but_never_a_scoring_term(gazetteer, territories):
+    women = make_action(id="women", eligibility={"sex": "f"})
+    res = _run(gazetteer, territories, [women], sex="f")
+    assert not any(r.code == "public" for r in res.items[0].reasons)
+
 
 
 @pytest.mark.parametrize(("code", "action_kw", "failing", "passing"), CASES,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from insertion_match.matcher.engine import MatchingEngine
-from insertion_match.matcher.ranking import diversify
+from insertion_match.matcher.ranking import diversify, diversify_additive
 from tests.conftest import make_action, make_profile
 
 
@@ -66,13 +66,26 @@ def test_full_action_gets_a_capacity_warning_and_lower_score(gazetteer, territor
 
 
 def test_diversify_spreads_main_freins():
-    scores = np.array([0.9, 0.89, 0.88, 0.70])
+    scores = np.array([0.9, 0.89, 0.88, 0.80])
     main = np.array([1, 1, 1, 2])
     cat = np.array(["a", "a", "a", "b"])
-    order = diversify(scores, main, cat, k=4)
-    # 0.89 × 0.85 × 0.95 = 0.72 > 0.70: the second variant still comes second;
-    # 0.88 × 0.85² × 0.95² = 0.57 < 0.70: the different frein climbs above the third variant.
-    assert order.tolist() == [0, 1, 3, 2]
+    div = diversify_additive(scores, main, cat, k=4)
+    # 0.89 − 0.06 − 0.02 = 0.81 > 0.80: the second variant still comes second;
+    # 0.88 − 0.12 − 0.04 = 0.72 < 0.80: the different frein climbs above the third variant.
+    assert div.order.tolist() == [0, 1, 3, 2]
+    assert div.same_frein.tolist() == [0, 1, 0, 2]
+    np.testing.assert_allclose(div.frein_penalty, [0, -0.06, 0, -0.12])
+    np.testing.assert_allclose(div.category_penalty, [0, -0.02, 0, -0.04])
+
+
+def test_diversified_scores_are_in_the_order_shown():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        scores = rng.uniform(-0.2, 0.8, 30)
+        main, cat = rng.integers(0, 4, 30), rng.integers(0, 3, 30)
+        div = diversify_additive(scores, main, cat, k=15)
+        shown = scores[div.order] + div.frein_penalty + div.category_penalty
+        assert np.all(np.diff(shown) <= 1e-12)
 
 
 def test_diversify_never_lifts_a_weak_item_far_above_a_strong_one():
@@ -81,16 +94,25 @@ def test_diversify_never_lifts_a_weak_item_far_above_a_strong_one():
     assert order.tolist() == [0, 1, 2, 3]
 
 
-def test_diversify_pushes_negative_scores_down_not_up():
-    scores = np.array([0.2, -0.1, -0.1])
-    order = diversify(scores, np.array([1, 1, 2]), np.array(["a", "a", "b"]), k=3)
-    assert order.tolist() == [0, 2, 1]
-
-
 def test_diversify_is_identity_without_redundancy():
     scores = np.array([0.3, 0.9, 0.5])
-    order = diversify(scores, np.array([0, 1, 2]), np.array(["a", "b", "c"]), k=3)
-    assert order.tolist() == [1, 2, 0]
+    div = diversify_additive(scores, np.array([0, 1, 2]), np.array(["a", "b", "c"]), k=3)
+    assert div.order.tolist() == [1, 2, 0]
+    assert not div.frein_penalty.any() and not div.category_penalty.any()
+
+
+def test_diversity_is_an_explained_term_and_the_list_is_in_score_order(engine):
+    profile = make_profile(freins={"mobilite": 3}, mobility={"driving_licence": "none",
+                                                              "vehicle": "none"})
+    res = engine.recommend(profile, limit=10)
+    scores = [i.score for i in res.items]
+    assert scores == sorted(scores, reverse=True)
+    penalised = [i for i in res.items if any(r.code == "diversity.frein" for r in i.reasons)]
+    assert penalised, "several mobility actions: later ones carry the diversity term"
+    for item in res.items:
+        assert abs(sum(r.contribution for r in item.reasons) - item.score) < 1e-9
+    label = next(r.label for r in penalised[0].reasons if r.code == "diversity.frein")
+    assert label == "Une action sur le frein mobilité figure déjà plus haut"
 
 
 def test_levers_count_actions_opened_by_a_car(gazetteer, territories):
@@ -110,3 +132,71 @@ def test_levers_count_actions_opened_by_a_car(gazetteer, territories):
     # 'far' becomes reachable by car; 'rental' becomes eligible with a licence.
     assert lever.unlocks == 2
     assert "permis" in lever.actions
+    assert set(lever.items) == {"far", "rental"}  # exactly the items that become reachable
+
+
+def test_levers_offer_only_what_the_person_lacks(gazetteer, territories):
+    far = make_action(id="far", sites=[{"commune": "Argentan", "insee": "61006"}])
+    engine = MatchingEngine.build([far], gazetteer, territories)
+    mobility = {"public_transport": False, "max_travel_minutes": 60}
+    with_licence = engine.recommend(make_profile(
+        mobility={**mobility, "driving_licence": "b", "vehicle": "none"}))
+    assert [lv.label.split(" :")[0] for lv in with_licence.levers] == ["Avec un véhicule"]
+    assert with_licence.levers[0].change == "vehicle"
+    with_car = engine.recommend(make_profile(
+        mobility={**mobility, "driving_licence": "none", "vehicle": "car"}))
+    assert [lv.label.split(" :")[0] for lv in with_car.levers] == ["Avec le permis B"]
+    both = engine.recommend(make_profile(
+        mobility={**mobility, "driving_licence": "b", "vehicle": "car"}))
+    assert both.levers == ()
+
+
+def _reach(item):
+    return next(r for r in item.reasons if r.code == "reach")
+
+
+def test_coming_to_the_person_counts_only_when_reaching_a_site_is_hard(gazetteer, territories):
+    home = make_action(id="home", itinerant=True, freins=["isolement_confiance"])
+    near = make_action(id="near", freins=["isolement_confiance"])  # in Flers, like the person
+    engine = MatchingEngine.build([home, near], gazetteer, territories)
+    easy = engine.recommend(make_profile(
+        freins={"isolement_confiance": 1},
+        mobility={"driving_licence": "b", "vehicle": "car", "max_travel_minutes": 45}))
+    assert easy.items[0].id == "near"  # no isolation nor mobility need: no bonus for home visits
+    hard = engine.recommend(make_profile(
+        freins={"isolement_confiance": 3},
+        mobility={"driving_licence": "none", "vehicle": "none", "public_transport": False,
+                  "max_travel_minutes": 30}))
+    assert hard.items[0].id == "home"
+    assert "difficultés pour se déplacer" in _reach(hard.items[0]).label
+    assert _reach(hard.items[0]).contribution > _reach(easy.items[1]).contribution
+
+
+def test_funds_by_dossier_and_unspecified_sites_invent_no_trip(gazetteer, territories):
+    fund = make_action(id="fund", by_dossier=True, freins=["finances"],
+                       sites=[{"commune": "Alençon", "insee": "61001",
+                               "precision": "department_seat"}])
+    spread = make_action(id="spread", freins=["finances"],
+                         sites=[{"commune": "Alençon", "insee": "61001",
+                                 "precision": "unspecified"}])
+    engine = MatchingEngine.build([fund, spread], gazetteer, territories)
+    res = engine.recommend(make_profile(
+        home={"commune": "Tinchebray-Bocage", "postcode": "61800"}, freins={"finances": 2},
+        mobility={"driving_licence": "none", "vehicle": "none", "public_transport": False,
+                  "max_travel_minutes": 20}))
+    by_id = {i.id: i for i in res.items}
+    assert by_id["fund"].travel.mode == "dossier" and by_id["fund"].distance_km is None
+    assert by_id["spread"].travel.mode is None and by_id["spread"].distance_km is None
+    for item in res.items:
+        codes = {w.code for w in item.warnings}
+        assert not codes & {"travel.far", "travel.none"}  # no "Trajet estimé à 214 min"
+        assert _reach(item).contribution > 0
+    assert "sites.unspecified" in {w.code for w in by_id["spread"].warnings}
+
+
+def test_a_stand_in_site_beside_real_places_is_never_the_nearest(gazetteer, territories):
+    action = make_action(sites=[{"commune": "Flers", "insee": "61169", "precision": "unspecified"},
+                                {"commune": "Argentan", "insee": "61006"}])
+    engine = MatchingEngine.build([action], gazetteer, territories)
+    res = engine.recommend(make_profile())
+    assert res.items[0].commune == "Argentan" and res.items[0].distance_km > 20

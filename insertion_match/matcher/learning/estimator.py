@@ -34,6 +34,11 @@ class AdditiveLogisticRegression(ClassifierMixin, BaseEstimator):
     standardize : bool, default=True
         Scale columns to unit (weighted) variance before fitting; coefficients are reported in
         raw units either way.
+    nonnegative : tuple of int or None, default=None
+        Positions of columns whose coefficient is constrained to be >= 0 (e.g. the frein columns,
+        so that no reason reads "Répond au frein X" with a negative contribution). With None the
+        fit is scikit-learn's unconstrained ``LogisticRegression``; otherwise the same penalised
+        objective is minimised with bounds by L-BFGS-B (scipy).
 
     Attributes
     ----------
@@ -49,11 +54,12 @@ class AdditiveLogisticRegression(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C: float = 1.0, max_iter: int = 1000, tol: float = 1e-6,
-                 standardize: bool = True) -> None:
+                 standardize: bool = True, nonnegative: tuple[int, ...] | None = None) -> None:
         self.C = C
         self.max_iter = max_iter
         self.tol = tol
         self.standardize = standardize
+        self.nonnegative = nonnegative
 
     def fit(self, X, y, sample_weight=None) -> AdditiveLogisticRegression:
         X, y = validate_data(self, X, y, dtype=np.float64)
@@ -63,6 +69,9 @@ class AdditiveLogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("Only binary classification is supported. The type of the target "
                              f"is {y_type}.")
         self.classes_ = np.unique(y)
+        if self.classes_.size < 2:
+            raise ValueError("This solver needs samples of at least 2 classes in the data, but "
+                             f"the data contains only one class: {self.classes_[0]!r}")
         if sample_weight is None:
             sample_weight = np.ones(X.shape[0])
         else:
@@ -71,6 +80,8 @@ class AdditiveLogisticRegression(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"sample_weight must be {X.shape[0]} finite numbers")
             if np.any(sample_weight < 0):
                 raise ValueError("sample_weight must be non-negative")
+            if not np.any(sample_weight > 0):
+                raise ValueError("Sample weights must contain at least one non-zero number.")
         total = sample_weight.sum()
         if self.standardize and total > 0:
             mean = (sample_weight @ X) / total
@@ -79,13 +90,47 @@ class AdditiveLogisticRegression(ClassifierMixin, BaseEstimator):
             scale[~(scale > 1e-12)] = 1.0
         else:
             mean, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
-        model = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol)
-        model.fit((X - mean) / scale, y, sample_weight=sample_weight)
-        coef = model.coef_.ravel() / scale
+        Z = (X - mean) / scale
+        if self.nonnegative is None:
+            model = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol)
+            model.fit(Z, y, sample_weight=sample_weight)
+            w, b, n_iter = model.coef_.ravel(), float(model.intercept_[0]), int(np.max(model.n_iter_))
+        else:
+            positions = np.asarray(self.nonnegative, dtype=np.int64).reshape(-1)
+            if positions.size and (positions.min() < 0 or positions.max() >= X.shape[1]):
+                raise ValueError(f"nonnegative positions must be within 0..{X.shape[1] - 1}")
+            w, b, n_iter = self._fit_bounded(Z, (y == self.classes_[1]).astype(float),
+                                             sample_weight, positions)
+        coef = w / scale  # scale > 0: signs, hence bounds, are preserved
         self.coef_ = coef
-        self.intercept_ = float(model.intercept_[0] - coef @ mean)
-        self.n_iter_ = int(np.max(model.n_iter_))
+        self.intercept_ = float(b - coef @ mean)
+        self.n_iter_ = n_iter
         return self
+
+    def _fit_bounded(self, Z: np.ndarray, t: np.ndarray, sw: np.ndarray,
+                     positions: np.ndarray) -> tuple[np.ndarray, float, int]:
+        """Minimise ``C Σ sw·logloss + ½‖w‖²`` (scikit-learn's objective) with w[positions] ≥ 0."""
+        from scipy.optimize import minimize
+        from scipy.special import expit, log1p
+
+        p = Z.shape[1]
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            w, b = theta[:p], theta[p]
+            z = Z @ w + b
+            # log(1 + e^z) - t z, stable
+            loss = np.where(z > 0, z + log1p(np.exp(-z)), log1p(np.exp(z))) - t * z
+            r = sw * (expit(z) - t)
+            value = self.C * float(sw @ loss) + 0.5 * float(w @ w)
+            grad = np.r_[self.C * (Z.T @ r) + w, self.C * r.sum()]
+            return value, grad
+
+        bounds = [(None, None)] * (p + 1)
+        for j in positions:
+            bounds[int(j)] = (0.0, None)
+        result = minimize(objective, np.zeros(p + 1), jac=True, method="L-BFGS-B",
+                          bounds=bounds, options={"maxiter": self.max_iter, "gtol": self.tol})
+        return result.x[:p], float(result.x[p]), int(result.nit)
 
     def decision_function(self, X) -> np.ndarray:
         """Logit of the positive class: ``intercept_ + Σ contributions``."""

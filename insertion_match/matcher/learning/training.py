@@ -16,6 +16,11 @@ from insertion_match.matcher.learning.estimator import AdditiveLogisticRegressio
 from insertion_match.matcher.learning.scorer import DEFAULT_NAME, DESIGN_COLUMNS, LearnedScorer
 
 
+#: The frein columns' coefficients are constrained to be >= 0: a reason "Répond au frein X"
+#: never carries a negative contribution (a need met is never held against an action).
+FREIN_COLUMN_POSITIONS: tuple[int, ...] = tuple(
+    j for j, c in enumerate(DESIGN_COLUMNS) if c.startswith("frein."))
+
 def training_matrix(logs: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """The named design columns and the binary label of a logged frame (checked at the door)."""
     require_columns(logs, (*DESIGN_COLUMNS, LABEL), "logged outcomes")
@@ -31,7 +36,7 @@ def fit_learned_scorer(logs: pd.DataFrame, C: float = 1.0, name: str = DEFAULT_N
     X, y = training_matrix(logs)
     if np.unique(y).size < 2:
         raise ValueError("the logged outcomes hold a single class: nothing to learn")
-    estimator = AdditiveLogisticRegression(C=C).fit(X, y)
+    estimator = AdditiveLogisticRegression(C=C, nonnegative=FREIN_COLUMN_POSITIONS).fit(X, y)
     return LearnedScorer(estimator, name=name, release=release)
 
 

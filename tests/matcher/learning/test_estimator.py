@@ -11,7 +11,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from insertion_match.matcher.learning.estimator import AdditiveLogisticRegression
 
 
-@parametrize_with_checks([AdditiveLogisticRegression(), AdditiveLogisticRegression(standardize=False)])
+@parametrize_with_checks([AdditiveLogisticRegression(), AdditiveLogisticRegression(standardize=False),
+                          AdditiveLogisticRegression(nonnegative=(0,))])
 def test_sklearn_contract(estimator, check):
     check(estimator)
 
@@ -50,3 +51,28 @@ def test_keeps_column_names_and_clones():
     model = AdditiveLogisticRegression().fit(frame, y)
     assert list(model.feature_names_in_) == ["a", "b", "c"]
     assert clone(model).get_params() == model.get_params()
+
+
+def test_nonnegative_columns_stay_nonnegative_where_the_unconstrained_fit_goes_negative():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 3))
+    # column 1 carries a strongly negative effect: unconstrained, its weight is negative
+    y = (X[:, 0] - 2.0 * X[:, 1] + rng.normal(scale=0.5, size=600) > 0).astype(int)
+    free = AdditiveLogisticRegression().fit(X, y)
+    bounded = AdditiveLogisticRegression(nonnegative=(1,)).fit(X, y)
+    assert free.coef_[1] < -0.5
+    assert bounded.coef_[1] >= 0.0
+    assert bounded.coef_[0] > 0.5  # the other columns are still learned
+    # the additive guarantee holds for the bounded fit too
+    np.testing.assert_allclose(bounded.contributions(X).sum(axis=1) + bounded.intercept_,
+                               bounded.decision_function(X))
+
+
+def test_nonnegative_fit_matches_the_unconstrained_one_when_the_bound_is_not_active():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(800, 2))
+    y = (X[:, 0] + X[:, 1] + rng.normal(scale=0.7, size=800) > 0).astype(int)
+    free = AdditiveLogisticRegression(tol=1e-10).fit(X, y)
+    bounded = AdditiveLogisticRegression(tol=1e-10, nonnegative=(0, 1)).fit(X, y)
+    np.testing.assert_allclose(bounded.coef_, free.coef_, atol=1e-3)
+    np.testing.assert_allclose(bounded.intercept_, free.intercept_, atol=1e-3)
