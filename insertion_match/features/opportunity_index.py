@@ -22,6 +22,7 @@ from insertion_match.domain import (
     INSERTION_CONTRACTS,
     OPPORTUNITY_KINDS,
     AtypicalHours,
+    ExperienceCode,
     Opportunity,
 )
 from insertion_match.features.rome import RomeReferential
@@ -29,7 +30,11 @@ from insertion_match.features.skills import skill_tokens
 from insertion_match.geo import haversine_km
 
 ATYPICAL: tuple[str, ...] = tuple(a.value for a in AtypicalHours)
-EXPERIENCE_CODES = {None: 0, "D": 1, "S": 2, "E": 3}
+EXPERIENCE_CODES = {None: ExperienceCode.unknown, "D": ExperienceCode.beginner,
+                    "S": ExperienceCode.wished, "E": ExperienceCode.required}
+#: Apprenticeship contracts are for people aged 16 to 29 (Code du travail, L6222-1 and L6222-2),
+#: with no upper bound for people with an RQTH.
+APPRENTICESHIP_AGE_MAX = 29.0
 #: Contracts that count as durable employment (DESIGN §3: CDI, CDD over 6 months).
 DURABLE_CDD_MONTHS = 6.0
 
@@ -48,11 +53,12 @@ class OfferArrays:
     rome_v3: np.ndarray  # int32 ROME v3 parent index; -1 none
     durable: np.ndarray  # bool: CDI, CDI intérimaire, CDD >= 6 months
     insertion_contract: np.ndarray  # bool: IAE / subsidised
+    age_max: np.ndarray  # float: apprenticeship (APP) 29, NaN none (RQTH: no upper bound)
     hours: np.ndarray  # float, NaN unknown
     atypical: np.ndarray  # (n, len(ATYPICAL)) bool
     training_level: np.ndarray  # float 2..8, NaN none
     training_required: np.ndarray  # bool
-    experience: np.ndarray  # int8 EXPERIENCE_CODES
+    experience: np.ndarray  # int8 ExperienceCode
     licence_b_required: np.ndarray  # bool
     licence_b_desired: np.ndarray  # bool (souhaité only)
     licence_other_required: np.ndarray  # bool: another category (C, D, CE...) is exigée
@@ -177,6 +183,8 @@ def offer_arrays(opportunities: Sequence[Opportunity], rome: RomeReferential) ->
         durable=np.array([durable(o) for o in opportunities], dtype=bool),
         insertion_contract=np.array([o.contract_type in INSERTION_CONTRACTS
                                      for o in opportunities], dtype=bool),
+        age_max=np.array([APPRENTICESHIP_AGE_MAX if o.contract_type == "APP" else np.nan
+                          for o in opportunities], dtype=float),
         hours=np.array([np.nan if o.hours_per_week is None else o.hours_per_week
                         for o in opportunities], dtype=float),
         atypical=atypical,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from insertion_match.domain import FREINS, BeneficiaryProfile
+from insertion_match.domain import FREINS, BeneficiaryProfile, HistoryCode, LicenceCode
 from insertion_match.features.profile import PersonContext, severity_vector
 from insertion_match.features.rome import RomeReferential, TitleMatch
 from insertion_match.features.skills import person_tokens
@@ -26,7 +26,8 @@ from insertion_match.geo import DEFAULT_MAX_TRAVEL_MINUTES, Commune, Mode, avail
 #: Modes in the order of the travel arrays.
 MODES: tuple[Mode, ...] = tuple(Mode)
 ORIENTATION_CODES = {None: -1, "sociale": 0, "socioprofessionnelle": 1, "professionnelle": 2}
-LICENCE_CODES = {None: -1, "none": 0, "code": 1, "b": 2}
+LICENCE_CODES = {None: LicenceCode.unknown, "none": LicenceCode.none, "code": LicenceCode.code,
+                 "b": LicenceCode.b}
 #: At most this many target jobs per person are compared with offers.
 MAX_TARGETS = 8
 
@@ -42,8 +43,10 @@ class PeopleArrays:
     modes: np.ndarray  # (m, len(MODES)) bool: the person can use the mode
     car_unknown: np.ndarray  # bool: licence or vehicle unknown, so a car is possible
     max_minutes: np.ndarray  # float
-    licence: np.ndarray  # int8 LICENCE_CODES
+    licence: np.ndarray  # int8 LicenceCode
     level: np.ndarray  # float 2..8, NaN unknown
+    age: np.ndarray  # float, NaN unknown
+    rqth: np.ndarray  # int8: 1 yes, 0 no, -1 unknown
     children_under_3: np.ndarray  # float, NaN unknown
     children_3_to_11: np.ndarray  # float, NaN unknown
     severities: np.ndarray  # (m, len(FREINS)) float 0..3
@@ -60,7 +63,7 @@ class PeopleArrays:
     skill_tokens: np.ndarray  # flat int64 tokens of all people
     token_owner: np.ndarray  # flat int64: position of the person owning each token
     history: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    # item id -> (people positions, status codes 1 refused 2 abandoned 3 done 4 ongoing)
+    # item id -> (people positions, HistoryCode values)
 
     def __len__(self) -> int:
         return int(self.lat.shape[0])
@@ -69,7 +72,7 @@ class PeopleArrays:
         return self.skill_tokens[self.token_owner == i]
 
 
-HISTORY_CODES = {"refused": 1, "abandoned": 2, "done": 3, "ongoing": 4}
+HISTORY_CODES = {h.name: int(h) for h in HistoryCode if h is not HistoryCode.none}
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,9 @@ def build_people(records: Sequence[PersonRecord], rome: RomeReferential) -> Peop
                           for p in (r.profile for r in records)], dtype=np.int8),
         level=num(lambda p: None if p.training_level is None
                   else (2 if p.training_level.value == "infra3" else int(p.training_level.value))),
+        age=num(lambda p: p.age),
+        rqth=np.array([-1 if r.profile.status.rqth is None else int(r.profile.status.rqth)
+                       for r in records], dtype=np.int8),
         children_under_3=num(lambda p: p.family.children_under_3),
         children_3_to_11=num(lambda p: p.family.children_3_to_11),
         severities=np.array([severity_vector(r.profile.freins) for r in records]).reshape(

@@ -17,6 +17,10 @@ code                           excluded when
                                and the person said they cannot work them
 ``eligibility.childcare``      atypical hours, a child under 12 and a real or blocking
                                childcare frein (garde d'enfants ≥ 2)
+``eligibility.training_level`` the offer requires (exigence E) a training level above the
+                               person's (unchecked when the person's level is unknown)
+``eligibility.age``            an apprenticeship contract (APP) and the person is over 29
+                               without an RQTH (Code du travail L6222-1/2)
 ``history.done/ongoing``       already done / ongoing for the person
 =============================  ===========================================================
 """
@@ -28,7 +32,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from insertion_match.domain import ATYPICAL_LABELS_FR, FREINS, Opportunity
+from insertion_match.domain import (
+    ATYPICAL_LABELS_FR,
+    FREINS,
+    HistoryCode,
+    LicenceCode,
+    Opportunity,
+)
 from insertion_match.features.opportunity_features import PairFeatures
 from insertion_match.features.opportunity_index import ATYPICAL, OfferArrays
 from insertion_match.features.people import MODES, PeopleArrays
@@ -106,7 +116,7 @@ def _licence_category(view: PairView, i: int) -> str:
 
 def _licence_label(view: PairView, i: int) -> str:
     lic = view.people.licence[view.pp(i)]
-    cat = "B" if view.offers.licence_b_required[view.op(i)] and lic < 2 else None
+    cat = "B" if view.offers.licence_b_required[view.op(i)] and lic != LicenceCode.b else None
     if cat is None:
         others = [x.category for x in view.opportunity(i).licences if x.required and
                   x.category != "B"]
@@ -115,7 +125,7 @@ def _licence_label(view: PairView, i: int) -> str:
 
 
 def _licence_unchecked(view: PairView, i: int) -> str:
-    if view.people.licence[view.pp(i)] < 0:
+    if view.people.licence[view.pp(i)] == LicenceCode.unknown:
         return f"Permis de la personne non renseigné : permis {_licence_category(view, i)} exigé"
     others = [x.category for x in view.opportunity(i).licences if x.required and x.category != "B"]
     return f"À vérifier : permis {', '.join(others) or 'B'} exigé"
@@ -133,6 +143,15 @@ def _childcare_label(view: PairView, i: int) -> str:
     plural = what.startswith("horaires")
     return (f"{what[:1].upper()}{what[1:]} incompatible{'s' if plural else ''} avec la garde "
             f"{_children_band(view, i)}")
+
+
+_LEVEL_FR = {2: "sans diplôme", 3: "CAP/BEP (niveau 3)", 4: "bac (niveau 4)",
+             5: "bac+2 (niveau 5)", 6: "licence (niveau 6)", 7: "master (niveau 7)",
+             8: "doctorat (niveau 8)"}
+
+
+def _level_fr(view: PairView, i: int) -> str:
+    return _LEVEL_FR.get(int(view.offers.training_level[view.op(i)]), "niveau précisé")
 
 
 RULES: tuple[PairRule, ...] = (
@@ -154,6 +173,17 @@ RULES: tuple[PairRule, ...] = (
         "eligibility.childcare", _childcare_label,
         lambda v, i: f"Horaires atypiques ({v.atypical_label(i)}) et frein garde d'enfants : "
         "âge des enfants non renseigné",
+    ),
+    PairRule(
+        "eligibility.training_level",
+        lambda v, i: f"Niveau de formation exigé : {_level_fr(v, i)}",
+        lambda v, i: f"Niveau de formation non renseigné : {_level_fr(v, i)} exigé",
+    ),
+    PairRule(
+        "eligibility.age",
+        lambda v, i: "Contrat d'apprentissage : réservé aux personnes de 16 à 29 ans (sauf RQTH)",
+        lambda v, i: "Âge non renseigné : contrat d'apprentissage réservé aux personnes de 16 à "
+        "29 ans (sauf RQTH)",
     ),
     PairRule("history.done", lambda v, i: "Offre déjà réalisée par la personne"),
     PairRule("history.ongoing", lambda v, i: "Offre en cours pour la personne"),
@@ -179,9 +209,10 @@ def evaluate_pairs(people: PeopleArrays, offers: OfferArrays, f: PairFeatures) -
 
     lic = b(people.licence)
     b_req, other_req = b(offers.licence_b_required), b(offers.licence_other_required)
-    lacks = (b_req & (lic >= 0) & (lic < 2)) | (other_req & (lic >= 0) & (lic < 2))
+    known, has_b = lic != LicenceCode.unknown, lic == LicenceCode.b
+    lacks = (b_req | other_req) & known & ~has_b
     cols["eligibility.driving_licence"] = (
-        lacks, ((b_req | other_req) & (lic < 0)) | (other_req & (lic == 2)) & ~lacks)
+        lacks, ((b_req | other_req) & ~known) | (other_req & has_b) & ~lacks)
 
     atypical = b(offers.atypical.any(axis=1))
     ok = b(people.atypical_ok)
@@ -195,8 +226,21 @@ def evaluate_pairs(people: PeopleArrays, offers: OfferArrays, f: PairFeatures) -
     cols["eligibility.childcare"] = (atypical & garde & child,
                                      atypical & garde & children_unknown)
 
-    cols["history.done"] = (f.history == 3, none)
-    cols["history.ongoing"] = (f.history == 4, none)
+    # The same conditions as for actions, where an offer states them (one vocabulary).
+    level = b(people.level)
+    required = b(offers.training_required) & ~np.isnan(b(offers.training_level))
+    with np.errstate(invalid="ignore"):
+        below = required & (level < b(offers.training_level))
+    cols["eligibility.training_level"] = (below, required & np.isnan(level))
+
+    age, rqth = b(people.age), b(people.rqth)
+    bounded = ~np.isnan(b(offers.age_max)) & (rqth != 1)
+    with np.errstate(invalid="ignore"):
+        too_old = bounded & (age > b(offers.age_max))
+    cols["eligibility.age"] = (too_old, bounded & np.isnan(age))
+
+    cols["history.done"] = (f.history == HistoryCode.done, none)
+    cols["history.ongoing"] = (f.history == HistoryCode.ongoing, none)
     excluded = np.column_stack([cols[c][0] for c in RULE_CODES])
     unchecked = np.column_stack([cols[c][1] for c in RULE_CODES])
     return excluded.reshape(n, len(RULES)), unchecked.reshape(n, len(RULES))

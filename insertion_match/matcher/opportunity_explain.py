@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from insertion_match.domain import (
+    ExperienceCode,
     CONTRACT_LABELS_FR,
     FREIN_LABELS_FR,
     FREINS,
@@ -67,7 +68,7 @@ def reason_label(term: str, view: PairView, i: int) -> str:
         how = "exigé" if view.offers.training_required[view.op(i)] else "souhaité"
         return f"Niveau {lvl} {how}, au-dessus de celui de la personne"
     if term == "experience":
-        return "Débutant accepté" if view.offers.experience[view.op(i)] == 1 else (
+        return "Débutant accepté" if view.offers.experience[view.op(i)] == ExperienceCode.beginner else (
             "Expérience exigée")
     if term == "reach":
         mode = int(f.mode[i])
@@ -118,7 +119,7 @@ def warnings_for(view: PairView, elig: PairEligibility, i: int) -> tuple[Warning
     if view.offers.training_required[oi] and view.feats.training_gap[i] > 0:
         lvl = LEVEL_LABELS_FR.get(int(view.offers.training_level[oi]), "")
         out.append(Warning("training", f"Niveau de formation exigé : {lvl}"))
-    if view.offers.experience[oi] == 3:
+    if view.offers.experience[oi] == ExperienceCode.required:
         label = o.experience_label or "oui"
         out.append(Warning("experience", f"Expérience exigée : {label}"))
     if view.offers.atypical[oi].any() and view.people.atypical_ok[view.pp(i)] == 1:

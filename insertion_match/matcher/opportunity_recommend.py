@@ -2,7 +2,7 @@
 
 ``recommend_opportunities`` ranks, per requested kind, the live offers of the départements
 within reach of home: pairwise features → walls (travel, licence, hours, childcare) → additive
-score → diversity re-rank → French reasons. ``opportunity_levers`` answers "which frein lifted
+score → additive diversity term → French reasons. ``opportunity_levers`` answers "which frein lifted
 opens how many more suitable offers, and which action of the catalogue addresses it".
 """
 
@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from insertion_match.domain import FREINS
+from insertion_match.domain import FREINS, LicenceCode
 from insertion_match.features.opportunity_features import PairFeatures, pair_features
 from insertion_match.features.opportunity_index import OpportunityIndex
 from insertion_match.features.people import HISTORY_CODES, MODES, PeopleArrays
@@ -33,13 +33,19 @@ from insertion_match.matcher.opportunity_explain import (
     warnings_for,
 )
 from insertion_match.matcher.opportunity_scoring import KIND_FREINS, OpportunityScorer
-from insertion_match.matcher.ranking import diversify
+from insertion_match.matcher.explain import with_diversity
+from insertion_match.matcher.ranking import Diversified, diversify_additive
 from insertion_match.matcher.results import ExcludedItem, KindCount, Lever, RankedItem, Warning
 
 _CAR = MODES.index(Mode.car)
+#: At most this many newly reachable offers are named in a lever.
+LEVER_ITEMS = 10
 _GARDE = "garde_enfants"
 
 UNCHECKED_FR = {
+    "eligibility.training_level": "niveau de formation non renseigné : niveaux exigés non "
+    "vérifiés",
+    "eligibility.age": "âge non renseigné : contrats d'apprentissage non vérifiés",
     "eligibility.travel": "permis ou véhicule non renseigné : offres joignables seulement en "
     "voiture gardées, à vérifier",
     "eligibility.driving_licence": "permis de conduire non renseigné (ou autre catégorie exigée) : "
@@ -136,10 +142,11 @@ def recommend_opportunities(
         dp = np.concatenate([e.index.arrays.rome_dp[p] for e, p in parts]) if parts \
             else np.empty(0, np.int32)
         chosen = np.flatnonzero(ok)
-        order = chosen[diversify(scores[chosen], rome[chosen], dp[chosen], limit)]
+        div = diversify_additive(scores[chosen], rome[chosen], dp[chosen], limit)
+        order = chosen[div.order]
         for rank, c in enumerate(order, start=1):
             e, i = parts[owner[c]][0], int(pos[c])
-            items.append(_item(e, i, rank, kind))
+            items.append(_item(e, i, rank, kind, div))
         for e, p in parts:
             ok_p = e.elig.eligible[p]
             for r, rule in enumerate(e.elig.rules):
@@ -161,9 +168,13 @@ def recommend_opportunities(
                              tuple(unchecked_fr))
 
 
-def _item(e: _Evaluated, i: int, rank: int, kind: str) -> RankedItem:
+def _item(e: _Evaluated, i: int, rank: int, kind: str, div: Diversified) -> RankedItem:
     o = e.index.opportunities[i]
-    reasons, score = reasons_for(e.view, e.contributions, i)
+    reasons, _ = reasons_for(e.view, e.contributions, i)
+    reasons, score = with_diversity(
+        reasons, div, rank - 1,
+        frein_label="Une offre du même métier figure déjà plus haut",
+        category_label="Une offre du même domaine professionnel figure déjà plus haut")
     return RankedItem(
         rank=rank, kind=kind, id=o.id, title=o.title, provider=o.employer,
         commune=o.location.commune, category=o.contract_type or kind, score=score,
@@ -186,16 +197,20 @@ def _excluded(e: _Evaluated, i: int, kind: str) -> ExcludedItem:
 def _counterfactuals(person: PeopleArrays) -> list[tuple[str, str, str, PeopleArrays]]:
     """(change, frein, French "with ..." phrase, changed person) for the freins one can lift."""
     out = []
-    licence = int(person.licence[0])
+    licence = LicenceCode(int(person.licence[0]))
     has_car = bool(person.modes[0, _CAR])
-    if 0 <= licence < 2:
+    b_licence = np.array([LicenceCode.b], np.int8)
+    if licence in (LicenceCode.none, LicenceCode.code):
         out.append(("licence", "mobilite", "Avec le permis B",
-                    replace(person, licence=np.array([2], np.int8))))
+                    replace(person, licence=b_licence)))
     if not has_car:
         modes = person.modes.copy()
         modes[0, _CAR] = True
-        out.append(("licence_vehicle", "mobilite", "Avec le permis B et un véhicule",
-                    replace(person, licence=np.array([2], np.int8), modes=modes,
+        # offer only what the person lacks: a licence holder is offered a vehicle alone
+        change, phrase = (("vehicle", "Avec un véhicule") if licence is LicenceCode.b
+                          else ("licence_vehicle", "Avec le permis B et un véhicule"))
+        out.append((change, "mobilite", phrase,
+                    replace(person, licence=b_licence, modes=modes,
                             car_unknown=np.array([False]))))
     g = FREINS.index(_GARDE)
     if person.severities[0, g] >= 2:
@@ -225,10 +240,13 @@ def opportunity_levers(
     levers = []
     for change, frein, phrase, changed in _counterfactuals(person):
         after = 0
+        opened: list[str] = []
         for e in evaluated:
             feats: PairFeatures = pair_features(changed, e.index.arrays, e.view.feats.history)
             elig = evaluate_opportunity_eligibility(changed, e.index.arrays, feats)
             after += int((e.candidate & elig.eligible).sum())
+            new = e.candidate & elig.eligible & ~e.elig.eligible
+            opened.extend(e.index.ids[new][:LEVER_ITEMS].tolist())
         unlocks = after - now
         if unlocks <= 0:
             continue
@@ -236,6 +254,7 @@ def opportunity_levers(
         levers.append(Lever(
             frein=frein, label=f"{phrase} : +{unlocks} {noun}{where}", unlocks=unlocks,
             actions=bridge(change) if bridge else (), unlocks_kind=unlocks_kind, change=change,
+            items=tuple(opened[:LEVER_ITEMS]),
         ))
     levers.sort(key=lambda lv: -lv.unlocks)
     return tuple(levers)

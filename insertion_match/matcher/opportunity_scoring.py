@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from insertion_match.domain import FREINS, OPPORTUNITY_KINDS
+from insertion_match.domain import FREINS, OPPORTUNITY_KINDS, ExperienceCode, HistoryCode
 from insertion_match.features.opportunity_features import PairFeatures
 from insertion_match.features.opportunity_index import OfferArrays
 from insertion_match.features.people import PeopleArrays
@@ -122,7 +122,7 @@ class OpportunityScorer:
                 np.where(gap <= 0, w.training_fit,
                          -w.training_weight * np.minimum(gap, 3) / 3 * np.where(required, 1, .5)))
         exp = b(offers.experience)
-        experience = np.select([exp == 1, exp == 3], [w.experience_weight, -w.experience_weight],
+        experience = np.select([exp == ExperienceCode.beginner, exp == ExperienceCode.required], [w.experience_weight, -w.experience_weight],
                                0.0)
         max_minutes = b(people.max_minutes)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -150,7 +150,7 @@ class OpportunityScorer:
             alignment[insertion] = np.maximum(
                 alignment[insertion], np.array(READINESS["insertion"])[orientation[insertion]])
         readiness = w.readiness_weight * alignment
-        history = np.select([f.history == 1, f.history == 2],
+        history = np.select([f.history == HistoryCode.refused, f.history == HistoryCode.abandoned],
                             [-w.refused_penalty, -w.abandoned_penalty], 0.0)
         other = np.column_stack([rome, skills, training, experience, reach, hours, licence,
                                  contract, readiness, history]) if n else np.zeros(
