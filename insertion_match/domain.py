@@ -292,9 +292,9 @@ class Eligibility(_Strict):
         default=False, description="For people not yet known to the MDPH (no RQTH, no file): "
         "e.g. an RQTH pre-eligibility diagnostic"
     )
-    vehicle_required: bool = Field(
-        default=False, description="A vehicle (car or two-wheeler) is needed to benefit "
-        "(vehicle repair, a garage)"
+    vehicle_required: Literal["car", "any"] | None = Field(
+        default=None, description="A vehicle is needed to benefit: 'car' (a car repair "
+        "garage), 'any' (a car or a two-wheeler)"
     )
     job_takeup_required: bool = Field(
         default=False, description="For people taking up a job (a job in view, a contract "
@@ -372,6 +372,11 @@ class Action(_Strict):
     )
     participants: int | None = Field(default=None, ge=0, description="Last known head count")
     participants_year: int | None = None
+    occupancy_rate: float | None = Field(
+        default=None, ge=0, le=10, description="Occupancy rate as the document gives it "
+        "(places taken in turn by several people make participants / places misleading); "
+        "shown and scored instead of participants / places when given"
+    )
     cost_eur: float | None = Field(default=None, ge=0, description="Cost to the person, euros")
     cost_note_fr: str | None = None
     duration_fr: str | None = None

@@ -104,6 +104,7 @@ def action_features(
         minutes, mode_idx = np.empty(0), np.empty(0, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         occupancy = np.where(index.places > 0, index.participants / index.places, np.nan)
+    occupancy = np.where(np.isnan(index.occupancy_rate), occupancy, index.occupancy_rate)
     orientation = ctx.profile.orientation
     if orientation is None:
         alignment = np.zeros(n)

@@ -48,6 +48,7 @@ class ActionIndex:
     active: np.ndarray  # bool
     places: np.ndarray  # float, NaN unknown
     participants: np.ndarray  # float, NaN unknown
+    occupancy_rate: np.ndarray  # float: the document's own rate, NaN unknown
     cost_eur: np.ndarray  # float, NaN unknown
     outcome_rate: np.ndarray  # float, NaN unknown
     prescription_required: np.ndarray  # bool
@@ -73,7 +74,8 @@ class ActionIndex:
     family_required: np.ndarray  # str: "" none, "isole", "couple"
     children_rule: np.ndarray  # str: "" none, "none", "any", "under_3", "under_6"
     mdph_unknown_required: np.ndarray
-    vehicle_required: np.ndarray
+    vehicle_required: np.ndarray  # bool: a car or a two-wheeler (or a car, see car_required)
+    car_required: np.ndarray  # bool: a car
     job_takeup_required: np.ndarray
     prescribable: np.ndarray  # bool: False for pact objectives and experiments
     by_dossier: np.ndarray  # bool: applied for by dossier through the référent, no trip
@@ -183,6 +185,7 @@ def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> Actio
         active=arr(lambda a: a.active, bool),
         places=arr(lambda a: _f(a.places)),
         participants=arr(lambda a: _f(a.participants)),
+        occupancy_rate=arr(lambda a: _f(a.occupancy_rate)),
         cost_eur=arr(lambda a: _f(a.cost_eur)),
         outcome_rate=arr(lambda a: _f(a.outcome_rate)),
         prescription_required=arr(lambda a: a.prescription_required, bool),
@@ -207,7 +210,8 @@ def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> Actio
         family_required=np.array([e.family_situation or "" for e in elig], dtype="<U6"),
         children_rule=np.array([e.children or "" for e in elig], dtype="<U7"),
         mdph_unknown_required=np.array([e.mdph_unknown_required for e in elig], bool),
-        vehicle_required=np.array([e.vehicle_required for e in elig], bool),
+        vehicle_required=np.array([e.vehicle_required is not None for e in elig], bool),
+        car_required=np.array([e.vehicle_required == "car" for e in elig], bool),
         job_takeup_required=np.array([e.job_takeup_required for e in elig], bool),
         prescribable=arr(lambda a: a.prescribable, bool),
         by_dossier=arr(lambda a: a.by_dossier, bool),

@@ -200,8 +200,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "eligibility.vehicle",
-        lambda ix, i: "Réservée aux personnes qui ont un véhicule (voiture ou deux-roues)",
-        lambda ix, i: "Véhicule non renseigné : service pour les personnes qui ont un véhicule",
+        lambda ix, i: "Réservée aux personnes qui ont une voiture" if ix.car_required[i]
+        else "Réservée aux personnes qui ont un véhicule (voiture ou deux-roues)",
+        lambda ix, i: "Véhicule non renseigné : service pour les personnes qui ont "
+        + ("une voiture" if ix.car_required[i] else "un véhicule"),
     ),
     Rule(
         "eligibility.job_takeup",
@@ -387,8 +389,14 @@ def evaluate_eligibility(index: ActionIndex, ctx: PersonContext) -> EligibilityR
                                              None if mdph_known is None else not mdph_known)
 
     vehicle = p.mobility.vehicle
-    has_vehicle = None if vehicle is None else vehicle.value in ("car", "two_wheeler")
-    cols["eligibility.vehicle"] = _flag(index.vehicle_required, has_vehicle)
+    if vehicle is None:
+        cols["eligibility.vehicle"] = (none, index.vehicle_required.copy())
+    else:
+        has_car = vehicle.value == "car"
+        has_vehicle = has_car or vehicle.value == "two_wheeler"
+        cols["eligibility.vehicle"] = (
+            (index.vehicle_required & ~index.car_required & (not has_vehicle))
+            | (index.car_required & (not has_car)), none)
     cols["eligibility.job_takeup"] = _flag(index.job_takeup_required, s_.job_takeup)
 
     s = p.status

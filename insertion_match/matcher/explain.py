@@ -157,11 +157,13 @@ def warnings_for(
         out.append(Warning("cost", label))
     if not math.isnan(f.occupancy[i]) and f.occupancy[i] > 1.0:
         year = f" en {action.participants_year}" if action.participants_year else ""
-        out.append(Warning(
-            "capacity",
-            f"Places limitées : {action.participants} participants pour {action.places} places"
-            f"{year}",
-        ))
+        if action.occupancy_rate is not None:
+            label = (f"Places limitées : taux d'occupation de {action.occupancy_rate * 100:.0f} %"
+                     f" selon le document{year}")
+        else:
+            label = (f"Places limitées : {action.participants} participants pour "
+                     f"{action.places} places{year}")
+        out.append(Warning("capacity", label))
     if f.sites_unknown is not None and f.sites_unknown[i]:
         out.append(Warning(
             "sites.unspecified",
