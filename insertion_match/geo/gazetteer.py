@@ -25,6 +25,9 @@ Resolution rules (``Gazetteer.resolve``):
 
 Homonyms are never guessed: several communes with the same name and no postcode to separate them
 raise ``AmbiguousCommune``, candidates ranked by population (largest first).
+
+These rules know no caller. ``Gazetteer.resolve_home`` reads a home as a caller means it (their
+territories, then the served départements, then population) and says how: ``geo.resolution``.
 """
 
 from __future__ import annotations
