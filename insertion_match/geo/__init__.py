@@ -1,6 +1,8 @@
 """Where people and places are, and how long it takes to get from one to the other.
 
 - ``gazetteer``: INSEE code / postcode / (misspelt) name → ``Commune`` with coordinates;
+- ``resolution``: a home as the caller means it (their territories, then the served
+  départements, then population) → ``Resolution`` saying how;
 - ``distance``: crow-fly ``haversine_km``, vectorised;
 - ``travel``: modes a person really has and estimated ``travel_minutes`` per mode;
 - ``territories``: the Orne's Commissions RSA / DTAS per commune;
@@ -15,11 +17,14 @@ from insertion_match.geo.errors import (
     AmbiguousCommune,
     CoordinateError,
     GeoError,
+    NotServed,
+    SharedPostcode,
     UnknownCommission,
     UnknownCommune,
 )
 from insertion_match.geo.gazetteer import Gazetteer
 from insertion_match.geo.names import normalise_name
+from insertion_match.geo.resolution import HomeScope, Resolution
 from insertion_match.geo.territories import COMMISSIONS_61, Territories
 from insertion_match.geo.travel import (
     DEFAULT_MAX_TRAVEL_MINUTES,
@@ -43,8 +48,12 @@ __all__ = [
     "CoordinateError",
     "Gazetteer",
     "GeoError",
+    "HomeScope",
     "Mode",
     "ModeAvailability",
+    "NotServed",
+    "Resolution",
+    "SharedPostcode",
     "Suggestion",
     "Territories",
     "UnknownCommission",

@@ -4,7 +4,9 @@ The tree::
 
     GeoError                      base of every error raised on purpose by geo/
     ├── UnknownCommune            no commune matches (carries ranked suggestions)
+    │   └── NotServed             the name matches only communes outside the served départements
     ├── AmbiguousCommune          several communes match (carries ranked candidates)
+    │   └── SharedPostcode        a postcode of several communes, none of them standing out
     ├── CoordinateError           a latitude or longitude is out of range
     └── UnknownCommission         a Commission RSA name that does not exist
 
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from insertion_match.geo.commune import Suggestion
+    from insertion_match.geo.commune import Commune, Suggestion
 
 
 class GeoError(Exception):
@@ -51,15 +53,54 @@ class UnknownCommune(GeoError):
 class AmbiguousCommune(GeoError):
     """Several communes match ``query``; ``candidates`` are ranked (largest population first)."""
 
+    #: What the caller should give instead (English, in the message).
+    ask = "give a name with its postcode, or an INSEE code"
+
     def __init__(self, query: str, candidates: Sequence[Suggestion], detail: str = ""):
         self.query = query
         self.candidates: list[Suggestion] = list(candidates)
         message = f"ambiguous commune {query!r}"
         if detail:
             message += f" ({detail})"
-        message += "; give a name with its postcode, or an INSEE code. Candidates: "
+        message += f"; {self.ask}. Candidates: "
         message += _describe(self.candidates)
         super().__init__(message)
+
+
+class NotServed(UnknownCommune):
+    """A bare name that matches only communes outside the served départements.
+
+    ``matches`` are those communes (largest first); ``served`` the départements searched first;
+    ``suggestions`` the close names of the served départements, then ``matches``.
+    """
+
+    def __init__(
+        self,
+        query: str,
+        matches: Sequence[Commune],
+        served: Sequence[str],
+        suggestions: Sequence[Suggestion] = (),
+    ):
+        self.matches: list[Commune] = list(matches)
+        self.served = tuple(served)
+        where = ", ".join(f"{c.name} ({c.department})" for c in self.matches)
+        super().__init__(
+            query, suggestions,
+            f"no commune of this name in the served départements {', '.join(self.served)}; "
+            f"only outside them: {where}",
+        )
+
+
+class SharedPostcode(AmbiguousCommune):
+    """A postcode shared by several communes, none of which the caller's territories or the
+    population single out: the caller must name the commune. ``candidates`` are the
+    postcode's communes (those of the caller's territories first, then by population)."""
+
+    ask = "give the commune's name with this postcode, or its INSEE code"
+
+    def __init__(self, postcode: str, candidates: Sequence[Suggestion], detail: str = ""):
+        self.postcode = postcode
+        super().__init__(postcode, candidates, detail)
 
 
 class CoordinateError(GeoError, ValueError):

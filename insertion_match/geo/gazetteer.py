@@ -25,12 +25,16 @@ Resolution rules (``Gazetteer.resolve``):
 
 Homonyms are never guessed: several communes with the same name and no postcode to separate them
 raise ``AmbiguousCommune``, candidates ranked by population (largest first).
+
+These rules know no caller. ``Gazetteer.resolve_home`` reads a home as a caller means it (their
+territories, then the served départements, then population) and says how: ``geo.resolution``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +44,10 @@ from insertion_match.geo import lookup
 from insertion_match.geo.commune import Commune, Suggestion
 from insertion_match.geo.errors import AmbiguousCommune, GeoError, UnknownCommune
 from insertion_match.geo.names import normalise_name
+from insertion_match.geo.resolution import HomeScope, Resolution, resolve_home
+
+if TYPE_CHECKING:
+    from insertion_match.geo.territories import Territories
 
 COMMUNES_CSV = Path("geo") / "communes_france.csv"
 FORMER_CSV = Path("geo") / "communes_deleguees_associees.csv"
@@ -213,6 +221,23 @@ class Gazetteer:
         if postcode is not None:
             return self._resolve_postcode(postcode)
         raise UnknownCommune("", [], "no commune name, postcode or INSEE code given")
+
+    def resolve_home(
+        self,
+        commune: str | None = None,
+        postcode: str | None = None,
+        insee: str | None = None,
+        scope: HomeScope | None = None,
+        territories: Territories | None = None,
+    ) -> Resolution:
+        """Resolve a home as the caller means it: within ``scope`` (the caller's territories,
+        then the served départements, then population; rules in ``geo.resolution``), and say
+        how. ``territories`` is needed for commission grants. Without a scope, as ``resolve``.
+        """
+        if scope is None:
+            return Resolution(self.resolve(commune, postcode, insee), commune or postcode
+                              or insee or "", "insee" if insee else "name_postcode")
+        return resolve_home(self, commune, postcode, insee, scope, territories)
 
     def _resolve_postcode(self, postcode: str) -> Commune:
         rows = self._postcode_rows(postcode)

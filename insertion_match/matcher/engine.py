@@ -21,7 +21,14 @@ from insertion_match.features.opportunity_index import (
 )
 from insertion_match.features.profile import person_context
 from insertion_match.features.rome import RomeReferential
-from insertion_match.geo import Commune, Gazetteer, Territories, normalise_name
+from insertion_match.geo import (
+    Commune,
+    Gazetteer,
+    HomeScope,
+    Resolution,
+    Territories,
+    normalise_name,
+)
 from insertion_match.matcher.errors import UnsupportedKind
 from insertion_match.matcher.opportunity_scoring import OpportunityScorer
 from insertion_match.matcher.recommend import recommend_actions
@@ -30,6 +37,9 @@ from insertion_match.matcher.results import Recommendation
 from insertion_match.matcher.scoring import Scorer, TransparentScorer
 
 SUPPORTED_KINDS = frozenset(k.value for k in ItemKind)
+
+#: A caller's territories as data: (département, commission or None) pairs; empty = none named.
+CallerTerritories = Sequence[tuple[str, str | None]]
 
 
 def action_search_text(action: Action) -> str:
@@ -50,6 +60,9 @@ class MatchingEngine:
     opportunities: tuple[Opportunity, ...] = ()
     opportunity_indexes: dict[str, OpportunityIndex] = field(default_factory=dict)
     opportunity_scorer: OpportunityScorer = field(default_factory=OpportunityScorer)
+    #: The départements of the catalogue (sorted): where a bare commune name is looked for
+    #: after the caller's territories.
+    served_departments: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -70,6 +83,7 @@ class MatchingEngine:
             by_id={a.id: a for a in actions},
             search_text=tuple(action_search_text(a) for a in actions),
             rome=rome,
+            served_departments=tuple(sorted({a.territory.department for a in actions})),
         )
         return engine.with_opportunities(opportunities) if opportunities else engine
 
@@ -80,10 +94,24 @@ class MatchingEngine:
     def action(self, action_id: str) -> Action | None:
         return self.by_id.get(action_id)
 
-    def locate(self, profile: BeneficiaryProfile) -> Commune:
-        """The home commune of ``profile``. Raises geo errors for an unknown or ambiguous one."""
+    def home_scope(self, caller_territories: CallerTerritories = ()) -> HomeScope:
+        """Where a home is looked for: the caller's territories, then the served départements."""
+        return HomeScope(tuple((d, c) for d, c in caller_territories), self.served_departments)
+
+    def locate_home(
+        self, profile: BeneficiaryProfile, caller_territories: CallerTerritories = ()
+    ) -> Resolution:
+        """The home commune of ``profile`` as the caller means it, and how it was understood
+        (``geo.resolution``). Raises geo errors for an unknown, unserved or ambiguous one."""
         home = profile.home
-        return self.gazetteer.resolve(commune=home.commune, postcode=home.postcode, insee=home.insee)
+        return self.gazetteer.resolve_home(home.commune, home.postcode, home.insee,
+                                           self.home_scope(caller_territories), self.territories)
+
+    def locate(
+        self, profile: BeneficiaryProfile, caller_territories: CallerTerritories = ()
+    ) -> Commune:
+        """The home commune of ``profile`` (see :meth:`locate_home`)."""
+        return self.locate_home(profile, caller_territories).commune
 
     def with_actions(self, actions: Sequence[Action]) -> MatchingEngine:
         return replace(MatchingEngine.build(actions, self.gazetteer, self.territories, self.scorer),
@@ -120,13 +148,19 @@ class MatchingEngine:
         limit: int = 10,
         include_excluded: bool = False,
         today: date | None = None,
+        caller_territories: CallerTerritories = (),
     ) -> Recommendation:
         """Rank what the person is eligible for, per requested kind (``matcher/recommend_all``
-        says how several kinds share one answer). Raises geo errors for an unknown home."""
+        says how several kinds share one answer). Raises geo errors for an unknown home.
+
+        The home is resolved within the caller's territories, then the served départements
+        (:meth:`locate_home`); with none given (command line, admin), the served départements.
+        """
         unsupported = sorted(set(kinds) - SUPPORTED_KINDS)
         if unsupported:
             raise UnsupportedKind(unsupported)
-        ctx = person_context(profile, self.gazetteer, self.territories)
+        ctx = person_context(profile, self.gazetteer, self.territories,
+                             self.home_scope(caller_territories))
         kinds = list(dict.fromkeys(kinds))
         if kinds == ["action"]:
             return recommend_actions(ctx, self.indexes, self.scorer, limit, include_excluded)

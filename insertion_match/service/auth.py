@@ -127,6 +127,11 @@ class Principal:
             return None
         return [(g.department, g.commission) for g in self.grants if g.department is not None]
 
+    def home_territories(self) -> tuple[tuple[str, str | None], ...]:
+        """The caller's territories where a home given by name or postcode is looked for
+        first; empty (no preference: the served départements) for admin and ``*``."""
+        return tuple(self.territory_filter() or ())
+
     def audit_fields(self) -> dict[str, str]:
         return {"actor": self.key_id, "actor_name": self.name, "actor_role": self.role.value}
 

@@ -11,7 +11,14 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from insertion_match.domain import BeneficiaryProfile
-from insertion_match.geo import AmbiguousCommune, GeoError, UnknownCommune
+from insertion_match.geo import (
+    AmbiguousCommune,
+    Commune,
+    GeoError,
+    NotServed,
+    SharedPostcode,
+    UnknownCommune,
+)
 from insertion_match.service.schemas import Problem, ProblemError, Suggestion
 from insertion_match.validation import field_errors
 
@@ -50,6 +57,13 @@ def forbidden_problem(detail: str) -> Problem:
     return Problem(title="Forbidden", status=403, detail=detail)
 
 
+def outside_detail(home: Commune) -> str:
+    """The 403 detail for an inline home outside the caller's territories: it names the commune
+    the home was understood as (the caller described it; nothing stored is revealed)."""
+    return (f"the person's home ({home.name}, {home.insee}, département {home.department}) is "
+            "outside the territories of this key")
+
+
 def validation_problem(errors: Sequence[dict[str, Any]]) -> Problem:
     items = [ProblemError(path=e.field, message=e.message, message_fr=e.message_fr)
              for e in field_errors(errors)]
@@ -69,9 +83,21 @@ def home_field(profile: BeneficiaryProfile) -> str:
 
 
 def geo_problem(exc: GeoError, path: str) -> Problem:
-    if isinstance(exc, UnknownCommune):
+    if isinstance(exc, NotServed):
+        outside = ", ".join(f"{c.name} ({c.department})" for c in exc.matches)
+        suggestions, title = exc.suggestions, "Commune outside the served départements"
+        fr = (f"aucune commune « {exc.query} » dans les départements servis "
+              f"({', '.join(exc.served)}) ; ce nom ne désigne que {outside}, hors du territoire "
+              "du service : vérifiez la commune ou donnez son code postal")
+    elif isinstance(exc, UnknownCommune):
         suggestions, fr = exc.suggestions, f"commune inconnue : « {exc.query} »"
+        if exc.query[:1].isdigit():
+            fr = f"code postal ou code INSEE inconnu : « {exc.query} »"
         title = "Unknown commune"
+    elif isinstance(exc, SharedPostcode):
+        suggestions, title = exc.candidates, "Postcode shared by several communes"
+        fr = (f"le code postal {exc.postcode} est partagé par plusieurs communes : précisez "
+              "la commune (son nom avec ce code postal, ou son code INSEE)")
     elif isinstance(exc, AmbiguousCommune):
         suggestions, fr = exc.candidates, f"commune ambiguë : « {exc.query} », précisez le code postal"
         title = "Ambiguous commune"

@@ -17,6 +17,7 @@ from insertion_match.service.problems import (
     geo_problem,
     home_field,
     not_found_problem,
+    outside_detail,
     validation_problem,
 )
 from insertion_match.service.schemas import Problem, RecommendationRequest, RecommendationResponse
@@ -33,22 +34,27 @@ def recommend_for(
     """
     if body.beneficiary is not None:
         profile = body.beneficiary
+        # A bare name or a shared postcode is read within the caller's territories first.
+        territories = principal.home_territories()
         try:
-            home = state.engine.locate(profile)
+            home = state.engine.locate(profile, territories)
         except GeoError as exc:
             return geo_problem(exc, f"{path}beneficiary.home.{home_field(profile)}")
         department = home.department
         if not principal.covers(department, state.engine.territories.commission_of(home.insee)):
-            return forbidden_problem("the person's home is outside the territories of this key")
+            return forbidden_problem(outside_detail(home))
     else:
         row = db.get_beneficiary(state.sessions, body.beneficiary_id or "")
         if row is None or not principal.covers(row.department, row.commission):
             return not_found_problem(UNKNOWN_BENEFICIARY)
         profile, department = db.profile_of(row), row.department
+        # Read the stored home where it was understood when stored: the person's territory.
+        territories = ((row.department, row.commission),)
     limit = min(body.limit, state.settings.max_limit)
     try:
         result = state.engine.recommend(
-            profile, [k.value for k in body.kinds], limit, body.include_excluded
+            profile, [k.value for k in body.kinds], limit, body.include_excluded,
+            caller_territories=territories,
         )
     except GeoError as exc:
         where = (f"beneficiary.home.{home_field(profile)}" if body.beneficiary is not None

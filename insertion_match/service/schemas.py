@@ -172,7 +172,9 @@ class RecommendationResponse(BaseModel):
     excluded: list[ExcludedPublic]
     levers: list[LeverPublic]
     unchecked: list[str] = Field(description="What could not be checked (unknown fields), French")
-    assumptions: list[str] = Field(description="What was assumed for unknown fields, French")
+    assumptions: list[str] = Field(
+        description="What was assumed for unknown fields, and how the home was understood "
+                    "(a name or postcode read within the caller's territories...), French")
     candidates: int = Field(description="Items considered: the actions of the person's "
                             "département, plus the live offers within reach, all kinds asked")
     eligible: int

@@ -23,6 +23,7 @@ from insertion_match.service.problems import (
     geo_problem,
     home_field,
     not_found,
+    outside_detail,
     problem_response,
     validation_problem,
 )
@@ -87,13 +88,12 @@ def put_beneficiary(
         }]))
     profile = profile.model_copy(update={"id": beneficiary_id})
     try:
-        home = state.engine.locate(profile)
+        home = state.engine.locate(profile, principal.home_territories())
     except GeoError as exc:
         return problem_response(geo_problem(exc, "home." + home_field(profile)))
     commission = state.engine.territories.commission_of(home.insee)
     if not principal.covers(home.department, commission):
-        return problem_response(
-            forbidden_problem("the person's home is outside the territories of this key"))
+        return problem_response(forbidden_problem(outside_detail(home)))
     existing = db.get_beneficiary(state.sessions, beneficiary_id)
     if existing is not None and not principal.covers(existing.department, existing.commission):
         return not_found(UNKNOWN_BENEFICIARY)
