@@ -49,7 +49,7 @@ PUBLIC_KINDS: tuple[tuple[str, str], ...] = (
 )
 PUBLIC_KIND_CODES: tuple[str, ...] = tuple(k for k, _ in PUBLIC_KINDS)
 #: An age bound names a public only when it is narrow: at most this old, or at least that old.
-YOUTH_AGE_MAX = 30
+YOUTH_AGE_MAX = 35
 SENIOR_AGE_MIN = 45
 
 

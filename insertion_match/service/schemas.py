@@ -78,7 +78,12 @@ class WarningPublic(BaseModel):
 
 
 class TravelPublic(BaseModel):
-    mode: Literal["walk", "bike", "two_wheeler", "car", "public_transport", "itinerant"] | None
+    mode: Literal["walk", "bike", "two_wheeler", "car", "public_transport", "itinerant",
+                  "dossier"] | None = Field(description="How the person gets there: one of their "
+                                            "own modes; 'itinerant' (comes to the person, at home "
+                                            "or at a distance); 'dossier' (applied for by the "
+                                            "référent, no trip); null when no own mode reaches "
+                                            "it or the document names no place (see warnings)")
     minutes: float | None
 
 
