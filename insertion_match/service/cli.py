@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from insertion_match.geo import MODE_LABELS_FR, Mode
 from insertion_match.domain import BeneficiaryProfile
 from insertion_match.features.catalogue import load_catalogue
 from insertion_match.features.errors import CatalogueError
@@ -57,11 +58,8 @@ def _print_recommendation(result: Recommendation) -> None:
                 print(f"\n{c.eligible} {kind_fr.get(c.kind, c.kind)} éligible(s) sur "
                       f"{c.candidates} :")
         travel = item.travel
-        how = ("itinérante" if travel.mode == "itinerant"
-               else f"{travel.minutes:.0f} min ({travel.mode})" if travel.minutes is not None
-               else "pas de trajet possible par ses moyens")
         print(f"{item.rank:>2}. {item.title} — {item.provider or 'opérateur non précisé'}, "
-              f"{item.commune} ({item.distance_km} km, {how})  score {item.score:.3f}")
+              f"{_where_fr(item)}  score {item.score:.3f}")
         for r in item.reasons:
             print(f"      {r.contribution:+.3f}  {r.label}")
         for w in item.warnings:
@@ -74,6 +72,21 @@ def _print_recommendation(result: Recommendation) -> None:
         print(f"\nLevier ({lever.frein}) : {lever.label}")
     for note in (*result.unchecked, *result.assumptions):
         print(f"\nNon vérifié / supposé : {note}")
+
+
+def _where_fr(item) -> str:
+    """Where and how far, in French, as a coach reads it."""
+    travel = item.travel
+    if travel.mode == "itinerant":
+        return f"{item.commune or 'sur le territoire'} (se déplace jusqu'à la personne)"
+    if travel.mode == "dossier":
+        return "sur dossier par le référent (sans déplacement)"
+    if item.distance_km is None:
+        return "lieux à préciser"
+    if travel.minutes is None:
+        return f"{item.commune} ({item.distance_km} km, pas de trajet possible par ses moyens)"
+    mode = MODE_LABELS_FR.get(Mode(travel.mode), travel.mode)
+    return f"{item.commune} ({item.distance_km} km, {travel.minutes:.0f} min {mode})"
 
 
 def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:

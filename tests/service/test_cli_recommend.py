@@ -24,8 +24,10 @@ def test_recommend_prints_the_ranked_explained_list(cli_env, capsys):
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if re.match(r"^\s*\d+\. ", line)]
     assert len(lines) == 5  # the request body's limit
-    assert "langue française" in lines[0]
+    assert "Français et intégration" in lines[0]  # the course made for newcomers leads
+    assert "20 min en transports en commun" in lines[0]  # French, not a mode code
     assert "Répond au frein langue française (bloquant)" in out
+    assert "Conçue pour son public : les personnes étrangères primo-arrivantes" in out
 
 
 def test_recommend_json_is_the_api_response(cli_env, capsys):
