@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_offer_commands(sub)  # offers import FILE, offers demo
     from insertion_match.service.cli_learning import register as register_learning_commands
 
-    register_learning_commands(sub)  # synthetic calibration, train, evaluate
+    register_learning_commands(sub)  # synthetic calibration, train, evaluate, evaluate-judged
     return parser
 
 

@@ -1,10 +1,12 @@
-"""CLI: ``insertion-match synthetic calibration | train | evaluate`` (thin, STYLE 11).
+"""CLI: ``insertion-match synthetic calibration | train | evaluate | evaluate-judged`` (thin,
+STYLE 11).
 
 Each command builds (or reads) what it needs and calls library functions of
 ``insertion_match.synthetic`` and ``insertion_match.matcher.evaluation``; progress bars go to
 stderr, results to stdout / files. ``evaluate`` exits with :data:`EXIT_REGRESSION` when a metric
 named by ``--fail-on-regression`` is worse than in the previous stored run by more than its
-threshold, so it can run from cron or CI.
+threshold, so it can run from cron or CI. ``evaluate`` also grades the judged test collection
+(data/evaluation/judged, no synthetic data); ``evaluate-judged`` runs only that, in seconds.
 """
 
 from __future__ import annotations
@@ -111,6 +113,63 @@ def _rules(args: argparse.Namespace) -> list[tuple[str, float]]:
     return rules
 
 
+JUDGED_DIR = REPO_ROOT / "data" / "evaluation" / "judged"
+
+
+def _judged_run(args: argparse.Namespace, settings: Settings, worst: int = 3) -> dict:
+    """The judged collection's figures for every method (the engine built as ``recommend``
+    builds it; the learned model loaded like the service loads it, when it is accepted).
+    Raises ``CollectionError`` for an incomplete or inconsistent collection."""
+    from insertion_match.features.catalogue import load_catalogue
+    from insertion_match.matcher.engine import MatchingEngine
+    from insertion_match.matcher.evaluation.judged import (
+        default_methods,
+        evaluate_judged,
+        load_collection,
+    )
+    from insertion_match.service.model_loading import load_model
+
+    gazetteer, territories = MatchingEngine.load_reference(settings.data_dir)
+    actions = load_catalogue(settings.catalogue_dir)
+    engine = MatchingEngine.build(actions, gazetteer, territories)
+    directory = Path(getattr(args, "judged_dir", None) or JUDGED_DIR)
+    collection = load_collection(directory, actions)
+    path = Path(args.model) if getattr(args, "model", None) else (
+        settings.model_path or REPO_ROOT / "models" / f"{MODEL_STEM}.joblib")
+    learned, source = None, f"no learned model (no artefact at {path})"
+    if path.is_file():
+        loaded = load_model(path, validate=validate_learned)
+        if loaded.ok:
+            learned, source = loaded.model, f"artefact {path.name}"
+        else:
+            source = f"no learned model (artefact refused: {loaded.refused})"
+    result = evaluate_judged(engine, collection, default_methods(engine, learned), worst=worst)
+    return {**result, "model_source": source, "directory": str(directory)}
+
+
+def cmd_evaluate_judged(args: argparse.Namespace, settings: Settings) -> int:
+    from insertion_match.matcher.evaluation.judged import (
+        CollectionError,
+        format_table,
+        format_worst,
+    )
+
+    try:
+        result = _judged_run(args, settings, worst=args.worst)
+    except CollectionError as exc:
+        return _fail(str(exc))
+    if args.json:
+        from insertion_match.matcher.evaluation.store import _clean
+
+        print(json.dumps(_clean(result), indent=1, ensure_ascii=False))
+        return 0
+    print(format_table(result))
+    print(f"modèle appris : {result['model_source']}")
+    if args.worst:
+        print(format_worst(result))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from insertion_match.matcher.evaluation import store
     from insertion_match.matcher.evaluation.report import TREND_KEYS, render_report
@@ -126,6 +185,13 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     scorer, source = _served_model(args, settings, world, config)
     print(f"model: {source}", file=sys.stderr)
     result = evaluate(world, scorer, config, progress=not args.no_progress, model_source=source)
+    if not args.no_judged:
+        from insertion_match.matcher.evaluation.judged import CollectionError
+
+        try:
+            result = {**result, "judged": _judged_run(args, settings)}
+        except CollectionError as exc:
+            return _fail(str(exc))
     previous = store.load_runs(runs_dir)
     try:
         regressions = store.check_regressions(result, previous[-1] if previous else None, rules)
@@ -165,6 +231,10 @@ def _print_summary(result: dict, rows: list[dict], report: Path) -> None:
     print(f"{a} − {b} NDCG@10: {d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]; "
           f"{a} / oracle: {r['mean']:.3f} [{r['low']:.3f}, {r['high']:.3f}]")
     print(f"trend: {len(rows)} run(s); report: {report}")
+    if result.get("judged"):
+        from insertion_match.matcher.evaluation.judged import format_table
+
+        print(format_table(result["judged"]))
 
 
 def _world_args(parser: argparse.ArgumentParser) -> None:
@@ -206,4 +276,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                          "previous run by more than THRESHOLD (repeatable)")
     ev.add_argument("--threshold", type=float, default=0.01,
                     help="default threshold of --fail-on-regression (default 0.01)")
+    ev.add_argument("--no-judged", action="store_true",
+                    help="skip the judged test collection (data/evaluation/judged)")
+    ev.add_argument("--judged-dir", help="judged collection (default data/evaluation/judged)")
     ev.set_defaults(func=cmd_evaluate)
+
+    ej = sub.add_parser("evaluate-judged",
+                        help="grade every method on the judged test collection (fast, no "
+                             "synthetic world): NDCG@5/10 and items a référent would strike")
+    ej.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ej.add_argument("--worst", type=int, default=3,
+                    help="worst personas shown with their top 5 (default 3; 0: none)")
+    ej.add_argument("--model", help=f"learned artefact (default: IM_MODEL_PATH or "
+                                    f"models/{MODEL_STEM}.joblib)")
+    ej.add_argument("--judged-dir", help="judged collection (default data/evaluation/judged)")
+    ej.set_defaults(func=cmd_evaluate_judged)

@@ -47,6 +47,11 @@ def test_evaluate_stores_runs_shows_a_trend_and_fails_on_a_regression(trained, t
     assert len(stored) == 2
     page = (tmp_path / "second.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 5
+    # The judged test collection runs with every evaluation: in the run, the report and stdout.
+    judged = json.loads(stored[-1].read_text(encoding="utf-8"))["judged"]
+    assert {"random", "distance", "directory", "transparent", "learned"} == set(judged["methods"])
+    assert "Judged test collection" in page and "Personas les moins bien servies" in page
+    assert "Collection jugée" in first.out
     assert page.count("<tr><td class='l'>") == 2  # the trend table: one row per stored run
     # Force a regression: the previous run claims a much better learned NDCG@10.
     last = json.loads(stored[-1].read_text(encoding="utf-8"))
@@ -60,7 +65,7 @@ def test_evaluate_stores_runs_shows_a_trend_and_fails_on_a_regression(trained, t
 def test_a_model_trained_on_another_world_is_not_evaluated_on_this_one(trained, tmp_path, capsys):
     assert main(["evaluate", "--people", "1200", "--seed", "4", "--no-progress", "--model",
                  str(trained), "--runs-dir", str(tmp_path), "--bootstrap", "50",
-                 "--no-store"]) == 0
+                 "--no-store", "--no-judged"]) == 0
     assert "trained in memory (the artefact was trained on another world" in capsys.readouterr().err
 
 

@@ -4,7 +4,8 @@ Plots are drawn with matplotlib (Agg backend, no display needed) and embedded as
 URIs, so the file can be mailed or archived as is. Sections: headline, set-up (split, k,
 candidates, hyper-parameters), metrics per method, NDCG with confidence intervals, calibration
 (reliability curves), fairness (success and exposure per group), trend over the stored runs,
-the synthetic world's calibration table, the model's weights.
+the synthetic world's calibration table, the model's weights, and the judged test collection
+(matcher/evaluation/judged.py) when the run has one.
 """
 
 from __future__ import annotations
@@ -178,6 +179,56 @@ def _calibration_table(rows: list[dict]) -> str:
             f"{body}</table>")
 
 
+def _judged_section(judged: dict | None) -> str:
+    """The judged test collection: a table per method (overall and per département) and the
+    worst personas with their top 5, each item with its grade and why a référent strikes it."""
+    if not judged:
+        return ""
+    c = judged.get("collection", {})
+    grades = c.get("grades", {})
+    deps = ", ".join(f"{html.escape(str(d))}: {n}" for d, n in c.get("by_department", {}).items())
+    head = ("<tr><th class='l'>method</th><th class='l'>scope</th><th>NDCG@5</th><th>NDCG@10</th>"
+            "<th>struck in top 5</th><th>of which grade 0</th><th>of which ineligible</th>"
+            "<th>personas with a struck item</th></tr>")
+    rows = []
+    for name, f in judged.get("methods", {}).items():
+        scopes = [("all", f), *[(f"département {d}", v)
+                                for d, v in (f.get("by_department") or {}).items()]]
+        for scope, v in scopes:
+            rows.append(
+                f"<tr><th class='l'>{html.escape(name)}</th><td class='l'>{html.escape(scope)}</td>"
+                f"<td>{_f(v.get('ndcg@5'))}</td><td>{_f(v.get('ndcg@10'))}</td>"
+                f"<td>{_f(v.get('struck_top5'))}</td><td>{_f(v.get('struck_grade0'))}</td>"
+                f"<td>{_f(v.get('struck_ineligible'))}</td>"
+                f"<td>{_f(v.get('personas_struck'))} / {_f(v.get('personas'))}</td></tr>")
+    parts = [
+        "<h2>Judged test collection (real documents, no synthetic data)</h2>",
+        (f"<p>{_f(c.get('personas'))} personas written from the source documents ({deps}); "
+         f"{_f(c.get('judgments'))} graded judgments (grade 0/1/2/3: "
+         f"{'/'.join(_f(grades.get(str(g))) for g in range(4))}), judged from the documents' "
+         "publics, never from a scorer (data/evaluation/judged/JUDGING.md). Struck: an item of "
+         "the top 5 a référent would strike out (grade 0, or excluded by the engine's "
+         f"eligibility rules). Learned model: {_f(judged.get('model_source'))}.</p>"),
+        f"<table>{head}{''.join(rows)}</table>",
+    ]
+    for name, personas in (judged.get("worst") or {}).items():
+        parts.append(f"<h3>Personas les moins bien servies — {html.escape(name)}</h3>")
+        for p in personas:
+            items = "".join(
+                f"<tr><td>{t['rank']}</td><td>{t['grade']}</td>"
+                f"<td class='l'>{'✗' if t['struck'] else ''}</td>"
+                f"<td class='l'><code>{html.escape(t['action_id'])}</code> {html.escape(t['title'])}"
+                + "".join(f"<br><small>{html.escape(r)}</small>" for r in t["reasons_fr"])
+                + "</td></tr>" for t in p["top5"])
+            parts.append(
+                f"<p><b>{html.escape(p['persona_id'])}</b> "
+                f"({html.escape(str(p.get('commission') or p['department']))}), NDCG@10 "
+                f"{_f(p.get('ndcg@10'))} — {html.escape(p['narrative_fr'])}</p>"
+                "<table><tr><th>rang</th><th>note</th><th class='l'>barrée</th>"
+                f"<th class='l'>action</th></tr>{items}</table>")
+    return "\n".join(parts)
+
+
 def render_report(result: dict, trend_rows: list[dict],
                   regressions: list[str] | None = None) -> str:
     """The whole report as one HTML string."""
@@ -245,6 +296,7 @@ def render_report(result: dict, trend_rows: list[dict],
         "<h2>Learned weights (logit per unit, largest first)</h2>",
         f"<p>Intercept (base term): {_f(model.get('intercept'), 4)}</p>",
         f"<table><tr><th class='l'>column</th><th>weight</th></tr>{weight_rows}</table>",
+        _judged_section(result.get("judged")),
         "</body></html>",
     ]
     return "\n".join(parts)

@@ -205,4 +205,9 @@ def flatten_metrics(result: dict) -> dict[str, float]:
                 flat[f"{method}.{key}"] = float(value)
     for key, value in result.get("comparisons", {}).items():
         flat[f"comparisons.{key}"] = value["mean"]
+    # The judged collection (matcher/evaluation/judged.py): "judged.transparent.ndcg@10", ...
+    for method, summary in (result.get("judged") or {}).get("methods", {}).items():
+        for key, value in summary.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                flat[f"judged.{method}.{key}"] = float(value)
     return flat

@@ -23,7 +23,9 @@ from typing import Any
 
 from insertion_match.matcher.evaluation.run import flatten_metrics
 
-LOWER_IS_BETTER_SUFFIXES = ("brier", "median_travel_top5", "unreachable_top5")
+LOWER_IS_BETTER_SUFFIXES = ("brier", "median_travel_top5", "unreachable_top5",
+                            "struck_top5", "struck_grade0", "struck_ineligible",
+                            "personas_struck")
 LOWER_IS_BETTER_PREFIXES = ("capacity_overflow",)
 
 
