@@ -300,6 +300,11 @@ class Eligibility(_Strict):
         default=False, description="For people taking up a job (a job in view, a contract "
         "signed or about to be)"
     )
+    needs_any: dict[Frein, Annotated[int, Field(ge=1, le=3)]] | None = Field(
+        default=None, description="A need the document states as a condition: at least one of "
+        "these freins at least at this severity (e.g. {'sante': 2} for people in a break of "
+        "access to care; the social freins for the accompagnement global)"
+    )
     other_fr: str | None = Field(
         default=None, description="Other conditions, in French, shown to the coach as a warning "
         "(only what cannot be a structured rule; see data/catalogue/notes/conditions.md)"

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from insertion_match.features.action_index import ActionIndex
+from insertion_match.features.action_index import MAIN_FREIN_WEIGHT, ActionIndex
 from insertion_match.features.profile import PersonContext
-from insertion_match.domain import HistoryCode
+from insertion_match.domain import FREINS, HistoryCode
 from insertion_match.geo import MIN_TRIP_KM, Mode, best_travel
 
 #: How each orientation's aim lines up with an action category: +1 aligned, 0 neutral.
@@ -36,6 +36,7 @@ WORK_CATEGORIES = frozenset({"iae", "emploi_formation"})
 #: Freins that, when blocking (3), usually come first before work.
 PRIOR_FREINS = ("sante", "logement", "langue_francaise")
 
+_MOBILITE = FREINS.index("mobilite")
 HISTORY_CODES = {h.name: int(h) for h in HistoryCode}
 
 #: Severity from which each frein makes reaching a site hard (a service that comes to the
@@ -73,6 +74,7 @@ class ActionFeatures:
     hard_to_reach: bool = False  # reaching a site is hard for this person
     public_fit: np.ndarray | None = None  # (n,) float: made for the person's precise public
     unchecked: np.ndarray | None = None  # (n,) float: conditions the profile leaves unchecked
+    mobility_aim: np.ndarray | None = None  # (n,) bool: the action's main aim is mobility
 
     def no_trip(self) -> np.ndarray:
         """Actions for which no trip is estimated (comes to the person, dossier, unknown sites)."""
@@ -81,6 +83,26 @@ class ActionFeatures:
             if extra is not None:
                 out |= extra
         return out
+
+
+import os
+_SEC = int(os.environ.get("SEC", "2"))
+_MAINREL = os.environ.get("MAINREL", "1") == "1"
+_FUNDMAIN = os.environ.get("FUNDMAIN", "1") == "1"
+
+
+def relevant_to_needs(index: ActionIndex, ctx: PersonContext) -> np.ndarray:
+    """Actions worth listing for a person who stated freins (see the module docstring)."""
+    top = float(ctx.severities.max()) if ctx.severities.size else 0.0
+    if top <= 0:
+        return np.ones(len(index), dtype=bool)
+    main_level = min(2.0, top) if _MAINREL else 1.0
+    main_hit = ctx.severities[index.main_frein] >= main_level
+    secondary = (index.addresses > 0) & (index.addresses < MAIN_FREIN_WEIGHT)
+    secondary_hit = (secondary & (ctx.severities[np.newaxis, :] >= _SEC)).any(axis=1)
+    if _FUNDMAIN:
+        secondary_hit &= ~index.by_dossier
+    return main_hit | secondary_hit
 
 
 def action_features(
@@ -138,8 +160,12 @@ def action_features(
         by_dossier=index.by_dossier,
         sites_unknown=unknown_sites,
         hard_to_reach=hard_to_reach(ctx),
-        public_fit=np.zeros(n) if public_fit is None else np.asarray(public_fit, dtype=float),
+        # made for the person's public counts only where the action also works on one of their
+        # freins (a disability pre-diagnostic is not for every person unknown to the MDPH)
+        public_fit=np.zeros(n) if public_fit is None
+        else np.asarray(public_fit, dtype=float) * (need.sum(axis=1) > 0),
         unchecked=np.zeros(n) if unchecked is None else np.asarray(unchecked, dtype=float),
+        mobility_aim=index.main_frein == _MOBILITE,
     )
 
 

@@ -77,6 +77,8 @@ class ActionIndex:
     vehicle_required: np.ndarray  # bool: a car or a two-wheeler (or a car, see car_required)
     car_required: np.ndarray  # bool: a car
     job_takeup_required: np.ndarray
+    needs_min: np.ndarray  # (n, len(FREINS)) float: minimum severity of each frein of the
+    # "needs_any" condition, inf where the frein is not part of it (no condition: all inf)
     prescribable: np.ndarray  # bool: False for pact objectives and experiments
     by_dossier: np.ndarray  # bool: applied for by dossier through the référent, no trip
     sites_unknown: np.ndarray  # bool: no site is a known place ("sites à préciser")
@@ -110,6 +112,14 @@ class ActionIndex:
         dist = haversine_km(lat, lon, self.site_lat[start:stop], self.site_lon[start:stop])
         dist = np.where(self.site_ignored[start:stop], np.inf, dist)
         return int(np.argmin(dist))
+
+
+def _needs_matrix(elig) -> np.ndarray:
+    out = np.full((len(elig), len(FREINS)), np.inf)
+    for i, e in enumerate(elig):
+        for frein, level in (e.needs_any or {}).items():
+            out[i, FREINS.index(frein.value)] = float(level)
+    return out
 
 
 def _f(value: float | None) -> float:
@@ -213,6 +223,7 @@ def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> Actio
         vehicle_required=np.array([e.vehicle_required is not None for e in elig], bool),
         car_required=np.array([e.vehicle_required == "car" for e in elig], bool),
         job_takeup_required=np.array([e.job_takeup_required for e in elig], bool),
+        needs_min=_needs_matrix(elig),
         prescribable=arr(lambda a: a.prescribable, bool),
         by_dossier=arr(lambda a: a.by_dossier, bool),
         sites_unknown=arr(lambda a: all(s.precision in _NOT_A_PLACE for s in a.sites), bool),

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from insertion_match.domain import BeneficiaryProfile, training_level_rank
+from insertion_match.domain import (
+    FREIN_LABELS_FR,
+    FREINS,
+    BeneficiaryProfile,
+    training_level_rank,
+)
 from insertion_match.features.action_index import ORIENTATIONS, ActionIndex
 from insertion_match.features.profile import PersonContext
 
@@ -141,6 +146,17 @@ _CHILDREN_FR = {
     "under_3": "aux parents d'un enfant de moins de 3 ans",
     "under_6": "aux parents d'un enfant de moins de 6 ans",
 }
+def _needs_fr(index: ActionIndex, i: int) -> str:
+    row = index.needs_min[i]
+    parts = []
+    for j in np.flatnonzero(np.isfinite(row)):
+        level = int(row[j])
+        how = {1: "", 2: " (réel ou bloquant)", 3: " (bloquant)"}[level]
+        parts.append(f"{FREIN_LABELS_FR[FREINS[j]]}{how}")
+    head = "un frein " if len(parts) == 1 else "au moins un de ces freins : "
+    return head + ", ".join(parts)
+
+
 _SEX_FR = {"f": "Réservée aux femmes", "m": "Réservée aux hommes"}
 _FAMILY_FR = {"isole": "aux personnes seules", "couple": "aux personnes en couple"}
 
@@ -204,6 +220,12 @@ RULES: tuple[Rule, ...] = (
         else "Réservée aux personnes qui ont un véhicule (voiture ou deux-roues)",
         lambda ix, i: "Véhicule non renseigné : service pour les personnes qui ont "
         + ("une voiture" if ix.car_required[i] else "un véhicule"),
+    ),
+    Rule(
+        "eligibility.needs",
+        lambda ix, i: "Réservée aux personnes ayant " + _needs_fr(ix, i),
+        lambda ix, i: "Freins non renseignés : action réservée aux personnes ayant "
+        + _needs_fr(ix, i),
     ),
     Rule(
         "eligibility.job_takeup",
@@ -398,6 +420,13 @@ def evaluate_eligibility(index: ActionIndex, ctx: PersonContext) -> EligibilityR
             (index.vehicle_required & ~index.car_required & (not has_vehicle))
             | (index.car_required & (not has_car)), none)
     cols["eligibility.job_takeup"] = _flag(index.job_takeup_required, s_.job_takeup)
+
+    has_needs = np.isfinite(index.needs_min).any(axis=1)
+    if not p.freins:  # no frein stated at all: the need cannot be checked
+        cols["eligibility.needs"] = (none, has_needs)
+    else:
+        met = (ctx.severities[np.newaxis, :] >= index.needs_min).any(axis=1)
+        cols["eligibility.needs"] = (has_needs & ~met, none)
 
     s = p.status
     cols["eligibility.foreign_newcomer"] = _flag(index.foreign_newcomer_required, s.foreign_newcomer)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FREIN_STEP = 0.06
-CATEGORY_STEP = 0.02
+FREIN_STEP = 0.03
+CATEGORY_STEP = 0.01
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from insertion_match.domain import (
     DrivingLicence,
     Vehicle,
 )
-from insertion_match.features.action_features import action_features
+from insertion_match.features.action_features import action_features, relevant_to_needs
 from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.profile import PersonContext
 from insertion_match.geo import MIN_TRIP_KM, Mode, available_modes, best_travel
@@ -63,7 +63,9 @@ def recommend_actions(
     feats = action_features(index, ctx, elig.public_fit(), elig.unchecked_count())
     scored = scorer.score(feats, ctx.max_travel_minutes)
     eligible = elig.eligible
-    pos = np.flatnonzero(eligible)
+    relevant = relevant_to_needs(index, ctx)
+    pos = np.flatnonzero(eligible & relevant)
+    not_listed = int((eligible & ~relevant).sum())
     div = diversify_additive(scored.scores[pos], index.main_frein[pos], index.category[pos], limit)
     order = pos[div.order]
 
@@ -107,7 +109,11 @@ def recommend_actions(
         beneficiary_id=profile.id, model_name=scorer.name, model_version=scorer.version,
         home_insee=ctx.home.insee, home_commune=ctx.home.name, items=tuple(items),
         excluded=tuple(excluded), levers=mobility_levers(ctx, index, elig.eligible, feats),
-        unchecked=tuple(_unchecked_label(c) for c in unchecked), assumptions=ctx.assumptions,
+        unchecked=tuple(_unchecked_label(c) for c in unchecked),
+        assumptions=ctx.assumptions + ((
+            f"{not_listed} autre(s) action(s) éligible(s) ne répondent à aucun de ses freins "
+            "déclarés (ni en objectif principal, ni sur un frein bloquant) : non listées",)
+            if not_listed else ()),
         candidates=len(index), eligible=int(eligible.sum()),
     )
 
@@ -125,6 +131,8 @@ _UNCHECKED_FR = {
     "eligibility.mdph_unknown": "situation vis-à-vis de la MDPH non renseignée",
     "eligibility.vehicle": "véhicule non renseigné : services réservés aux personnes qui ont un "
     "véhicule non vérifiés",
+    "eligibility.needs": "freins non renseignés : actions réservées à certains besoins non "
+    "vérifiées",
     "eligibility.job_takeup": "reprise d'emploi non renseignée : aides à la reprise d'emploi non "
     "vérifiées",
     "eligibility.foreign_newcomer": "statut primo-arrivant non renseigné",

@@ -30,7 +30,8 @@ column (term)              unweighted value                              transpa
                            by dossier): 1 when reaching a site is hard
                            for this person (features.hard_to_reach),
                            else 0.5 — no advantage without a need;
-                           sites à préciser: 0.5 (no trip invented)
+                           sites à préciser: 0.5 (no trip invented);
+                           a mobility action is never below 0
 ``public``                 1 when the action is made for the person's    ``public_weight``
                            precise public (a targeting condition the
                            person is known to meet: new entrants, 16–25,
@@ -161,10 +162,14 @@ def reach_values(f: ActionFeatures, max_minutes: float, reach_floor: float = REA
         raw = np.where(f.travel_minutes <= 0, 1.0, reach_floor)
     reach = np.where(np.isfinite(raw), raw, reach_floor)
     reach = np.maximum(reach, reach_floor)
-    comes = f.itinerant if f.comes_to_person is None else f.comes_to_person
-    reach = np.where(comes, 1.0 if f.hard_to_reach else NEUTRAL_REACH, reach)
-    if f.sites_unknown is not None:
-        reach = np.where(f.sites_unknown, NEUTRAL_REACH, reach)
+    if f.mobility_aim is not None:
+        # Mobility actions exist for people who cannot travel (DESIGN §11): being hard to reach
+        # by the person's own means is not held against them; the référent organises the trip.
+        reach = np.where(f.mobility_aim, np.maximum(reach, 0.0), reach)
+    reach = np.where(f.itinerant, 1.0 if f.hard_to_reach else NEUTRAL_REACH, reach)
+    for no_trip in (f.by_dossier, f.sites_unknown):
+        if no_trip is not None:
+            reach = np.where(no_trip, NEUTRAL_REACH, reach)
     return reach
 
 
@@ -248,7 +253,7 @@ class ScorerWeights:
     outcome_weight: float = 0.05
     cost_penalty: float = 0.02
     public_weight: float = 0.15
-    unchecked_penalty: float = 0.03
+    unchecked_penalty: float = 0.06
 
     def vector(self) -> np.ndarray:
         """The weight of each base design column, in ``BASE_COLUMNS`` order."""

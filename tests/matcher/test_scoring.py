@@ -66,16 +66,16 @@ def test_full_action_gets_a_capacity_warning_and_lower_score(gazetteer, territor
 
 
 def test_diversify_spreads_main_freins():
-    scores = np.array([0.9, 0.89, 0.88, 0.80])
+    scores = np.array([0.9, 0.89, 0.88, 0.84])
     main = np.array([1, 1, 1, 2])
     cat = np.array(["a", "a", "a", "b"])
     div = diversify_additive(scores, main, cat, k=4)
-    # 0.89 − 0.06 − 0.02 = 0.81 > 0.80: the second variant still comes second;
-    # 0.88 − 0.12 − 0.04 = 0.72 < 0.80: the different frein climbs above the third variant.
+    # 0.89 − 0.03 − 0.01 = 0.85 > 0.84: the second variant still comes second;
+    # 0.88 − 0.06 − 0.02 = 0.80 < 0.84: the different frein climbs above the third variant.
     assert div.order.tolist() == [0, 1, 3, 2]
     assert div.same_frein.tolist() == [0, 1, 0, 2]
-    np.testing.assert_allclose(div.frein_penalty, [0, -0.06, 0, -0.12])
-    np.testing.assert_allclose(div.category_penalty, [0, -0.02, 0, -0.04])
+    np.testing.assert_allclose(div.frein_penalty, [0, -0.03, 0, -0.06])
+    np.testing.assert_allclose(div.category_penalty, [0, -0.01, 0, -0.02])
 
 
 def test_diversified_scores_are_in_the_order_shown():
