@@ -28,10 +28,9 @@ from insertion_match.matcher.learning.card import build_card
 from insertion_match.matcher.learning.scorer import DEFAULT_NAME, LearnedScorer
 from insertion_match.matcher.learning.training import fit_learned_scorer, probability_metrics
 from insertion_match.synthetic.calibration import calibration_table
-from insertion_match.synthetic.targets import ESSONNE_HOUSEHOLDS, ORNE_HOUSEHOLDS
+from insertion_match.synthetic.targets import HOUSEHOLDS
 from insertion_match.synthetic.world import SyntheticWorld, WorldConfig
 
-HOUSEHOLDS = {"61": ORNE_HOUSEHOLDS, "91": ESSONNE_HOUSEHOLDS}
 AGE_GROUPS = ((0, 25, "18-25"), (26, 35, "26-35"), (36, 45, "36-45"), (46, 55, "46-55"),
               (56, 200, "56+"))
 
