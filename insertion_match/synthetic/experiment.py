@@ -43,7 +43,10 @@ WORLD_LIMITS: tuple[str, ...] = (
      "(insertion_match/synthetic/data/action_effects.csv), not from the catalogue's frein tags, "
      "itinerant flags or capacities; travel uses the person's real means and the real "
      "distance. Until then the truth read the scorer's own terms, so 'beats distance-only' "
-     "was largely built in."),
+     "was largely built in (that world: learned - distance NDCG@10 +0.078 [0.071, 0.084], "
+     "learned / oracle 0.94). A wrong tag now costs: with the catalogue's frein tags, "
+     "itinerant flags and places shuffled, the transparent scorer's NDCG@10 against the same "
+     "truth falls from 0.461 to 0.379."),
     ("What the hold-out figures show: how the methods rank in a world written by the project, "
      "whose effects come from documents (stated exit rates and a hand reading), not from "
      "observed outcomes. They do not show that the model works for real people. The gain over "
