@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from insertion_match.matcher import columns as C
-from insertion_match.synthetic.targets import DTAS_SHARES, TARGETS, Target
+from insertion_match.synthetic.targets import DTAS_SHARES, SARTHE_ITEMS, TARGETS, Target
 from insertion_match.synthetic.world import SyntheticWorld
 
 LEFT = ("exited", "abandoned")
@@ -37,6 +37,7 @@ def _share(mask: pd.Series | np.ndarray, among: pd.Series | np.ndarray | None = 
 def _statistics(world: SyntheticWorld) -> dict[str, Callable[[], Measure]]:
     p = world.people
     orne = p.department == "61"
+    sarthe = p.department == "72"
     t = p.commission
     prof = p.orientation == "professionnelle"
     isolated = p.family.isin(["single", "single_parent"])
@@ -53,6 +54,8 @@ def _statistics(world: SyntheticWorld) -> dict[str, Callable[[], Measure]]:
     frein_counts = pd.Series({k: int((ccas[f"frein_{k}"] >= 2).sum()) for k in CCAS_FREINS})
     stats: dict[str, Callable[[], Measure]] = {
         "households.orne_share": lambda: _share(orne),
+        "households.sarthe_share": lambda: _share(sarthe),
+        "sex.women.sarthe": lambda: _share(p.sex == "f", sarthe),
         "sex.women.flers": lambda: _share(p.sex == "f", t == "Flers"),
         "sex.women.alencon": lambda: _share(p.sex == "f", t == "Alençon"),
         "sex.women.orne": lambda: _share(p.sex == "f", orne),
@@ -87,6 +90,13 @@ def _statistics(world: SyntheticWorld) -> dict[str, Callable[[], Measure]]:
         "outcome.primo_pro.positive_exit_rate": lambda: _share(
             lg().logs[C.LABEL] == 1, lg().entered & lg().logs[C.ITEM_ID].isin(PRIMO_PRO)),
     }
+    for short, item in SARTHE_ITEMS.items():
+        def left(item=item):
+            return lg().entered & (lg().logs[C.ITEM_ID] == item)
+        stats[f"outcome.sarthe.{short}.dynamic_exit_rate"] = lambda left=left: _share(
+            lg().logs[C.LABEL] == 1, left())
+        stats[f"outcome.sarthe.{short}.lasting_job_rate"] = lambda left=left: _share(
+            lg().logs[C.EXIT_KIND] == "emploi_durable", left())
     for name in DTAS_SHARES:
         stats[f"households.dtas.{name}"] = lambda name=name: _share(t == name, orne)
     total = int(frein_counts.sum())

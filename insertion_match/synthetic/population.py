@@ -1,19 +1,22 @@
-"""Synthetic RSA beneficiaries of the Orne and the Essonne, drawn to match the seeds' statistics.
+"""Synthetic RSA beneficiaries of the Orne, the Sarthe and the Essonne, drawn to match the seeds'
+statistics.
 
-:func:`generate_population` returns one row per person (column names in :data:`PERSON_COLUMNS`),
-always with ``synthetic = True``. Every random draw comes from one ``numpy.random.Generator``
-seeded by ``random_state``: the same arguments give the same frame.
+:func:`generate_population` returns one row per person (column names in :data:`PERSON_COLUMNS`,
+then the hidden :data:`LATENT_COLUMNS`), always with ``synthetic = True``. Every random draw
+comes from one ``numpy.random.Generator`` seeded by ``random_state``: the same arguments give the
+same frame. The world (``world.py``) splits the latent columns off into its hidden part.
 
 How a person is drawn (targets and sources in ``targets.py``; values marked *assumption* have no
 figure in the documents):
 
-1. **Territory**: Orne or Essonne in proportion to households; in the Orne, the DTAS by the
+1. **Territory**: Orne, Sarthe or Essonne in proportion to households (the Sarthe and Essonne
+   counts are *assumptions*: seeds 003 and 004 give no caseload); in the Orne, the DTAS by the
    documented split, then a commune of that DTAS (``data/geo/territories.csv``) in proportion to
-   its population; in the Essonne a commune in proportion to population.
+   its population; in the Sarthe and the Essonne a commune in proportion to population.
 2. **Area**: QPV residents only in the Orne's four QPV towns (the "Mon Qu@rtier" consortium,
-   seed 000: Alençon, Argentan, Flers, L'Aigle) and, in the Essonne, in communes of 20,000+
-   inhabitants (*assumption*), with probability 0.45 there (*assumption*); otherwise urban when
-   the commune has 2,000+ inhabitants (INSEE's urban threshold), else rural.
+   seed 000: Alençon, Argentan, Flers, L'Aigle) and, in the Sarthe and the Essonne, in communes of
+   20,000+ inhabitants (*assumption*), with probability 0.45 there (*assumption*); otherwise urban
+   when the commune has 2,000+ inhabitants (INSEE's urban threshold), else rural.
 3. **Family, sex, age**: family situation by territory (Orne / Alençon charts); sex given family
    (single parents are women at 85%, *assumption*, the rest solved so the marginal hits the
    target); age band by territory; children for parents.
@@ -22,11 +25,16 @@ figure in the documents):
    worker, farmer, RQTH: *assumptions*).
 5. **Mobility**: car ownership driven by area, orientation, family and status (independent
    workers 88%); licence given car; public transport by area.
-6. **Freins** (DESIGN §4 keys, severity 0-3): a Gaussian copula. Each frein's latent value is a
-   shared "social difficulty" factor (stronger in social orientation) plus covariate effects
-   (no car and rural → mobility; young children → childcare; newcomer → French; RQTH → health and
-   disability; ...) plus noise, cut at per-frein thresholds. So freins are correlated with each
-   other and with the profile, as a diagnostic would show.
+6. **True needs, then the diagnostic** (DESIGN §4 keys, severity 0-3). A Gaussian copula gives
+   each frein a latent value: a shared "social difficulty" factor (stronger in social
+   orientation) plus covariate effects (no car and rural → mobility; young children → childcare;
+   newcomer → French; RQTH → health and disability; ...) plus noise, cut at per-frein thresholds:
+   the person's **true** severity. The true needs (:data:`NEED_DIMENSIONS`, 0-1, the highest true
+   severity of their keys / 3) are **latent**: only the hidden outcome model reads them.
+   The ``frein_<key>`` columns, what the matcher sees, are a **noisy diagnostic** of the true
+   severities (:func:`diagnose`, every rate an *assumption*): a field left unknown (not covered
+   by the diagnostic), a real need missed (not stated), a severity over- or under-stated by one
+   level, and a few needs stated that are not real.
 """
 
 from __future__ import annotations
@@ -36,13 +44,14 @@ import pandas as pd
 
 from insertion_match.domain import FREINS, BeneficiaryProfile
 from insertion_match.geo import Gazetteer, Territories
-from insertion_match.synthetic.targets import DTAS_SHARES, ESSONNE_HOUSEHOLDS, ORNE_HOUSEHOLDS
+from insertion_match.synthetic.targets import DTAS_SHARES, HOUSEHOLDS
 
-DEPARTMENTS = ("61", "91")
+DEPARTMENTS = ("61", "72", "91")
 ESSONNE = "Essonne"
+SARTHE = "Sarthe"  # no Commission RSA split in the catalogue: one territory
 #: The Orne's QPV towns (seed 000: "Mon Qu@rtier, ma solution" consortium).
 ORNE_QPV_TOWNS = frozenset({"61001", "61006", "61169", "61214"})
-ESSONNE_QPV_MIN_POPULATION = 20_000
+QPV_MIN_POPULATION = 20_000  # Sarthe and Essonne: assumption
 QPV_SHARE_IN_QPV_TOWNS = 0.45
 URBAN_MIN_POPULATION = 2_000
 
@@ -55,6 +64,7 @@ FAMILY_SHARES: dict[str, tuple[float, ...]] = {
 WOMEN_SHARE: dict[str, float] = {
     "Alençon": 0.52, "Flers": 0.53, "Argentan": 0.53, "Mortagne-au-Perche": 0.535,
     ESSONNE: 0.53,  # assumption: no Essonne figure
+    SARTHE: 0.53,  # assumption: seed 003 gives no figure
 }
 WOMEN_AMONG_SINGLE_PARENTS = 0.85  # assumption
 AGE_BANDS = ((18, 25), (26, 35), (36, 45), (46, 55), (56, 64))
@@ -65,7 +75,8 @@ AGE_SHARES: dict[str, tuple[float, ...]] = {
 }
 OVER_36_MONTHS: dict[str, float] = {"Alençon": 0.65, "Flers": 0.67, "default": 0.66}
 #: Professional orientation: Orne 35% overall, Flers 9 points above the rest (seed 000/002).
-PROFESSIONAL_SHARE: dict[str, float] = {"Flers": 0.417, "default": 0.327, ESSONNE: 0.35}
+PROFESSIONAL_SHARE: dict[str, float] = {"Flers": 0.417, "default": 0.327, ESSONNE: 0.35,
+                                         SARTHE: 0.35}  # Sarthe, Essonne: assumptions
 SOCIOPRO_SHARE = 0.05  # assumption: carved out of social orientation
 TRAINING_LEVELS = ("infra3", "3", "4", "5", "6")
 TRAINING_SHARES: dict[str, tuple[float, ...]] = {
@@ -75,9 +86,9 @@ TRAINING_SHARES: dict[str, tuple[float, ...]] = {
     ESSONNE: (0.45, 0.38, 0.11, 0.04, 0.02),  # assumption
 }
 FOREIGN_NEWCOMER: dict[str, float] = {"Alençon": 0.10, "Flers": 0.06, "default": 0.03,
-                                      ESSONNE: 0.12}  # assumptions
+                                      ESSONNE: 0.12, SARTHE: 0.05}  # assumptions
 INDEPENDENT_WORKER = 0.05  # assumption
-FARMER_AMONG_INDEPENDENT: dict[str, float] = {"61": 0.25, "91": 0.02}  # assumption
+FARMER_AMONG_INDEPENDENT: dict[str, float] = {"61": 0.25, "72": 0.2, "91": 0.02}  # assumption
 RQTH = 0.08  # assumption
 
 PERSON_COLUMNS: tuple[str, ...] = (
@@ -87,6 +98,10 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "farmer", "rqth", "qpv", "car", "driving_licence", "vehicle", "public_transport",
     "max_travel_minutes", *(f"frein_{k}" for k in FREINS), "entry_month", "synthetic",
 )
+#: Hidden columns (true needs, 0-1) that follow PERSON_COLUMNS in a generated frame.
+LATENT_COLUMNS: tuple[str, ...] = tuple(f"need_{d}" for d in (
+    "mobility", "housing", "health", "language", "basic_skills", "digital", "social", "budget",
+    "childcare", "job_search", "qualification", "self_employment"))
 
 
 def _by_territory(table: dict, territory: np.ndarray) -> np.ndarray:
@@ -112,26 +127,31 @@ def _communes(gazetteer: Gazetteer, territories: Territories, department: str) -
 
 
 def _draw_homes(rng, n, gazetteer, territories) -> pd.DataFrame:
-    orne_share = ORNE_HOUSEHOLDS / (ORNE_HOUSEHOLDS + ESSONNE_HOUSEHOLDS)
-    in_orne = rng.random(n) < orne_share
-    department = np.where(in_orne, "61", "91")
-    commission = np.full(n, ESSONNE, dtype=object)
+    households = np.array([HOUSEHOLDS[d] for d in DEPARTMENTS], dtype=float)
+    department = np.array(DEPARTMENTS)[rng.choice(len(DEPARTMENTS), size=n,
+                                                  p=households / households.sum())]
+    in_orne = department == "61"
+    commission = np.where(department == "72", SARTHE, ESSONNE).astype(object)
     names = list(DTAS_SHARES)
     commission[in_orne] = np.array(names)[
         rng.choice(len(names), size=int(in_orne.sum()), p=list(DTAS_SHARES.values()))]
     insee = np.empty(n, dtype=object)
     population = np.zeros(n)
-    orne = _communes(gazetteer, territories, "61")
-    essonne = _communes(gazetteer, territories, "91")
-    for territory in (*names, ESSONNE):
+    pools = {d: _communes(gazetteer, territories, d) for d in DEPARTMENTS}
+    for territory in (*names, SARTHE, ESSONNE):
         rows = np.flatnonzero(commission == territory)
-        pool = essonne if territory == ESSONNE else orne[orne.commission == territory]
+        if territory == ESSONNE:
+            pool = pools["91"]
+        elif territory == SARTHE:
+            pool = pools["72"]
+        else:
+            pool = pools["61"][pools["61"].commission == territory]
         weights = pool.population.to_numpy()
         picks = rng.choice(len(pool), size=rows.size, p=weights / weights.sum())
         insee[rows] = pool.insee.to_numpy()[picks]
         population[rows] = weights[picks]
     qpv_town = np.where(department == "61", np.isin(insee, list(ORNE_QPV_TOWNS)),
-                        population >= ESSONNE_QPV_MIN_POPULATION)
+                        population >= QPV_MIN_POPULATION)
     qpv = qpv_town & (rng.random(n) < QPV_SHARE_IN_QPV_TOWNS)
     area = np.where(qpv, "qpv", np.where(population >= URBAN_MIN_POPULATION, "urban", "rural"))
     return pd.DataFrame({"department": department, "commission": commission, "insee": insee,
@@ -238,6 +258,24 @@ FREIN_BASE: dict[str, tuple[float, float]] = {
 }
 #: Latent cut points above the frein's threshold: severity 1, 2, 3.
 SEVERITY_CUTS = (0.0, 0.55, 1.15)
+#: The person's true need dimensions (hidden) and the frein keys whose true severity they sum
+#: up (the highest). Read by the hidden outcome model only, never by the matcher.
+NEED_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "mobility": ("mobilite",), "housing": ("logement",), "health": ("sante", "handicap"),
+    "language": ("langue_francaise",), "basic_skills": ("savoirs_de_base",),
+    "digital": ("numerique",), "social": ("isolement_confiance", "savoir_etre"),
+    "budget": ("finances", "demarches_administratives"),
+    "childcare": ("garde_enfants", "disponibilite"),
+    "job_search": ("recherche_emploi", "projet_professionnel", "experience_professionnelle"),
+    "qualification": ("qualification",), "self_employment": ("activite_independante",),
+}
+#: How the diagnostic (the profile the matcher sees) departs from the true severities, per
+#: field (all *assumptions*): left unknown; a real need not stated; one level under- or
+#: over-stated; a need stated that is not real (never for factual keys).
+DIAGNOSTIC_NOISE: dict[str, float] = {"unknown": 0.10, "missed": 0.15, "understated": 0.15,
+                                      "overstated": 0.10, "false_positive": 0.04}
+FACTUAL_FREINS = frozenset({"garde_enfants", "langue_francaise", "handicap",
+                            "activite_independante"})
 
 
 def _draw_freins(rng, people: pd.DataFrame) -> None:
@@ -283,13 +321,33 @@ def _draw_freins(rng, people: pd.DataFrame) -> None:
         "experience_professionnelle": 0.6 * (age < 30) + 0.3 * (months > 60),
         "disponibilite": 0.5 * young_kids + 0.3 * single_parent,
     }
+    true = {}
     for key in FREINS:
         shift, loading = FREIN_BASE[key]
         latent = loading * g + effects[key] + np.sqrt(1 - loading**2) * rng.standard_normal(n)
         severity = np.zeros(n, dtype=int)
         for cut in SEVERITY_CUTS:
             severity += latent > shift + cut
-        people[f"frein_{key}"] = severity
+        true[key] = severity
+    for dim, keys in NEED_DIMENSIONS.items():
+        people[f"need_{dim}"] = np.max([true[k] for k in keys], axis=0) / 3.0
+    for key in FREINS:
+        people[f"frein_{key}"] = diagnose(true[key], key, rng)
+
+
+def diagnose(true: np.ndarray, key: str, rng: np.random.Generator) -> np.ndarray:
+    """The diagnostic's reading (0-3) of true severities: unknown fields, misses, one level over
+    or under, a few needs stated that are not real (rates in :data:`DIAGNOSTIC_NOISE`)."""
+    noise = DIAGNOSTIC_NOISE
+    n = true.size
+    u = rng.random((n, 4))
+    step = np.where(u[:, 2] < noise["understated"], -1,
+                    np.where(u[:, 2] > 1 - noise["overstated"], 1, 0))
+    seen = np.where(true > 0, np.clip(true + step, 1, 3), 0)
+    seen = np.where((true > 0) & (u[:, 1] < noise["missed"]), 0, seen)
+    if key not in FACTUAL_FREINS:
+        seen = np.where((true == 0) & (u[:, 3] < noise["false_positive"]), 1, seen)
+    return np.where(u[:, 0] < noise["unknown"], 0, seen).astype(int)
 
 
 def generate_population(
@@ -312,7 +370,7 @@ def generate_population(
     people["entry_month"] = rng.integers(0, months, size=n)
     people["person_id"] = [f"syn-{random_state}-{i:06d}" for i in range(n)]
     people["synthetic"] = True
-    return people.loc[:, list(PERSON_COLUMNS)]
+    return people.loc[:, [*PERSON_COLUMNS, *LATENT_COLUMNS]]
 
 
 def profile_of(row) -> BeneficiaryProfile:

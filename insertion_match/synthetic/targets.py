@@ -38,6 +38,12 @@ ORNE_HOUSEHOLDS = 6210
 #: allowance of €188 M divided by 12 × €560, an assumed mean monthly payment per household.
 ESSONNE_HOUSEHOLDS = 28000
 #: Split of Orne RSA households by DTAS / Commission RSA (seeds 000 and 001, Jan 2022).
+#: Sarthe: seed 003 (PDI review) gives no caseload. Order of magnitude of the CNAF count of RSA
+#: households (about 14,000 around 2020), not from the seeds: an **assumption**.
+SARTHE_HOUSEHOLDS = 14000
+HOUSEHOLDS: dict[str, int] = {"61": ORNE_HOUSEHOLDS, "72": SARTHE_HOUSEHOLDS,
+                              "91": ESSONNE_HOUSEHOLDS}
+TOTAL_HOUSEHOLDS = sum(HOUSEHOLDS.values())
 DTAS_SHARES: dict[str, float] = {
     "Alençon": 0.30, "Argentan": 0.21, "Flers": 0.26, "Mortagne-au-Perche": 0.23,
 }
@@ -45,9 +51,13 @@ DTAS_SHARES: dict[str, float] = {
 TARGETS: tuple[Target, ...] = (
     # --- households per territory ---------------------------------------------------------
     Target("households.orne_share", "share of the world's households living in the Orne",
-           ORNE_HOUSEHOLDS / (ORNE_HOUSEHOLDS + ESSONNE_HOUSEHOLDS), 0.02,
-           "6,210 Orne households (seed 000/001); Essonne 28,000 derived from €188 M (seed 004)",
-           "derived"),
+           ORNE_HOUSEHOLDS / TOTAL_HOUSEHOLDS, 0.02,
+           "6,210 Orne households (seed 000/001); Essonne 28,000 derived from €188 M (seed 004); "
+           "Sarthe 14,000 assumed", "derived"),
+    Target("households.sarthe_share", "share of the world's households living in the Sarthe",
+           SARTHE_HOUSEHOLDS / TOTAL_HOUSEHOLDS, 0.02,
+           "none: seed 003 gives no caseload; about 14,000 RSA households (CNAF order of "
+           "magnitude, outside the seeds)", "assumption"),
     *(Target(f"households.dtas.{name}", f"share of Orne households in the DTAS {name}", share,
              0.025, "seed 000 §1 / seed 001 §1: Alençon 30%, Argentan 21%, Flers 26%, "
              "Mortagne 23%") for name, share in DTAS_SHARES.items()),
@@ -58,6 +68,8 @@ TARGETS: tuple[Target, ...] = (
            "seed 001 §1: 52% of Alençon recipients"),
     Target("sex.women.orne", "women among Orne beneficiaries", 0.53, 0.03,
            "seed 002 §1: 53% women, stable"),
+    Target("sex.women.sarthe", "women among Sarthe beneficiaries", 0.53, 0.04,
+           "none: seed 003 has no caseload statistics; the Orne's 53% reused", "assumption"),
     # --- age -------------------------------------------------------------------------------
     Target("age.over35.flers", "Flers beneficiaries over 35", 0.64, 0.04,
            "seed 000 §1: 64% are over 35"),
@@ -127,5 +139,30 @@ TARGETS: tuple[Target, ...] = (
            "seed 000 §1: 52% positive exits (29 exits); about 45 exits at the default world size, "
            "so ±2 standard errors"),
 )
+
+#: Sarthe outcomes (seed 003, 2018 / 2019 / Dec 2020 provisional): positive (dynamic) exits and
+#: lasting-job exits among people who left each action, under the historical practice.
+SARTHE_OUTCOMES: tuple[Target, ...] = tuple(
+    Target(f"outcome.sarthe.{key}", f"Sarthe {label}: {what} among people who left", value, tol,
+           f"seed 003 §{section}: {doc}")
+    for key, label, what, value, tol, section, doc in (
+        ("aci.dynamic_exit_rate", "ACI", "positive (dynamic) exits", 0.50, 0.10, 8,
+         "sorties dynamiques 51%, 53%, 47%"),
+        ("aci.lasting_job_rate", "ACI", "lasting-job exits", 0.12, 0.06, 8,
+         "emploi durable 12%, 13%, 11%"),
+        ("ai_etti.dynamic_exit_rate", "AI / ETTI", "positive (dynamic) exits", 0.54, 0.13, 9,
+         "sorties dynamiques 64%, 55%, 43%"),
+        ("depart_emploi.dynamic_exit_rate", "Départ'Emploi", "positive (dynamic) exits", 0.52,
+         0.10, 10, "sorties dynamiques 48%, 55%, 52%"),
+        ("depart_emploi.lasting_job_rate", "Départ'Emploi", "lasting-job exits", 0.18, 0.07, 10,
+         "emploi durable 16%, 21%, 16%"),
+        ("depart_projet.dynamic_exit_rate", "Départ'Projet", "positive (dynamic) exits", 0.66,
+         0.12, 4, "sorties dynamiques 62%, 70%"),
+    ))
+TARGETS = TARGETS + SARTHE_OUTCOMES
+#: The catalogue item of each Sarthe outcome target.
+SARTHE_ITEMS: dict[str, str] = {"aci": "sarthe-aci", "ai_etti": "sarthe-ai-etti",
+                                "depart_emploi": "sarthe-depart-emploi",
+                                "depart_projet": "sarthe-depart-projet"}
 
 TARGETS_BY_KEY: dict[str, Target] = {t.key: t for t in TARGETS}

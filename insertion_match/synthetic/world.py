@@ -6,14 +6,17 @@ matcher front end on the **real** catalogue: ``person_context`` (geo, travel mod
 then the design matrix of ``matcher.scoring`` (extended columns). It then:
 
 - computes the hidden outcome probabilities of every (person, eligible action) pair
-  (``outcome_model.py``) and draws full-information labels (would proposing it have ended in a
-  positive exit?) for the offline evaluation;
+  (``outcome_model.py``: from the people's **latent** true needs, the documents' reading in
+  ``data/action_effects.csv`` and the real distance, never from the matcher's features) and
+  draws full-information labels (would proposing it have ended in a positive exit?) for the
+  offline evaluation;
 - lets the historical logging policy (``logging_policy.py``) propose 1-3 actions per person and
   draws what happened (refused with a reason, entered, abandoned, exited as emploi durable /
   sortie dynamique / other).
 
 ``SyntheticWorld.candidates`` and ``.logs`` are what a learner may read; ``.truth`` (aligned with
-``candidates``) is the hidden part, read only by the oracle baseline and the calibration table.
+``candidates``) and ``.latent`` (true needs, aligned with ``people``) are the hidden part, read
+only by the oracle baseline and the calibration table.
 Every frame carries ``synthetic = True`` (column or ``attrs``): none of this is real data.
 """
 
@@ -35,7 +38,12 @@ from insertion_match.matcher import columns as C
 from insertion_match.matcher.eligibility import evaluate_eligibility
 from insertion_match.matcher.scoring import design_layout, term_features
 from insertion_match.synthetic import logging_policy, outcome_model
-from insertion_match.synthetic.population import DEPARTMENTS, generate_population, profile_of
+from insertion_match.synthetic.population import (
+    DEPARTMENTS,
+    LATENT_COLUMNS,
+    generate_population,
+    profile_of,
+)
 
 #: Observable descriptive columns of a candidates frame (besides the design columns).
 CANDIDATE_COLUMNS: tuple[str, ...] = (
@@ -71,6 +79,7 @@ class SyntheticWorld:
     truth: pd.DataFrame  # aligned with candidates: hidden probabilities and labels
     logs: pd.DataFrame  # what the historical policy proposed, and what happened
     catalogue_ids: dict[str, tuple[str, ...]]  # département -> action ids it could serve
+    latent: pd.DataFrame | None = None  # hidden: true needs per person (aligned with people)
 
     def split_month(self, holdout_fraction: float = 0.25) -> int:
         """First month of the temporal hold-out (the last ``holdout_fraction`` of months)."""
@@ -123,10 +132,18 @@ def build_world(
     """Draw the whole world. Deterministic in ``config``; ``progress`` shows a tqdm bar."""
     seed = config.random_state
     people = generate_population(config.n_people, gazetteer, territories, seed, config.months)
+    latent = people.loc[:, list(LATENT_COLUMNS)].reset_index(drop=True)
+    latent.attrs[C.SYNTHETIC] = True
+    people = people.drop(columns=list(LATENT_COLUMNS))
     indexes = {d: ix for d, ix in build_indexes(actions, gazetteer).items() if d in DEPARTMENTS}
     missing = sorted(set(DEPARTMENTS) - set(indexes))
     if missing:
         raise ValueError(f"the catalogue has no action for département(s) {missing}")
+    effects = outcome_model.load_action_effects()
+    unread = sorted({str(i) for ix in indexes.values() for i in ix.ids} - set(effects.index))
+    if unread:
+        raise ValueError(f"no true effect written for action(s) {unread} in "
+                         f"{outcome_model.EFFECTS_PATH.name}: read their documents and add rows")
     rng_history, rng_labels, rng_habit, rng_policy, rng_outcomes = (
         np.random.default_rng([seed, k]) for k in range(1, 6))
     blocks, history_item, history_status = _eligible_rows(
@@ -144,7 +161,7 @@ def build_world(
     candidates.attrs[C.SYNTHETIC] = True
 
     pairs = candidates.loc[:, list(outcome_model.PAIR_COLUMNS)].assign(person_row=person_rows)
-    truth = outcome_model.outcome_probabilities(pairs, people, seed)
+    truth = outcome_model.outcome_probabilities(pairs, people, latent, effects, seed)
     truth[C.LABEL] = outcome_model.sample_success(truth, rng_labels)
     truth.attrs[C.SYNTHETIC] = True
 
@@ -169,4 +186,4 @@ def build_world(
     logs.attrs[C.SYNTHETIC] = True
     catalogue_ids = {d: tuple(str(i) for i in ix.ids) for d, ix in indexes.items()}
     return SyntheticWorld(config=config, people=people, candidates=candidates, truth=truth,
-                          logs=logs, catalogue_ids=catalogue_ids)
+                          logs=logs, catalogue_ids=catalogue_ids, latent=latent)

@@ -1,4 +1,10 @@
-"""Train and evaluate on the small world: the learned ranker beats distance-only."""
+"""Train and evaluate on the small world.
+
+Since the hidden truth reads none of the scorer's terms (issue 8), "learned beats distance-only"
+is no longer built in; it still holds on this world (the diagnostic and the catalogue's tags
+agree with the documents' reading), and the robust facts are asserted as well: the oracle is at
+least as good as every method, and every method is better than random.
+"""
 
 from __future__ import annotations
 
@@ -44,7 +50,10 @@ def test_learned_beats_distance_only_with_an_interval_excluding_zero(result):
     assert 0.7 < ratio <= 1.05
     methods = result["methods"]
     assert set(methods) == {"random", "popularity", "distance", "transparent", "learned", "oracle"}
-    assert methods["oracle"]["ndcg@10"]["mean"] > methods["random"]["ndcg@10"]["mean"]
+    ndcg = {m: v["ndcg@10"]["mean"] for m, v in methods.items()}
+    assert all(ndcg["oracle"] >= v for v in ndcg.values()), ndcg
+    assert all(ndcg[m] > ndcg["random"] for m in ndcg if m != "random"), ndcg
+    assert result["comparisons"]["learned/oracle.ndcg@10"]["high"] < 1.0  # room left
     assert methods["learned"]["brier"] < methods["popularity"]["brier"] + 0.02
 
 
@@ -54,6 +63,7 @@ def test_result_reports_groups_calibration_and_set_up(result):
     assert cell["low"] <= cell["mean"] <= cell["high"]
     assert result["synthetic"] is True and result["calibration"]
     assert result["spec"]["extra"]["split"].startswith("temporal")
+    assert "Sarthe" in result["groups"]["territory"]
     json.dumps(result)  # JSON-able as is
 
 
@@ -83,4 +93,31 @@ def test_report_is_one_html_file_with_png_plots(result):
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
     assert len(images) == 5
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
-    assert "No regression" in page and "learned − distance" in page
+    assert "<html lang='fr'>" in page and "Aucune régression" in page
+    assert "appris − distance seule" in page and "Équité : ratios par groupe" in page
+    assert "Sarthe" in page and "territoire" in page
+    flagged = [r for r in result["fairness"]["rows"] if r["outside_band"]
+               and r["method"] in ("distance", "transparent", "learned", "oracle")]
+    assert page.count('<tr class="out">') >= (1 if flagged else 0)
+
+
+def test_fairness_is_a_table_of_ratios_with_intervals_and_the_band_flagged(result):
+    fairness = result["fairness"]
+    assert fairness["band"] == [0.8, 1.25]
+    assert set(fairness["metrics"]) == {"exposure@5", "success@5"}
+    rows = fairness["rows"]
+    assert {r["dimension"] for r in rows} == {"sex", "age_band", "area", "territory"}
+    assert {r["group"] for r in rows if r["dimension"] == "territory"} >= {"Sarthe", "Essonne",
+                                                                           "Flers"}
+    assert {r["method"] for r in rows} == set(result["methods"])
+    for r in rows:
+        if r["n"] >= 30:
+            assert r["low"] <= r["ratio"] <= r["high"], r
+            assert r["value"] == pytest.approx(r["ratio"] * r["reference"])
+        assert r["outside_band"] == (not 0.8 <= r["ratio"] <= 1.25), r
+    assert fairness["outside_band"] == sum(r["outside_band"] for r in rows)
+    # the group means are the per-group cells' means (same people, same metric)
+    cell = result["groups"]["sex"]["f"]["learned"]["success@5"]["mean"]
+    row = next(r for r in rows if (r["dimension"], r["group"], r["method"], r["metric"])
+               == ("sex", "f", "learned", "success@5"))
+    assert row["value"] == pytest.approx(cell)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from insertion_match.matcher import columns as C
 from insertion_match.synthetic import outcome_model
@@ -60,31 +61,38 @@ def test_the_logging_policy_prefers_near_and_familiar_actions(small_world):
     assert share > 0.4
 
 
-def _pairs(**overrides) -> tuple[pd.DataFrame, pd.DataFrame]:
-    base = {"item_id": "x", "category": "iae", "itinerant": False, "travel_minutes": 10.0,
-            "occupancy": np.nan, "cost_eur": np.nan, "outcome_rate": np.nan, "history": 0,
-            "need_total": 0.5, "main_match": 0.5, "person_row": 0}
-    person = {"orientation": "sociale", "age": 40, "rsa_months": 30, "training_level": "3",
-              "max_travel_minutes": 30, "children_under_3": 0, "frein_mobilite": 0,
-              "frein_finances": 0, "frein_garde_enfants": 0, "frein_sante": 0,
-              "frein_logement": 0, "frein_langue_francaise": 0}
-    pairs = pd.DataFrame([{**base, **{k: v for k, v in overrides.items() if k in base}}])
-    people = pd.DataFrame([{**person, **{k: v for k, v in overrides.items() if k in person}}])
-    return pairs, people
+EFFECTS = outcome_model.load_action_effects()
+PERSON = {"orientation": "sociale", "age": 40, "rsa_months": 30, "training_level": "3",
+          "max_travel_minutes": 30, "car": False, "driving_licence": "none", "vehicle": "none",
+          "public_transport": True, "children_under_3": 0, "children_3_to_11": 0,
+          "foreign_newcomer": False, "independent_worker": False, "farmer": False,
+          "history_item": None, "history_status": None}
 
 
-def _p(**overrides) -> float:
-    pairs, people = _pairs(**overrides)
-    return float(outcome_model.outcome_probabilities(pairs, people, 0)["p_success"].iloc[0])
+def _p(item: str = "sarthe-aci", km: float = 2.0, **overrides) -> float:
+    """p_success of one person × action; overrides of person facts or ``need_<dim>`` values."""
+    pairs = pd.DataFrame([{"item_id": item, "distance_km": km, "person_row": 0}])
+    people = pd.DataFrame([{**PERSON, **{k: v for k, v in overrides.items() if k in PERSON}}])
+    latent = pd.DataFrame([{c: overrides.get(c, 0.0) for c in outcome_model.LATENT_COLUMNS}])
+    return float(outcome_model.outcome_probabilities(pairs, people, latent, EFFECTS,
+                                                     0)["p_success"].iloc[0])
 
 
 def test_the_hidden_model_has_interactions():
-    # distance hurts more with a blocking mobility frein (need × severity × distance)
-    near_free, far_free = _p(travel_minutes=5.0), _p(travel_minutes=50.0)
-    near_blocked = _p(travel_minutes=5.0, frein_mobilite=3)
-    far_blocked = _p(travel_minutes=50.0, frein_mobilite=3)
+    # distance hurts more with a true mobility need (need × distance)
+    near_free, far_free = _p(km=1.0), _p(km=15.0)
+    near_blocked, far_blocked = _p(km=1.0, need_mobility=1.0), _p(km=15.0, need_mobility=1.0)
     assert near_blocked / far_blocked > 1.5 * (near_free / far_free)
-    # orientation × category: IAE suits professional orientation, social workshops social
+    # an action that comes to the person: distance does not matter
+    garage = "flers-mobylis-garage-itinerant"
+    assert _p(garage, km=1.0) == pytest.approx(_p(garage, km=40.0))
+    # orientation × kind: work suits professional orientation, social paths social
     assert _p(orientation="professionnelle") > _p(orientation="sociale")
-    assert _p(orientation="sociale", category="insertion_sociale") > _p(
-        orientation="professionnelle", category="insertion_sociale")
+    social = "sarthe-depart-projet"
+    assert _p(social, orientation="sociale", need_social=1.0) > _p(
+        social, orientation="professionnelle", need_social=1.0)
+    # the action's true effect × the person's true need
+    assert _p(social, need_social=1.0) > _p(social, need_social=0.0)
+    # who it works for: the self-employed action works for the self-employed
+    crea = "sarthe-depart-crea"
+    assert _p(crea, independent_worker=True, need_self_employment=1.0) > 2 * _p(crea)

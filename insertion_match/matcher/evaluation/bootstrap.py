@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 CHUNK = 200  # resamples drawn at once (memory: CHUNK × n indices)
 
@@ -78,3 +79,44 @@ def ratio_of_means(a, b, n_resamples: int = 1000, alpha: float = 0.05,
         ratios[start:stop] = a[idx].mean(axis=1) / b[idx].mean(axis=1)
     low, high = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
     return Interval(float(a.mean() / b.mean()), float(low), float(high), int(a.size))
+
+
+def group_ratios(values, groups, n_resamples: int = 400, alpha: float = 0.05,
+                 random_state: int = 0) -> dict[str, tuple[Interval, float]]:
+    """Per group: ``mean(values | group) / mean(values)`` (the reference is everyone) with a
+    percentile bootstrap interval, and the reference mean.
+
+    People are resampled jointly (each resample draws the whole population), so the group's
+    mean and the reference move together as they should. NaN values are left out of both.
+    """
+    values = np.asarray(values, dtype=float)
+    codes, labels = pd.factorize(pd.Series(groups), sort=True)
+    valid = np.isfinite(values) & (codes >= 0)
+    x = np.where(valid, values, 0.0)
+    onehot = (codes[:, np.newaxis] == np.arange(len(labels))) & valid[:, np.newaxis]
+    n = values.size
+    reference = float(x.sum() / valid.sum()) if valid.any() else float("nan")
+    rng = np.random.default_rng(random_state)
+    ratios = np.empty((n_resamples, len(labels)))
+    for start in range(0, n_resamples, CHUNK):
+        stop = min(start + CHUNK, n_resamples)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        weights = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            overall = (weights @ x) / (weights @ valid)
+            group = (weights @ (onehot * x[:, np.newaxis])) / (weights @ onehot)
+            ratios[start:stop] = group / overall[:, np.newaxis]
+    out: dict[str, tuple[Interval, float]] = {}
+    for j, label in enumerate(labels):
+        members = onehot[:, j]
+        count = int(members.sum())
+        if count == 0 or not reference:
+            out[str(label)] = (Interval(float("nan"), float("nan"), float("nan"), count),
+                               reference)
+            continue
+        point = float(x[members].mean() / reference)
+        finite = ratios[:, j][np.isfinite(ratios[:, j])]
+        low, high = (np.quantile(finite, [alpha / 2, 1 - alpha / 2]) if finite.size
+                     else (float("nan"), float("nan")))
+        out[str(label)] = (Interval(point, float(low), float(high), count), reference)
+    return out

@@ -4,7 +4,8 @@
 scores come from (the synthetic world, or real prescriptions and outcomes). Each :class:`Method`
 gives one score per candidate row (higher = shown first); methods served through the diversity
 re-rank of ``matcher.ranking`` (``rerank=True``) are evaluated in their served order. The result is
-a plain JSON-able dict (see ``docs/architecture.md``, "Offline evaluation").
+a plain JSON-able dict (see ``docs/architecture.md``, "Offline evaluation"). Its ``fairness``
+entry is the table of ratios per group (:func:`fairness_ratios`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class EvaluationSpec:
         ("learned", "distance"), ("learned", "transparent"), ("transparent", "distance"),
         ("learned", "popularity"))
     oracle: str = "oracle"
+    fairness_band: tuple[float, float] = (0.8, 1.25)  # ratio to everyone; outside is flagged
     headline_k: int = 10
     reliability_bins: int = 10
     employment_categories: tuple[str, ...] = EMPLOYMENT_CATEGORIES
@@ -177,6 +179,8 @@ def evaluate_rankings(
                                            salt=100 + d) for m in group_metrics}
             by_group[dim][str(value)] = cell
 
+    fairness = fairness_ratios(per_person, groups, (f"exposure@{k0}", f"success@{k0}"), spec)
+
     ref_a, ref_b = spec.reference
     headline = {
         "metric": hk,
@@ -186,11 +190,42 @@ def evaluate_rankings(
     }
     spec_dict = asdict(spec)
     return {"spec": spec_dict, "headline": headline, "methods": results,
-            "comparisons": comparisons, "groups": by_group,
+            "comparisons": comparisons, "groups": by_group, "fairness": fairness,
             "population": {"people": int(base[C.PERSON_ID].nunique()),
                            "candidates": len(base),
                            "people_with_a_relevant_candidate": int(
                                per_person[names[0]][hk].notna().sum()) if names else 0}}
+
+
+def fairness_ratios(per_person: dict[str, pd.DataFrame], groups: pd.DataFrame,
+                    metrics_: Sequence[str], spec: EvaluationSpec) -> dict:
+    """The fairness table: per group variable, group, method and metric, the group's mean over
+    everyone's (the reference) with a bootstrap interval; ``outside_band`` when the ratio is
+    outside ``spec.fairness_band`` ([0.8, 1.25]: the four-fifths rule and its inverse)."""
+    low_band, high_band = spec.fairness_band
+    rows = []
+    for d, dim in enumerate(groups.columns):
+        for name, frame in per_person.items():
+            frame = frame.reindex(groups.index)
+            for m, metric in enumerate(metrics_):
+                ratios = bootstrap.group_ratios(
+                    frame[metric].to_numpy(), groups[dim].to_numpy(), spec.n_bootstrap_groups,
+                    spec.alpha, spec.random_state + 1000 + 10 * d + m)
+                for group, (interval, reference) in ratios.items():
+                    ratio = interval.mean
+                    rows.append({
+                        "dimension": dim, "group": group, "method": name, "metric": metric,
+                        "n": interval.n, "reference": reference,
+                        "value": ratio * reference if np.isfinite(ratio) else float("nan"),
+                        "ratio": ratio, "low": interval.low, "high": interval.high,
+                        "outside_band": bool(np.isfinite(ratio)
+                                             and not low_band <= ratio <= high_band),
+                        "interval_outside_band": bool(np.isfinite(interval.low) and (
+                            interval.high < low_band or interval.low > high_band)),
+                    })
+    return {"reference": "everyone evaluated (same method)", "band": [low_band, high_band],
+            "metrics": list(metrics_), "rows": rows,
+            "outside_band": sum(r["outside_band"] for r in rows)}
 
 
 def flatten_metrics(result: dict) -> dict[str, float]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from insertion_match.matcher.evaluation import bootstrap
 from insertion_match.matcher.evaluation.bootstrap import (
     mean_interval,
     paired_difference,
@@ -33,3 +35,16 @@ def test_nans_are_dropped_pairwise_and_ratio_of_means():
     assert paired_difference(a, b, 50).n == 2
     r = ratio_of_means(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0]), 100)
     assert r.mean == 0.5 and r.low == r.high == 0.5
+
+
+def test_group_ratios_are_group_mean_over_everyones_with_intervals():
+    values = np.array([1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, np.nan])
+    groups = np.array(["a", "a", "a", "a", "b", "b", "b", "b", "b"])
+    out = bootstrap.group_ratios(values, groups, n_resamples=300, random_state=1)
+    (a, ref_a), (b, ref_b) = out["a"], out["b"]
+    assert ref_a == ref_b == pytest.approx(6 / 8)  # NaN left out of the reference too
+    assert a.mean == pytest.approx(0.5 / 0.75) and a.n == 4
+    assert b.mean == pytest.approx(1.0 / 0.75) and b.n == 4
+    assert a.low <= a.mean <= a.high and b.low <= b.mean <= b.high
+    again = bootstrap.group_ratios(values, groups, n_resamples=300, random_state=1)
+    assert again["a"][0] == a  # seeded
