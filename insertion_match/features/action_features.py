@@ -85,23 +85,23 @@ class ActionFeatures:
         return out
 
 
-import os
-_SEC = int(os.environ.get("SEC", "2"))
-_MAINREL = os.environ.get("MAINREL", "1") == "1"
-_FUNDMAIN = os.environ.get("FUNDMAIN", "1") == "1"
+#: A secondary aim of an action makes it worth listing when that frein is at least this severe
+#: for the person (real or blocking); a light frein met only on the side is padding.
+SECONDARY_RELEVANCE_SEVERITY = 2
 
 
 def relevant_to_needs(index: ActionIndex, ctx: PersonContext) -> np.ndarray:
-    """Actions worth listing for a person who stated freins (see the module docstring)."""
-    top = float(ctx.severities.max()) if ctx.severities.size else 0.0
-    if top <= 0:
+    """Actions worth listing for a person who stated freins: the action's main aim is one of the
+    person's freins, or one of its other aims is a real or blocking frein of the person — except
+    funds applied for by dossier, which count only for their own purpose (a housing fund is not
+    for a person whose only frein is money). A référent strikes out what works on none of the
+    person's needs. Everything is relevant for a person who stated no frein."""
+    if not (ctx.severities > 0).any():
         return np.ones(len(index), dtype=bool)
-    main_level = min(2.0, top) if _MAINREL else 1.0
-    main_hit = ctx.severities[index.main_frein] >= main_level
+    main_hit = ctx.severities[index.main_frein] >= 1
     secondary = (index.addresses > 0) & (index.addresses < MAIN_FREIN_WEIGHT)
-    secondary_hit = (secondary & (ctx.severities[np.newaxis, :] >= _SEC)).any(axis=1)
-    if _FUNDMAIN:
-        secondary_hit &= ~index.by_dossier
+    secondary_hit = (secondary & (ctx.severities[np.newaxis, :] >= SECONDARY_RELEVANCE_SEVERITY)
+                     ).any(axis=1) & ~index.by_dossier
     return main_hit | secondary_hit
 
 

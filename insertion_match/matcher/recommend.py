@@ -38,6 +38,13 @@ MAX_LIMIT = 100
 _MOBILITE = FREINS.index("mobilite")
 
 
+def eligibility_and_features(index: ActionIndex, ctx: PersonContext):
+    """The eligibility of every action of ``index`` and their features, the ``public`` and
+    ``unchecked`` columns filled from the eligibility (what the engine scores)."""
+    elig = evaluate_eligibility(index, ctx)
+    return elig, action_features(index, ctx, elig.public_fit(), elig.unchecked_count())
+
+
 def recommend_actions(
     ctx: PersonContext,
     indexes: dict[str, ActionIndex],
@@ -59,8 +66,7 @@ def recommend_actions(
             levers=(), unchecked=(), assumptions=ctx.assumptions
             + (f"Aucune action au catalogue pour le département {ctx.department}",),
         )
-    elig = evaluate_eligibility(index, ctx)
-    feats = action_features(index, ctx, elig.public_fit(), elig.unchecked_count())
+    elig, feats = eligibility_and_features(index, ctx)
     scored = scorer.score(feats, ctx.max_travel_minutes)
     eligible = elig.eligible
     relevant = relevant_to_needs(index, ctx)

@@ -96,13 +96,14 @@ def _eligible_rows(people: pd.DataFrame, indexes, gazetteer, territories, rng,
                                        disable=not progress, unit="person")):
         index = indexes[row.department]
         ctx = person_context(profile_of(row), gazetteer, territories)
-        eligible = np.flatnonzero(evaluate_eligibility(index, ctx).eligible)
+        elig = evaluate_eligibility(index, ctx)
+        eligible = np.flatnonzero(elig.eligible)
         if eligible.size > 1 and rng.random() < history_share:
             item = index.ids[rng.choice(eligible)]
             status = "refused" if rng.random() < 0.5 else "abandoned"
             ctx = replace(ctx, history={str(item): status})
             history_item[row_pos], history_status[row_pos] = item, status
-        feats = action_features(index, ctx)
+        feats = action_features(index, ctx, elig.public_fit(), elig.unchecked_count())
         design = term_features(feats, ctx.max_travel_minutes, extended=True).values[eligible]
         main = index.main_frein[eligible]
         blocks.append({

@@ -248,7 +248,9 @@ def persona_view(engine: MatchingEngine, profile: BeneficiaryProfile) -> Persona
         tuple(rule.label(index, i) for r, rule in enumerate(elig.rules) if elig.excluded[i, r])
         for i in range(len(index))
     )
-    km = np.where(np.asarray(feats.itinerant, dtype=bool), 0.0, np.asarray(feats.distance_km, float))
+    # what a directory sorts by: the crow-fly km to the nearest listed site (even a stand-in)
+    km = np.where(np.asarray(feats.itinerant, dtype=bool), 0.0,
+                  index.nearest_site_km(ctx.home.lat, ctx.home.lon))
     return PersonaView(
         ids=np.asarray(index.ids), titles=tuple(a.title for a in index.actions),
         in_territory=territory, eligible=elig.eligible, reasons=reasons, km=km,

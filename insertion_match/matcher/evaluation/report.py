@@ -207,12 +207,12 @@ def _judged_section(judged: dict | None) -> str:
     c = judged.get("collection", {})
     grades = c.get("grades", {})
     deps = ", ".join(f"{html.escape(str(d))}: {n}" for d, n in c.get("by_department", {}).items())
-    head = ("<tr><th class='l'>method</th><th class='l'>scope</th><th>NDCG@5</th><th>NDCG@10</th>"
-            "<th>struck in top 5</th><th>of which grade 0</th><th>of which ineligible</th>"
-            "<th>personas with a struck item</th></tr>")
+    head = ("<tr><th class='l'>méthode</th><th class='l'>périmètre</th><th>NDCG@5</th>"
+            "<th>NDCG@10</th><th>barrées dans le top 5</th><th>dont note 0</th>"
+            "<th>dont inéligibles</th><th>personas avec une action barrée</th></tr>")
     rows = []
     for name, f in judged.get("methods", {}).items():
-        scopes = [("all", f), *[(f"département {d}", v)
+        scopes = [("tout", f), *[(f"département {d}", v)
                                 for d, v in (f.get("by_department") or {}).items()]]
         for scope, v in scopes:
             rows.append(
@@ -222,13 +222,14 @@ def _judged_section(judged: dict | None) -> str:
                 f"<td>{_f(v.get('struck_ineligible'))}</td>"
                 f"<td>{_f(v.get('personas_struck'))} / {_f(v.get('personas'))}</td></tr>")
     parts = [
-        "<h2>Judged test collection (real documents, no synthetic data)</h2>",
-        (f"<p>{_f(c.get('personas'))} personas written from the source documents ({deps}); "
-         f"{_f(c.get('judgments'))} graded judgments (grade 0/1/2/3: "
-         f"{'/'.join(_f(grades.get(str(g))) for g in range(4))}), judged from the documents' "
-         "publics, never from a scorer (data/evaluation/judged/JUDGING.md). Struck: an item of "
-         "the top 5 a référent would strike out (grade 0, or excluded by the engine's "
-         f"eligibility rules). Learned model: {_f(judged.get('model_source'))}.</p>"),
+        "<h2>Collection jugée (documents réels, aucune donnée synthétique)</h2>",
+        (f"<p>{_f(c.get('personas'))} personas écrites à partir des documents sources ({deps}) ; "
+         f"{_f(c.get('judgments'))} jugements gradués (notes 0/1/2/3 : "
+         f"{'/'.join(_f(grades.get(str(g))) for g in range(4))}), jugés d'après les publics et "
+         "les objectifs des documents, jamais d'après un score (data/evaluation/judged/"
+         "JUDGING.md). Barrée : une action du top 5 qu'un référent rayerait (note 0, ou exclue "
+         "par les règles d'éligibilité du moteur). Modèle appris : "
+         f"{_f(judged.get('model_source'))}.</p>"),
         f"<table>{head}{''.join(rows)}</table>",
     ]
     for name, personas in (judged.get("worst") or {}).items():
