@@ -35,6 +35,7 @@ from insertion_match.features.action_index import build_indexes
 from insertion_match.features.profile import person_context
 from insertion_match.geo import Gazetteer, Territories
 from insertion_match.matcher import columns as C
+from insertion_match.geo import MIN_TRIP_KM, best_travel
 from insertion_match.matcher.eligibility import evaluate_eligibility
 from insertion_match.matcher.scoring import design_layout, term_features
 from insertion_match.synthetic import logging_policy, outcome_model
@@ -105,15 +106,21 @@ def _eligible_rows(people: pd.DataFrame, indexes, gazetteer, territories, rng,
             history_item[row_pos], history_status[row_pos] = item, status
         feats = action_features(index, ctx, elig.public_fit(), elig.unchecked_count())
         design = term_features(feats, ctx.max_travel_minutes, extended=True).values[eligible]
+        # The world's own geometry (what the hidden truth and the coaches of the logging policy
+        # read): crow-fly km to the nearest listed site and minutes by the person's own modes,
+        # whatever the catalogue says about dossiers or sites à préciser (the scorer's view).
+        km = index.nearest_site_km(ctx.home.lat, ctx.home.lon)
+        minutes, _ = best_travel(np.maximum(km, MIN_TRIP_KM), ctx.modes.modes)
+        minutes = np.asarray(minutes, dtype=float)
         main = index.main_frein[eligible]
         blocks.append({
             "person_row": np.full(eligible.size, row_pos),
             "item_id": index.ids[eligible],
             "category": index.category[eligible],
             "main_frein": np.array(FREINS)[main],
-            "travel_minutes": feats.travel_minutes[eligible],
+            "travel_minutes": minutes[eligible],
             "itinerant": feats.itinerant[eligible],
-            "distance_km": feats.distance_km[eligible],
+            "distance_km": km[eligible],
             "places": index.places[eligible],
             "occupancy": feats.occupancy[eligible],
             "cost_eur": feats.cost_eur[eligible],

@@ -163,7 +163,8 @@ def test_single_without_children_scheme_is_not_for_a_mother_of_two(engine):
     single = engine.recommend(_profile(
         home={"commune": "Le Mans"}, age=34, orientation="sociale",
         family={"situation": "isole", "children_under_3": 0, "children_3_to_11": 0,
-                "children_12_plus": 0}, freins={"isolement_confiance": 2}), limit=100)
+                "children_12_plus": 0}, freins={"isolement_confiance": 2,
+                                                "demarches_administratives": 2}), limit=100)
     assert scheme in {i.id for i in single.items}
 
 

@@ -34,7 +34,9 @@ def test_recommend_json_is_the_api_response(cli_env, capsys):
     assert main(["recommend", str(REPO / "examples" / "independent_alencon.json"), "--json",
                  "--limit", "3"]) == 0
     body = json.loads(capsys.readouterr().out)
-    assert [i["rank"] for i in body["items"]] == [1, 2, 3]
+    # at most 3; only the actions that work on the person's freins are listed
+    assert [i["rank"] for i in body["items"]] == list(range(1, len(body["items"]) + 1))
+    assert 1 <= len(body["items"]) <= 3
     assert body["items"][0]["id"] == "orne-aden-travailleurs-independants"
 
 

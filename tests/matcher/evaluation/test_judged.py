@@ -226,7 +226,8 @@ def test_evaluate_judged_command_prints_the_table_and_the_worst_personas(capsys)
     # The engine never proposes an action its own rules exclude.
     assert transparent["struck_ineligible"] == 0
     assert len(result["worst"]["transparent"]) == 1
-    assert len(result["worst"]["transparent"][0]["top5"]) == 5
+    # at most 5: only actions that work on one of the person's freins are listed
+    assert 1 <= len(result["worst"]["transparent"][0]["top5"]) <= 5
 
 
 def test_an_incomplete_collection_stops_the_command(tmp_path, raw, capsys):
