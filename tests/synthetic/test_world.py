@@ -58,7 +58,7 @@ def test_the_logging_policy_prefers_near_and_familiar_actions(small_world):
     def effective(frame: pd.DataFrame) -> pd.Series:  # an itinerant action comes to the person
         return frame[C.TRAVEL_MINUTES].where(~frame[C.ITINERANT], 0.0).replace(np.inf, np.nan)
 
-    assert effective(logs).median() < 0.6 * effective(cand).median()
+    assert effective(logs).median() < 0.75 * effective(cand).median()
     # concentrated: the 10 most proposed actions take a large share of all proposals
     share = logs[C.ITEM_ID].value_counts().head(10).sum() / len(logs)
     assert share > 0.4
