@@ -114,7 +114,8 @@ def recommend_actions(
     return Recommendation(
         beneficiary_id=profile.id, model_name=scorer.name, model_version=scorer.version,
         home_insee=ctx.home.insee, home_commune=ctx.home.name, items=tuple(items),
-        excluded=tuple(excluded), levers=mobility_levers(ctx, index, elig.eligible, feats),
+        excluded=tuple(excluded),
+        levers=mobility_levers(ctx, index, elig.eligible, feats, relevant),
         unchecked=tuple(_unchecked_label(c) for c in unchecked),
         assumptions=ctx.assumptions + ((
             f"{not_listed} autre(s) action(s) éligible(s) ne répondent à aucun de ses freins "
@@ -161,14 +162,16 @@ LEVER_ITEMS = 10
 
 
 def mobility_levers(
-    ctx: PersonContext, index: ActionIndex, eligible: np.ndarray, feats
+    ctx: PersonContext, index: ActionIndex, eligible: np.ndarray, feats,
+    relevant: np.ndarray | None = None,
 ) -> tuple[Lever, ...]:
     """Which mobility change opens the most actions within the person's maximum travel time.
 
     Counterfactual: the same person with only what they lack — a B licence, a car, or both
-    (nothing is offered to a person who has both). Counts and names the actions that become
-    eligible (licence and vehicle rules) or reachable in time; points to the eligible
-    catalogue actions that work on mobility.
+    (nothing is offered to a person who has both). Counts and names the actions that would be
+    listed (``relevant``: they work on the person's freins) and become eligible (licence and
+    vehicle rules) or reachable in time; points to the eligible catalogue actions that work on
+    mobility.
     """
     lic, veh = ctx.profile.mobility.driving_licence, ctx.profile.mobility.vehicle
     has_b = lic is DrivingLicence.b
@@ -193,6 +196,8 @@ def mobility_levers(
     })
     elig_after = evaluate_eligibility(index, replace(ctx, profile=mob_profile)).eligible
     after = elig_after & (no_trip | (np.asarray(minutes) <= ctx.max_travel_minutes))
+    if relevant is not None:  # only what would be listed: actions on the person's freins
+        now, after = now & relevant, after & relevant
     opened = np.flatnonzero(after & ~now)
     if opened.size == 0:
         return ()

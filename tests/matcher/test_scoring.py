@@ -123,7 +123,7 @@ def test_levers_count_actions_opened_by_a_car(gazetteer, territories):
                          eligibility={"no_driving_licence_required": True})
     engine = MatchingEngine.build([far, rental, permis], gazetteer, territories)
     res = engine.recommend(make_profile(
-        freins={"mobilite": 3},
+        freins={"mobilite": 3, "isolement_confiance": 2},
         mobility={"driving_licence": "none", "vehicle": "none", "public_transport": False,
                   "max_travel_minutes": 60}))
     assert len(res.levers) == 1
@@ -133,6 +133,18 @@ def test_levers_count_actions_opened_by_a_car(gazetteer, territories):
     assert lever.unlocks == 2
     assert "permis" in lever.actions
     assert set(lever.items) == {"far", "rental"}  # exactly the items that become reachable
+
+
+def test_levers_count_only_what_would_be_listed(gazetteer, territories):
+    far = make_action(id="far", sites=[{"commune": "Argentan", "insee": "61006"}])
+    engine = MatchingEngine.build([far], gazetteer, territories)
+    mobility = {"driving_licence": "none", "vehicle": "none", "public_transport": False,
+                "max_travel_minutes": 60}
+    # 'far' works on isolation: it opens with a car only for a person with that frein
+    assert engine.recommend(make_profile(freins={"mobilite": 3}, mobility=mobility)).levers == ()
+    lever = engine.recommend(make_profile(freins={"mobilite": 3, "isolement_confiance": 2},
+                                          mobility=mobility)).levers[0]
+    assert lever.items == ("far",)
 
 
 def test_levers_offer_only_what_the_person_lacks(gazetteer, territories):
