@@ -11,11 +11,12 @@ import math
 import numpy as np
 
 from insertion_match.domain import (
-    ExperienceCode,
     CONTRACT_LABELS_FR,
     FREIN_LABELS_FR,
     FREINS,
     SEVERITY_LABELS_FR,
+    ExperienceCode,
+    HistoryCode,
 )
 from insertion_match.features.people import MODES
 from insertion_match.geo import MODE_LABELS_FR
@@ -94,7 +95,7 @@ def reason_label(term: str, view: PairView, i: int) -> str:
             return f"Contrat d'insertion, adapté à l'orientation {orientation}"
         return f"Cohérent avec l'orientation {orientation}"
     if term == "history":
-        return "Déjà refusée par la personne" if f.history[i] == 1 else (
+        return "Déjà refusée par la personne" if f.history[i] == HistoryCode.refused else (
             "Déjà abandonnée par la personne")
     raise KeyError(term)
 
@@ -129,9 +130,9 @@ def warnings_for(view: PairView, elig: PairEligibility, i: int) -> tuple[Warning
     if o.synthetic:
         out.append(Warning("synthetic", "Offre fictive de démonstration (générée, ne correspond "
                            "à aucune offre réelle)"))
-    if view.feats.history[i] == 1:
+    if view.feats.history[i] == HistoryCode.refused:
         out.append(Warning("history.refused", "La personne a déjà refusé cette offre"))
-    elif view.feats.history[i] == 2:
+    elif view.feats.history[i] == HistoryCode.abandoned:
         out.append(Warning("history.abandoned", "La personne a déjà abandonné cette offre"))
     return tuple(out)
 

@@ -117,12 +117,16 @@ def recommend_actions(
         excluded=tuple(excluded),
         levers=mobility_levers(ctx, index, elig.eligible, feats, relevant),
         unchecked=tuple(_unchecked_label(c) for c in unchecked),
-        assumptions=ctx.assumptions + ((
-            f"{not_listed} autre(s) action(s) éligible(s) ne répondent à aucun de ses freins "
-            "déclarés (ni en objectif principal, ni sur un frein bloquant) : non listées",)
-            if not_listed else ()),
+        assumptions=ctx.assumptions + _not_listed_note(not_listed),
         candidates=len(index), eligible=int(eligible.sum()),
     )
+
+
+def _not_listed_note(count: int) -> tuple[str, ...]:
+    if not count:
+        return ()
+    return (f"{count} autre(s) action(s) éligible(s) ne répondent à aucun de ses freins déclarés "
+            "(ni par leur objectif principal, ni sur un frein réel ou bloquant) : non listées",)
 
 
 _UNCHECKED_FR = {

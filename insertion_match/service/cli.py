@@ -14,11 +14,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from insertion_match.geo import MODE_LABELS_FR, Mode
 from insertion_match.domain import BeneficiaryProfile
 from insertion_match.features.catalogue import load_catalogue
 from insertion_match.features.errors import CatalogueError
-from insertion_match.geo import AmbiguousCommune, GeoError, UnknownCommune
+from insertion_match.geo import MODE_LABELS_FR, AmbiguousCommune, GeoError, Mode, UnknownCommune
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.matcher.errors import MatcherError
 from insertion_match.matcher.results import Recommendation
@@ -57,7 +56,6 @@ def _print_recommendation(result: Recommendation) -> None:
             if c is not None:
                 print(f"\n{c.eligible} {kind_fr.get(c.kind, c.kind)} éligible(s) sur "
                       f"{c.candidates} :")
-        travel = item.travel
         print(f"{item.rank:>2}. {item.title} — {item.provider or 'opérateur non précisé'}, "
               f"{_where_fr(item)}  score {item.score:.3f}")
         for r in item.reasons:

@@ -33,9 +33,8 @@ from insertion_match.domain import FREINS, Action
 from insertion_match.features.action_features import action_features
 from insertion_match.features.action_index import build_indexes
 from insertion_match.features.profile import person_context
-from insertion_match.geo import Gazetteer, Territories
+from insertion_match.geo import MIN_TRIP_KM, Gazetteer, Territories, best_travel
 from insertion_match.matcher import columns as C
-from insertion_match.geo import MIN_TRIP_KM, best_travel
 from insertion_match.matcher.eligibility import evaluate_eligibility
 from insertion_match.matcher.scoring import design_layout, term_features
 from insertion_match.synthetic import logging_policy, outcome_model
