@@ -125,8 +125,9 @@ def recommend_actions(
 def _not_listed_note(count: int) -> tuple[str, ...]:
     if not count:
         return ()
-    return (f"{count} autre(s) action(s) éligible(s) ne répondent à aucun de ses freins déclarés "
-            "(ni par leur objectif principal, ni sur un frein réel ou bloquant) : non listées",)
+    note = (f"{count} autre(s) action(s) éligible(s) ne répondent à aucun de ses freins déclarés "
+            "(ni par leur objectif principal, ni sur un frein réel ou bloquant) : non listées")
+    return (note,)
 
 
 _UNCHECKED_FR = {
