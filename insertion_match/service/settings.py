@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(
         default=5, ge=1, le=3600, description="Retry-After of a 503 while the database is down"
     )
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=100, le=600_000,
+        description="SQLite: how long a write waits for the write lock (BEGIN IMMEDIATE) before "
+        "answering 503 (IM_SQLITE_BUSY_TIMEOUT_MS)",
+    )
     model_path: Path | None = Field(
         default=None,
         description="A learned model artefact (with its model card beside it), e.g. "

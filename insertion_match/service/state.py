@@ -58,7 +58,7 @@ class ServiceState:
 
 
 def build_state(settings: Settings) -> ServiceState:
-    engine_db = db.make_engine(settings.sqlalchemy_url)
+    engine_db = db.make_engine(settings.sqlalchemy_url, settings.sqlite_busy_timeout_ms)
     sessions = db.init_db(engine_db)
     gazetteer, territories = MatchingEngine.load_reference(settings.data_dir)
     if settings.seed_catalogue_on_start:
