@@ -17,7 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from insertion_match import __version__
 from insertion_match.service.auth import authenticate, unauthenticated_routes
 from insertion_match.service.middleware import BodySizeLimit
-from insertion_match.service.problems import problem_response, validation_problem
+from insertion_match.service import db
+from insertion_match.service.problems import (
+    ambiguous_problem,
+    problem_response,
+    validation_problem,
+)
 from insertion_match.service.routes import (
     actions,
     beneficiaries,
@@ -72,6 +77,10 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             title = str(exc.detail)
         return problem_response(Problem(title=title, status=exc.status_code,
                                         detail=str(exc.detail)), headers=exc.headers)
+
+    @app.exception_handler(db.AmbiguousId)
+    async def _ambiguous(_: Request, exc: db.AmbiguousId) -> JSONResponse:
+        return problem_response(ambiguous_problem(exc))
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:

@@ -159,8 +159,9 @@ class PeopleIndex:
                 profile = db.profile_of(row)
                 record = PersonRecord(profile, engine.gazetteer.by_insee(row.home_insee),
                                       row.commission, resolve_targets(profile, engine.rome))
-                self._records[row.id] = (row.updated_at, record)
-            ordered = [self._records[i][1] for i in sorted(self._records)]
+                self._records[row.subject] = (row.updated_at, record)
+            ordered = [r for _, r in sorted(self._records.values(),
+                                            key=lambda tr: (tr[1].profile.id or '', tr[1].commission or ''))]
             self._arrays = build_people(ordered, engine.rome)
             self._fingerprint = fingerprint
             return self._arrays

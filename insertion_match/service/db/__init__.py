@@ -30,8 +30,15 @@ from insertion_match.service.db.audit import (
 )
 from insertion_match.service.db.base import Base, init_db, make_engine, transaction
 from insertion_match.service.db.beneficiaries import (
+    AmbiguousId,
     BeneficiaryRow,
     delete_beneficiary,
+    erase_beneficiary,
+    find_beneficiaries,
+    find_beneficiaries_in,
+    scope_of,
+    store_beneficiary,
+    visible_beneficiary,
     get_beneficiary,
     list_beneficiaries,
     profile_of,
@@ -67,6 +74,13 @@ from insertion_match.service.db.people_index import (
 
 __all__ = [
     "AccessLog",
+    "AmbiguousId",
+    "erase_beneficiary",
+    "find_beneficiaries",
+    "find_beneficiaries_in",
+    "scope_of",
+    "store_beneficiary",
+    "visible_beneficiary",
     "ActionRow",
     "ApiKeyRow",
     "Base",

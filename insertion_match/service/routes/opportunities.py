@@ -142,9 +142,13 @@ def candidates(
     people = state.people.get(state.sessions, state.engine)
     result = rank_candidates(*found, people, state.engine.opportunity_scorer, scope, limit,
                              include_excluded)
-    for item in result.items:  # who saw which person (DESIGN §9)
-        db.log_access(state.sessions, beneficiary_id=item.beneficiary_id, action="read",
-                      **principal.audit_fields())
+    if result.items:  # who saw which person (DESIGN §9): each row points to that person
+        with state.sessions() as session:
+            rows = db.find_beneficiaries_in(session, [i.beneficiary_id for i in result.items],
+                                            territories)
+        for row in rows:
+            db.log_access(state.sessions, beneficiary_id=row.id, action="read",
+                          subject=row.subject, **principal.audit_fields())
     return CandidatesResponse.model_validate({
         "opportunity_id": result.opportunity_id, "title": result.title,
         "model": {"name": result.model_name, "version": result.model_version},
