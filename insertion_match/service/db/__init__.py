@@ -65,7 +65,12 @@ from insertion_match.service.db.opportunities import (
     purge_expired_opportunities,
     upsert_opportunities,
 )
-from insertion_match.service.db.outcomes import OutcomeRow, add_outcomes, list_outcomes
+from insertion_match.service.db.outcomes import (
+    OutcomeRow,
+    add_outcomes,
+    import_outcomes,
+    list_outcomes,
+)
 from insertion_match.service.db.people_index import (
     beneficiaries_by_ids,
     beneficiaries_fingerprint,
@@ -92,6 +97,7 @@ __all__ = [
     "RecommendationLog",
     "UpsertReport",
     "add_outcomes",
+    "import_outcomes",
     "audit_about",
     "beneficiaries_by_ids",
     "beneficiaries_fingerprint",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, Integer, String, and_, func, select
+from sqlalchemy import Date, DateTime, Integer, String, and_, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.domain import OutcomeRecord
@@ -77,6 +77,41 @@ def _proposals(session: Session, keys: set[_Key]) -> dict[_Key, OutcomeRow]:
     return latest
 
 
+def _rows(session: Session, records: Sequence[OutcomeRecord], source: str,
+          subjects: Sequence[str | None] | None) -> list[dict]:
+    now = datetime.now(UTC)
+    subjects = list(subjects) if subjects is not None else [None] * len(records)
+    if len(subjects) != len(records):
+        raise ValueError("one subject per record")
+    keys = {(r.beneficiary_id, s, r.item_kind.value, r.item_id)
+            for r, s in zip(records, subjects, strict=True)}
+    latest: dict[_Key, tuple] = {k: (r.occurred_on, r.rank, r.model_name, r.model_version)
+                                 for k, r in _proposals(session, keys).items()}
+    rows = []
+    for record, subject in zip(records, subjects, strict=True):
+        key = (record.beneficiary_id, subject, record.item_kind.value, record.item_id)
+        rank, name, version = record.rank, record.model_name, record.model_version
+        if record.status.value != "proposed" and name is None:
+            proposal = latest.get(key)
+            if proposal is not None:
+                rank = rank if rank is not None else proposal[1]
+                name, version = proposal[2], proposal[3]
+        elif record.status.value == "proposed":
+            previous = latest.get(key)
+            if previous is None or previous[0] <= record.occurred_on:
+                latest[key] = (record.occurred_on, rank, name, version)  # later records see it
+        rows.append({
+            "beneficiary_id": record.beneficiary_id, "subject": subject,
+            "item_kind": record.item_kind.value, "item_id": record.item_id,
+            "status": record.status.value,
+            "refusal_reason": record.refusal_reason.value if record.refusal_reason else None,
+            "exit_kind": record.exit_kind.value if record.exit_kind else None,
+            "occurred_on": record.occurred_on, "rank": rank, "model_name": name,
+            "model_version": version, "source": source[:40], "recorded_at": now,
+        })
+    return rows
+
+
 def add_outcomes(factory: sessionmaker[Session], records: Sequence[OutcomeRecord],
                  source: str, subjects: Sequence[str | None] | None = None) -> list[OutcomeRow]:
     """Store ``records`` in one transaction (all or none), in order; return the stored rows.
@@ -85,40 +120,21 @@ def add_outcomes(factory: sessionmaker[Session], records: Sequence[OutcomeRecord
     event without rank and model inherits them from the latest proposal of the same person and
     item, stored before or earlier in ``records``.
     """
-    now = datetime.now(UTC)
-    subjects = list(subjects) if subjects is not None else [None] * len(records)
-    if len(subjects) != len(records):
-        raise ValueError("one subject per record")
-    keys = {(r.beneficiary_id, s, r.item_kind.value, r.item_id)
-            for r, s in zip(records, subjects, strict=True)}
-    rows = []
     with transaction(factory) as session:
-        latest = _proposals(session, keys)
-        for record, subject in zip(records, subjects, strict=True):
-            key = (record.beneficiary_id, subject, record.item_kind.value, record.item_id)
-            rank, name, version = record.rank, record.model_name, record.model_version
-            if record.status.value != "proposed" and name is None:
-                proposal = latest.get(key)
-                if proposal is not None:
-                    rank = rank if rank is not None else proposal.rank
-                    name, version = proposal.model_name, proposal.model_version
-            row = OutcomeRow(
-                beneficiary_id=record.beneficiary_id, subject=subject,
-                item_kind=record.item_kind.value,
-                item_id=record.item_id, status=record.status.value,
-                refusal_reason=record.refusal_reason.value if record.refusal_reason else None,
-                exit_kind=record.exit_kind.value if record.exit_kind else None,
-                occurred_on=record.occurred_on, rank=rank, model_name=name,
-                model_version=version, source=source[:40], recorded_at=now,
-            )
-            if record.status.value == "proposed":
-                previous = latest.get(key)
-                if previous is None or previous.occurred_on <= row.occurred_on:
-                    latest[key] = row  # later records of the same batch see this proposal
-            rows.append(row)
+        rows = [OutcomeRow(**values) for values in _rows(session, records, source, subjects)]
         session.add_all(rows)
         session.flush()
     return rows
+
+
+def import_outcomes(factory: sessionmaker[Session], records: Sequence[OutcomeRecord],
+                    source: str, subjects: Sequence[str | None] | None = None) -> int:
+    """:func:`add_outcomes` for large files: bulk inserts, returns the count stored."""
+    with transaction(factory) as session:
+        rows = _rows(session, records, source, subjects)
+        for start in range(0, len(rows), 2000):
+            session.execute(insert(OutcomeRow), rows[start:start + 2000])
+    return len(rows)
 
 
 def list_outcomes(factory: sessionmaker[Session], beneficiary_id: str, limit: int = 100,

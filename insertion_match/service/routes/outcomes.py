@@ -162,6 +162,6 @@ def _import_outcomes(state: ServiceState, principal: Principal, body: bytes,
             title="Invalid outcomes: nothing imported", status=422,
             detail=f"{rejected} line(s) rejected of {len(parsed.records) + len(parsed.rejected)};"
                    " nothing was stored", errors=errors))
-    imported = 0 if dry_run else len(db.add_outcomes(state.sessions, parsed.records, "csv",
-                                                     subjects=subjects))
+    imported = 0 if dry_run else db.import_outcomes(state.sessions, parsed.records, "csv",
+                                                    subjects=subjects)
     return OutcomesImported(imported=imported, valid=len(parsed.records), dry_run=dry_run)
