@@ -11,7 +11,7 @@ from http import HTTPStatus
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from insertion_match import __version__
@@ -81,6 +81,21 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     @app.exception_handler(db.AmbiguousId)
     async def _ambiguous(_: Request, exc: db.AmbiguousId) -> JSONResponse:
         return problem_response(ambiguous_problem(exc))
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        return problem_response(validation_problem([{
+            "loc": ("body",), "type": "value_error",
+            "msg": "Value error, the document is nested too deeply"}]))
+
+    @app.exception_handler(DataError)
+    async def _bad_value(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (NUL byte, out-of-range number...): bad input, not an
+        # outage. The statement and its parameters are never echoed.
+        log.warning("value refused by the database", extra={"error": type(exc.orig).__name__})
+        return problem_response(validation_problem([{
+            "loc": ("body",), "type": "value_error",
+            "msg": "Value error, a value cannot be stored (control character or out of range)"}]))
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:

@@ -55,6 +55,8 @@ def parse_offers(
             payload = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"invalid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise ValueError("invalid JSON: nested too deeply") from exc
         return parse_france_travail(payload, gazetteer, rome, source or "france-travail")
     return parse_csv(text, gazetteer, rome, source or "csv")
 

@@ -61,9 +61,10 @@ async def import_opportunities(
         text = raw.decode("utf-8")
         batch = await run_in_threadpool(parse_offers, text, fmt, state.engine.gazetteer,
                                         state.engine.rome, source)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return problem_response(validation_problem([{
-            "loc": ("body",), "type": "value_error", "msg": f"Value error, {exc}"}]))
+            "loc": ("body",), "type": "value_error", "msg": f"Value error, {reason}"}]))
     outcome = await run_in_threadpool(import_offers, state, batch, f"api:{fmt}",
                                       on_error == "skip")
     report = outcome.report
