@@ -33,14 +33,29 @@ from insertion_match.service.routes import (
     stats,
 )
 from insertion_match.service.schemas import Problem
+from insertion_match.service.logging import configure_logging
 from insertion_match.service.settings import Settings
 from insertion_match.service.state import ServiceState, build_state
 
 log = logging.getLogger("insertion_match.service")
 
 
+def serve_app() -> FastAPI:
+    """The app as each uvicorn worker builds it (``--factory``): settings from the environment
+    and the service's JSON logging, without personal data, in every worker."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None, state: ServiceState | None = None) -> FastAPI:
-    """Build the app. ``state`` may be given (tests share one); otherwise built at start-up."""
+    """Build the app. ``state`` may be given (tests share one); otherwise built at start-up.
+
+    Called without arguments (``uvicorn --factory ...:create_app``), it configures the JSON
+    logging as :func:`serve_app` does."""
+    if settings is None and state is None:
+        settings = Settings()
+        configure_logging(settings.log_level)
     settings = settings or (state.settings if state else Settings())
 
     @asynccontextmanager

@@ -92,12 +92,10 @@ def import_offers(
 def with_stored_offers(
     settings: Settings, sessions: sessionmaker[Session], engine: MatchingEngine
 ) -> MatchingEngine:
-    """``engine`` with the ROME referential and the stored offers (seeding the demo offers on
-    first start when ``settings.seed_demo_offers_on_start``)."""
+    """``engine`` with the ROME referential and the stored offers (the demo offers are seeded
+    before, under the start-up lock: :func:`seed_demo_offers`)."""
     rome = load_rome(settings.data_dir)
     engine = replace(engine, rome=rome)
-    if getattr(settings, "seed_demo_offers_on_start", True):
-        _seed_demo_offers(settings, sessions, engine)
     offers = db.load_opportunities(sessions)
     log.info("offers ready", extra={"count": len(offers)})
     return engine.with_opportunities(offers)
@@ -110,14 +108,14 @@ def _demo_batch(path: Path, mtime: float, gazetteer: Gazetteer, rome: RomeRefere
                                 DEMO_SOURCE)
 
 
-def _seed_demo_offers(settings: Settings, sessions: sessionmaker[Session],
-                      engine: MatchingEngine) -> None:
-    """Import ``data/demo/offers_demo.json`` (synthetic) when no demo offer is stored yet."""
+def seed_demo_offers(settings: Settings, sessions: sessionmaker[Session], gazetteer: Gazetteer,
+                     rome: RomeReferential) -> None:
+    """Import ``data/demo/offers_demo.json`` (synthetic) when no demo offer is stored yet.
+    Called under the start-up lock; the upsert is idempotent besides (by id and content)."""
     path = settings.data_dir / DEMO_FILE
     if not path.exists() or db.count_opportunities(sessions, source=DEMO_SOURCE) > 0:
         return
-    assert engine.rome is not None
-    batch = _demo_batch(path, path.stat().st_mtime, engine.gazetteer, engine.rome)
+    batch = _demo_batch(path, path.stat().st_mtime, gazetteer, rome)
     if batch.rejected:
         raise RuntimeError(f"{path}: {len(batch.rejected)} demo offers rejected: "
                            f"{batch.rejected[0]}")
