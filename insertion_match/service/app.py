@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -15,8 +14,8 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from insertion_match import __version__
-from insertion_match.service.auth import authenticate, unauthenticated_routes
-from insertion_match.service.middleware import BodySizeLimit
+from insertion_match.service.auth import AuthFailures, authenticate, unauthenticated_routes
+from insertion_match.service.middleware import AccessLog, BodySizeLimit, SecurityHeaders
 from insertion_match.service import db
 from insertion_match.service.problems import (
     ambiguous_problem,
@@ -66,7 +65,11 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         if state is None:  # a state handed in belongs to the caller
             current.close()
 
+    docs = settings.docs_public if settings.docs_public is not None else (
+        settings.environment != "production")
     app = FastAPI(
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         title="insertion-match",
         version=__version__,
         summary="Eligible, explained rankings of insertion actions for RSA beneficiaries",
@@ -78,7 +81,13 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     # Every other router needs an API key (service/auth.py): add new routers to this tuple.
     for module in (recommendations, actions, beneficiaries, stats, opportunities, outcomes):
         app.include_router(module.router, dependencies=[Depends(authenticate)])
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # inside the access log
+    # Outermost last: access log, then security headers, then the body limit and timeout.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       timeout=settings.body_timeout_seconds)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
+    app.state.auth_failures = AuthFailures(settings.auth_failures_max,
+                                           settings.auth_failures_window_seconds)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -125,19 +134,6 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         log.exception("unexpected error", extra={"error": type(exc).__name__})
         return problem_response(Problem(title="Internal error", status=500,
                                         detail="unexpected error; it has been logged"))
-
-    @app.middleware("http")
-    async def _access_log(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        # Method, route template and status only: never bodies, query strings or path values
-        # (a beneficiary id in a path could be name-like).
-        route = request.scope.get("route")
-        log.info("request", extra={"method": request.method,
-                                   "path": getattr(route, "path", "<unmatched>"),
-                                   "status": response.status_code,
-                                   "ms": round((time.perf_counter() - start) * 1000, 1)})
-        return response
 
     unprotected = unauthenticated_routes(app)
     if unprotected:
