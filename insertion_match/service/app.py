@@ -14,9 +14,11 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from insertion_match import __version__
-from insertion_match.service.auth import AuthFailures, authenticate, unauthenticated_routes
-from insertion_match.service.middleware import AccessLog, BodySizeLimit, SecurityHeaders
 from insertion_match.service import db
+from insertion_match.service.auth import AuthFailures, authenticate, unauthenticated_routes
+from insertion_match.service.logging import configure_logging
+from insertion_match.service.middleware import AccessLog, BodySizeLimit, SecurityHeaders
+from insertion_match.service.openapi import complete_openapi
 from insertion_match.service.problems import (
     ambiguous_problem,
     problem_response,
@@ -32,7 +34,6 @@ from insertion_match.service.routes import (
     stats,
 )
 from insertion_match.service.schemas import Problem
-from insertion_match.service.logging import configure_logging
 from insertion_match.service.settings import Settings
 from insertion_match.service.state import ServiceState, build_state
 
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         return problem_response(Problem(title="Internal error", status=500,
                                         detail="unexpected error; it has been logged"))
 
+    app.openapi = lambda: complete_openapi(app)  # every status, errors as problem+json
     unprotected = unauthenticated_routes(app)
     if unprotected:
         raise RuntimeError(f"routes without authentication: {unprotected}; include their "

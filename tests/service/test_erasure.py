@@ -64,7 +64,7 @@ def test_erasure_and_reuse_of_an_id_reveal_nothing_of_the_first_person(client, c
         for table in (db.AccessLog, db.RecommendationLog):
             assert session.scalars(select(table).where(table.subject == first)).all() == []
     assert flers.get(f"/v1/beneficiaries/{PID}").status_code == 404
-    assert flers.get(f"/v1/outcomes", params={"beneficiary_id": PID}).status_code == 404
+    assert flers.get("/v1/outcomes", params={"beneficiary_id": PID}).status_code == 404
     steps.append("4. Flers DELETE 204: 0 outcomes, 0 audit rows point to the person "
                  "(tombstoned); GET 404, outcomes 404")
 

@@ -20,15 +20,15 @@ NAME_ID = "Jean.Dupont-1985"
 def test_two_workers_start_on_an_empty_database_and_log_no_id(tmp_path, database_url):
     key = admin_key(database_url)  # migrates only: the catalogue and the offers are not there
     statuses = []
-    with served_process(tmp_path, database_url, workers=2) as server:
-        with httpx.Client(base_url=server.base, headers={"X-API-Key": key}, timeout=60) as http:
-            for i in range(6):
-                statuses.append(http.put(f"/v1/beneficiaries/{NAME_ID}",
-                                         json={"home": {"insee": "61169"}, "age": 30 + i}
-                                         ).status_code)
-                statuses.append(http.get(f"/v1/beneficiaries/{NAME_ID}").status_code)
-                statuses.append(http.get(f"/v1/beneficiaries/{NAME_ID}x/export").status_code)
-            ready = http.get("/readyz").json()
+    with served_process(tmp_path, database_url, workers=2) as server, \
+            httpx.Client(base_url=server.base, headers={"X-API-Key": key}, timeout=60) as http:
+        for i in range(6):
+            statuses.append(http.put(f"/v1/beneficiaries/{NAME_ID}",
+                                     json={"home": {"insee": "61169"}, "age": 30 + i}
+                                     ).status_code)
+            statuses.append(http.get(f"/v1/beneficiaries/{NAME_ID}").status_code)
+            statuses.append(http.get(f"/v1/beneficiaries/{NAME_ID}x/export").status_code)
+        ready = http.get("/readyz").json()
     assert statuses.count(201) == 1 and 404 in statuses, statuses
     assert all(s < 500 for s in statuses), statuses
     assert ready["actions"] > 100

@@ -72,7 +72,8 @@ def list_beneficiaries(
     ])
 
 
-@router.put("/{beneficiary_id}", response_model=BeneficiaryPublic, responses=PROBLEM_RESPONSES)
+@router.put("/{beneficiary_id}", response_model=BeneficiaryPublic, responses={
+    **PROBLEM_RESPONSES, 201: {"model": BeneficiaryPublic, "description": "Created"}})
 def put_beneficiary(
     beneficiary_id: BeneficiaryId, profile: BeneficiaryProfile, state: StateDep,
     principal: PrincipalDep, response: Response,
