@@ -47,8 +47,9 @@ class Server:
 @contextmanager
 def served_process(var: Path, database_url: str, *, workers: int = 1, ready: str = "/readyz",
                    env: dict[str, str] | None = None, startup_seconds: float = 120,
-                   ) -> Iterator[Server]:
-    """``insertion-match serve`` (``--workers N``) on a free loopback port, until ready."""
+                   plain_uvicorn: bool = False) -> Iterator[Server]:
+    """``insertion-match serve`` (``--workers N``) on a free loopback port, until ready;
+    ``plain_uvicorn``: ``uvicorn --factory ...:create_app`` with uvicorn's own defaults."""
     port = free_port()
     environ = {**os.environ, "IM_DATABASE_URL": database_url, "IM_VAR_DIR": str(var),
                "IM_LOG_LEVEL": "INFO", **(env or {})}
@@ -56,6 +57,10 @@ def served_process(var: Path, database_url: str, *, workers: int = 1, ready: str
                "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
+    if plain_uvicorn:
+        command = [sys.executable, "-m", "uvicorn", "--factory",
+                   "insertion_match.service.app:create_app", "--host", HOST, "--port", str(port),
+                   "--workers", str(workers)]
     proc = subprocess.Popen(command, cwd=REPO, env=environ, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     server = Server(f"http://{HOST}:{port}", proc)

@@ -11,16 +11,20 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from tests.service.servers import admin_key, served_process
 
 NAME_ID = "Jean.Dupont-1985"
 
 
-def test_two_workers_start_on_an_empty_database_and_log_no_id(tmp_path, database_url):
+@pytest.mark.parametrize("plain_uvicorn", [False, True], ids=["serve", "uvicorn"])
+def test_two_workers_start_on_an_empty_database_and_log_no_id(tmp_path, database_url,
+                                                              plain_uvicorn):
     key = admin_key(database_url)  # migrates only: the catalogue and the offers are not there
     statuses = []
-    with served_process(tmp_path, database_url, workers=2) as server, \
+    with served_process(tmp_path, database_url, workers=2,
+                        plain_uvicorn=plain_uvicorn) as server, \
             httpx.Client(base_url=server.base, headers={"X-API-Key": key}, timeout=60) as http:
         for i in range(6):
             statuses.append(http.put(f"/v1/beneficiaries/{NAME_ID}",
