@@ -91,13 +91,14 @@ def parse_outcomes_csv(
     lines: list[int] = []
     rejected: list[RejectedRow] = []
     try:
-        rows = list(enumerate(reader, start=1))
+        rows = []
+        for count, row in enumerate(reader, start=1):
+            if count > max_rows:
+                raise OutcomesCsvError(f"more than {max_rows} lines: split the file")
+            rows.append((reader.line_num, row))
     except csv.Error as exc:  # a field over the size limit, a NUL byte, a stray quote...
         raise OutcomesCsvError(f"unreadable CSV at line {reader.line_num}: {exc}") from exc
-    for count, row in rows:
-        if count > max_rows:
-            raise OutcomesCsvError(f"more than {max_rows} lines: split the file")
-        line = reader.line_num
+    for line, row in rows:
         if None in row:
             rejected.append(RejectedRow(line, (RowProblem(
                 "row", "more cells than columns", "plus de cellules que de colonnes"),)))
