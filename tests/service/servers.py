@@ -47,12 +47,14 @@ class Server:
 @contextmanager
 def served_process(var: Path, database_url: str, *, workers: int = 1, ready: str = "/readyz",
                    env: dict[str, str] | None = None, startup_seconds: float = 120,
-                   plain_uvicorn: bool = False) -> Iterator[Server]:
+                   plain_uvicorn: bool = False, demo_offers: bool = False) -> Iterator[Server]:
     """``insertion-match serve`` (``--workers N``) on a free loopback port, until ready;
-    ``plain_uvicorn``: ``uvicorn --factory ...:create_app`` with uvicorn's own defaults."""
+    ``plain_uvicorn``: ``uvicorn --factory ...:create_app`` with uvicorn's own defaults.
+    Without ``demo_offers`` the synthetic offers are not seeded (a quicker start)."""
     port = free_port()
     environ = {**os.environ, "IM_DATABASE_URL": database_url, "IM_VAR_DIR": str(var),
-               "IM_LOG_LEVEL": "INFO", **(env or {})}
+               "IM_LOG_LEVEL": "INFO",
+               "IM_SEED_DEMO_OFFERS_ON_START": "true" if demo_offers else "false", **(env or {})}
     command = [sys.executable, "-m", "insertion_match.service.cli", "serve", "--host", HOST,
                "--port", str(port)]
     if workers > 1:

@@ -73,8 +73,7 @@ def _raw(port: int) -> socket.socket:
 
 def test_timeouts_and_aborted_uploads(tmp_path, database_url):
     key = admin_key(database_url)
-    env = {"IM_BODY_TIMEOUT_SECONDS": "1", "IM_KEEP_ALIVE_SECONDS": "1",
-           "IM_SEED_DEMO_OFFERS_ON_START": "false"}
+    env = {"IM_BODY_TIMEOUT_SECONDS": "1", "IM_KEEP_ALIVE_SECONDS": "1"}
     with served_process(tmp_path, database_url, env=env) as server:
         port = int(server.base.rsplit(":", 1)[1])
         head = (f"POST /v1/outcomes/import HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n"
