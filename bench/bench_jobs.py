@@ -86,8 +86,10 @@ def main() -> None:
         with db.transaction(sessions) as session:
             for p in stored:
                 home = gaz.by_insee(p.home.insee)
+                commission = terr.commission_of(home.insee)
                 session.add(db.BeneficiaryRow(
-                    id=p.id, department=home.department, commission=terr.commission_of(home.insee),
+                    id=p.id, scope=db.scope_of(home.department, commission),
+                    department=home.department, commission=commission,
                     home_insee=home.insee, profile=p.model_dump(mode="json", exclude_none=True),
                     created_at=now, updated_at=now))
         index = PeopleIndex()

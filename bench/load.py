@@ -4,7 +4,8 @@ Starts ``insertion-match serve`` on 127.0.0.1 (a free port, a fresh SQLite datab
 temporary directory unless ``--database-url``), creates an admin key, stores a few people, then
 sends ``--requests`` requests with ``--concurrency`` in flight (httpx, asyncio): a mix of inline
 recommendations (seeded synthetic profiles of the Orne, Sarthe and Essonne), recommendations by
-stored id, profile reads and catalogue pages. Stops by itself after the requests or
+stored id, profile reads, profile writes (PUT: creations and replacements, each audited) and
+catalogue pages. Stops by itself after the requests or
 ``--max-seconds``, stops the server, prints the figures; exits 1 if any request failed (5xx or
 transport error). Figures only, no assertion on speed.
 
@@ -93,9 +94,13 @@ async def run_load(base: str, key: str, args: argparse.Namespace) -> dict:
         plan = []
         for _ in range(args.requests):
             draw = rng.random()
-            if draw < 0.60:
+            if draw < 0.50:
                 plan.append(("POST /v1/recommendations (inline)", "POST", "/v1/recommendations",
                              {"beneficiary": profile(rng, homes), "limit": 10}))
+            elif draw < 0.65:
+                pid = f"load-{rng.randrange(100):03d}"  # half replace a stored one, half create
+                plan.append(("PUT /v1/beneficiaries/{id}", "PUT", f"/v1/beneficiaries/{pid}",
+                             profile(rng, homes)))
             elif draw < 0.85:
                 plan.append(("POST /v1/recommendations (by id)", "POST", "/v1/recommendations",
                              {"beneficiary_id": rng.choice(stored), "limit": 10}))
@@ -117,6 +122,8 @@ async def run_load(base: str, key: str, args: argparse.Namespace) -> dict:
                 try:
                     if method == "GET":
                         res = await http.get(path, params=body)
+                    elif method == "PUT":
+                        res = await http.put(path, json=body)
                     else:
                         res = await http.post(path, json=body)
                 except httpx.HTTPError as exc:
@@ -124,7 +131,7 @@ async def run_load(base: str, key: str, args: argparse.Namespace) -> dict:
                     continue
                 latencies.setdefault(label, []).append((time.perf_counter() - start) * 1000)
                 statuses[str(res.status_code)] += 1
-                if res.status_code >= 500:
+                if res.status_code >= 500 or (method == "PUT" and res.status_code >= 300):
                     errors[f"HTTP {res.status_code}"] += 1
 
         started = time.perf_counter()
@@ -172,9 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, "-m", "insertion_match.service.cli", "serve", "--host", HOST,
                    "--port", str(port)]
         if args.workers > 1:
-            command = [sys.executable, "-m", "uvicorn", "--factory",
-                       "insertion_match.service.app:create_app", "--host", HOST, "--port",
-                       str(port), "--workers", str(args.workers), "--log-level", "warning"]
+            command += ["--workers", str(args.workers)]
         log_path = Path(tmp) / "server.log"
         with log_path.open("w") as server_log:
             server = subprocess.Popen(command, cwd=REPO, env=env, stdout=server_log,

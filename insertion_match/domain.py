@@ -13,6 +13,7 @@ from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 # --------------------------------------------------------------------------------------------
 # Freins (DESIGN §4, normative keys)
@@ -742,6 +743,14 @@ class OutcomeRecord(_Strict):
     rank: int | None = Field(default=None, ge=1, le=1000, description="Rank in the list shown")
     model_name: str | None = Field(default=None, max_length=80)
     model_version: str | None = Field(default=None, max_length=40)
+
+    @field_validator("item_id", "model_name", "model_version")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise PydanticCustomError("control_characters",
+                                      "control characters (NUL, line breaks, tabs) are not allowed")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> OutcomeRecord:

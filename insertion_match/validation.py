@@ -53,6 +53,7 @@ FR_BY_TYPE: dict[str, str] = {
     "date_parsing": "date attendue (AAAA-MM-JJ)",
     "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
     "datetime_parsing": "date et heure attendues (ISO 8601)",
+    "control_characters": "caractères de contrôle interdits (NUL, saut de ligne, tabulation)",
 }
 
 _LOCATIONS = frozenset({"body", "query", "path"})

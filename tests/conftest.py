@@ -111,6 +111,9 @@ def database_url(tmp_path) -> Iterator[str]:
 def make_settings(var: Path, database_url: str, **overrides: Any):
     from insertion_match.service.settings import Settings
 
+    # The shared test app sees every test's wrong keys from one client address: no limit there
+    # (tests/service/test_hardening.py checks the limit on its own app).
+    overrides.setdefault("auth_failures_max", 100_000)
     return Settings(environment="test", var_dir=var, data_dir=DATA, database_url=database_url,
                     **overrides)
 

@@ -400,16 +400,23 @@ def parse_csv(
     """
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""),  # \n, \r\n, \r
+                            delimiter=delimiter)
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:  # a field over the size limit, a NUL byte...
+        raise ValueError(f"unreadable CSV header: {exc}") from exc
     missing = sorted(CSV_REQUIRED - set(header))
     unknown = sorted(set(header) - set(CSV_COLUMNS))
     if missing or unknown:
         raise ValueError(f"CSV header: missing columns {missing}, unknown columns {unknown}; "
                          f"allowed: {', '.join(CSV_COLUMNS)}")
     builder = _Builder(source, gazetteer, rome)
-    rows = ((reader.line_num, {k.strip(): v for k, v in row.items() if k is not None})
-            for row in reader)
+    try:
+        rows = [(reader.line_num, {k.strip(): v for k, v in row.items() if k is not None})
+                for row in reader]
+    except csv.Error as exc:
+        raise ValueError(f"unreadable CSV at line {reader.line_num}: {exc}") from exc
     return _collect(rows, source, lambda r: _from_csv(r, builder))
 
 

@@ -72,8 +72,11 @@ def parse_outcomes_csv(
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise OutcomesCsvError(f"the file is not UTF-8: {exc.reason}") from exc
-    reader = csv.DictReader(io.StringIO(data))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(data, newline=""))  # \n, \r\n and \r line ends
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise OutcomesCsvError(f"unreadable CSV header: {exc}") from exc
     if not header:
         raise OutcomesCsvError("empty file: a header line is needed")
     unknown = sorted(set(header) - set(CSV_COLUMNS))
@@ -87,10 +90,15 @@ def parse_outcomes_csv(
     records: list[OutcomeRecord] = []
     lines: list[int] = []
     rejected: list[RejectedRow] = []
-    for count, row in enumerate(reader, start=1):
-        if count > max_rows:
-            raise OutcomesCsvError(f"more than {max_rows} lines: split the file")
-        line = reader.line_num
+    try:
+        rows = []
+        for count, row in enumerate(reader, start=1):
+            if count > max_rows:
+                raise OutcomesCsvError(f"more than {max_rows} lines: split the file")
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:  # a field over the size limit, a NUL byte, a stray quote...
+        raise OutcomesCsvError(f"unreadable CSV at line {reader.line_num}: {exc}") from exc
+    for line, row in rows:
         if None in row:
             rejected.append(RejectedRow(line, (RowProblem(
                 "row", "more cells than columns", "plus de cellules que de colonnes"),)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -11,13 +10,20 @@ from http import HTTPStatus
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from insertion_match import __version__
-from insertion_match.service.auth import authenticate, unauthenticated_routes
-from insertion_match.service.middleware import BodySizeLimit
-from insertion_match.service.problems import problem_response, validation_problem
+from insertion_match.service import db
+from insertion_match.service.auth import AuthFailures, authenticate, unauthenticated_routes
+from insertion_match.service.logging import configure_logging
+from insertion_match.service.middleware import AccessLog, BodySizeLimit, SecurityHeaders
+from insertion_match.service.openapi import complete_openapi
+from insertion_match.service.problems import (
+    ambiguous_problem,
+    problem_response,
+    validation_problem,
+)
 from insertion_match.service.routes import (
     actions,
     beneficiaries,
@@ -34,8 +40,22 @@ from insertion_match.service.state import ServiceState, build_state
 log = logging.getLogger("insertion_match.service")
 
 
+def serve_app() -> FastAPI:
+    """The app as each uvicorn worker builds it (``--factory``): settings from the environment
+    and the service's JSON logging, without personal data, in every worker."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None, state: ServiceState | None = None) -> FastAPI:
-    """Build the app. ``state`` may be given (tests share one); otherwise built at start-up."""
+    """Build the app. ``state`` may be given (tests share one); otherwise built at start-up.
+
+    Called without arguments (``uvicorn --factory ...:create_app``), it configures the JSON
+    logging as :func:`serve_app` does."""
+    if settings is None and state is None:
+        settings = Settings()
+        configure_logging(settings.log_level)
     settings = settings or (state.settings if state else Settings())
 
     @asynccontextmanager
@@ -46,7 +66,11 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         if state is None:  # a state handed in belongs to the caller
             current.close()
 
+    docs = settings.docs_public if settings.docs_public is not None else (
+        settings.environment != "production")
     app = FastAPI(
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         title="insertion-match",
         version=__version__,
         summary="Eligible, explained rankings of insertion actions for RSA beneficiaries",
@@ -58,7 +82,13 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     # Every other router needs an API key (service/auth.py): add new routers to this tuple.
     for module in (recommendations, actions, beneficiaries, stats, opportunities, outcomes):
         app.include_router(module.router, dependencies=[Depends(authenticate)])
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # inside the access log
+    # Outermost last: access log, then security headers, then the body limit and timeout.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       timeout=settings.body_timeout_seconds)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
+    app.state.auth_failures = AuthFailures(settings.auth_failures_max,
+                                           settings.auth_failures_window_seconds)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -72,6 +102,25 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             title = str(exc.detail)
         return problem_response(Problem(title=title, status=exc.status_code,
                                         detail=str(exc.detail)), headers=exc.headers)
+
+    @app.exception_handler(db.AmbiguousId)
+    async def _ambiguous(_: Request, exc: db.AmbiguousId) -> JSONResponse:
+        return problem_response(ambiguous_problem(exc))
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        return problem_response(validation_problem([{
+            "loc": ("body",), "type": "value_error",
+            "msg": "Value error, the document is nested too deeply"}]))
+
+    @app.exception_handler(DataError)
+    async def _bad_value(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (NUL byte, out-of-range number...): bad input, not an
+        # outage. The statement and its parameters are never echoed.
+        log.warning("value refused by the database", extra={"error": type(exc.orig).__name__})
+        return problem_response(validation_problem([{
+            "loc": ("body",), "type": "value_error",
+            "msg": "Value error, a value cannot be stored (control character or out of range)"}]))
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:
@@ -87,19 +136,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         return problem_response(Problem(title="Internal error", status=500,
                                         detail="unexpected error; it has been logged"))
 
-    @app.middleware("http")
-    async def _access_log(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        # Method, route template and status only: never bodies, query strings or path values
-        # (a beneficiary id in a path could be name-like).
-        route = request.scope.get("route")
-        log.info("request", extra={"method": request.method,
-                                   "path": getattr(route, "path", "<unmatched>"),
-                                   "status": response.status_code,
-                                   "ms": round((time.perf_counter() - start) * 1000, 1)})
-        return response
-
+    app.openapi = lambda: complete_openapi(app)  # every status, errors as problem+json
     unprotected = unauthenticated_routes(app)
     if unprotected:
         raise RuntimeError(f"routes without authentication: {unprotected}; include their "

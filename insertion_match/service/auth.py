@@ -21,6 +21,9 @@ routes answer exactly as for an unknown id.
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -136,6 +139,56 @@ class Principal:
         return {"actor": self.key_id, "actor_name": self.name, "actor_role": self.role.value}
 
 
+class AuthFailures:
+    """Failed authentications per client address and per key id, in a sliding window.
+
+    Past ``limit`` failures within ``window`` seconds, the client (or anyone presenting that
+    key id) is answered 429 with ``Retry-After`` *before* the key is checked, so guessing costs
+    nothing to the database. In memory, per worker process; at most ``max_tracked`` buckets
+    (the oldest are forgotten first).
+    """
+
+    def __init__(self, limit: int, window: float, max_tracked: int = 10_000) -> None:
+        self.limit, self.window, self.max_tracked = limit, window, max_tracked
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, buckets: Iterable[str], now: float | None = None) -> int:
+        """Seconds until every bucket is under the limit again (0: not limited)."""
+        now = time.monotonic() if now is None else now
+        wait = 0.0
+        with self._lock:
+            for bucket in buckets:
+                times = self._failures.get(bucket)
+                if not times:
+                    continue
+                while times and times[0] <= now - self.window:
+                    times.popleft()
+                if len(times) >= self.limit:
+                    wait = max(wait, times[len(times) - self.limit] + self.window - now)
+        return int(wait) + 1 if wait > 0 else 0
+
+    def failed(self, buckets: Iterable[str], now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            for bucket in buckets:
+                times = self._failures.pop(bucket, None) or deque(maxlen=self.limit + 1)
+                times.append(now)
+                self._failures[bucket] = times  # re-inserted: most recent last
+            while len(self._failures) > self.max_tracked:
+                self._failures.pop(next(iter(self._failures)))
+
+
+def _buckets(request: Request, key: str | None) -> list[str]:
+    client = request.client.host if request.client else "unknown"
+    buckets = [f"client:{client}"]
+    if key:
+        parts = key.split("_", 2)
+        if len(parts) == 3 and len(parts[1]) == 12:
+            buckets.append(f"key:{parts[1]}")
+    return buckets
+
+
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
                         description="An API key (`insertion-match keys create`)")
 _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
@@ -162,10 +215,17 @@ def authenticate(
 ) -> Principal:
     """Resolve the caller from ``X-API-Key`` or ``Authorization: Bearer``; 401 otherwise."""
     key = api_key or (bearer.credentials if bearer is not None else None)
-    if not key or len(key) > 200:
-        raise _UNAUTHENTICATED
-    row = db.verify_api_key(state.sessions, key)
+    failures: AuthFailures | None = getattr(request.app.state, "auth_failures", None)
+    buckets = _buckets(request, key)
+    if failures is not None:
+        wait = failures.retry_after(buckets)
+        if wait:
+            raise HTTPException(status_code=429, detail="too many failed authentications; "
+                                "retry later", headers={"Retry-After": str(wait)})
+    row = db.verify_api_key(state.sessions, key) if key and len(key) <= 200 else None
     if row is None:
+        if failures is not None:
+            failures.failed(buckets)
         raise _UNAUTHENTICATED
     principal = Principal(key_id=row.key_id, name=row.name, role=Role(row.role),
                           grants=tuple(Grant.parse(t) for t in row.territories))

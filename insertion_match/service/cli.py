@@ -32,11 +32,24 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve with uvicorn: one process, or ``--workers N`` processes sharing the port (each
+    builds the app from the environment with the same JSON logging, ``app.serve_app``; the
+    first to start migrates and seeds the database, the others wait: ``db/startup.py``)."""
     import uvicorn
 
     from insertion_match.service.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    options = {
+        "host": args.host, "port": args.port, "log_config": None, "access_log": False,
+        "log_level": settings.log_level.lower(), "server_header": False,
+        "timeout_keep_alive": settings.keep_alive_seconds, "timeout_graceful_shutdown": 10,
+        "h11_max_incomplete_event_size": 16 * 1024,  # request line and headers
+    }
+    if args.workers > 1:
+        uvicorn.run("insertion_match.service.app:serve_app", factory=True,
+                    workers=args.workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
     return 0
 
 
@@ -204,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP API (embedded SQLite by default)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, choices=range(1, 65), metavar="N",
+                       help="worker processes (default 1)")
     serve.set_defaults(func=cmd_serve)
 
     rec = sub.add_parser("recommend", help="print the ranked, explained actions for a profile")

@@ -41,5 +41,7 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     root.propagate = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = [handler]
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.propagate = False  # one line per record, whatever configured uvicorn before
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs without query strings

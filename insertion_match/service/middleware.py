@@ -1,23 +1,105 @@
-"""ASGI middleware: request body size limit.
+"""ASGI middleware (pure ASGI, so streamed answers stay streamed), outermost first:
 
-A body larger than the limit is refused with 413 problem+json before any route sees it: at once
-when ``Content-Length`` says so, otherwise as soon as the streamed (chunked) body passes it. The
-body is buffered up to the limit and replayed to the app, so the limit bounds memory too.
+- :class:`AccessLog`: one JSON line per request — method, route *template*, status, ms; never a
+  path value, query string or body. An upload the client abandons is one WARNING line.
+- :class:`SecurityHeaders`: ``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store``
+  (answers may carry personal and health data: nothing is kept by a browser or proxy), a strict
+  ``Content-Security-Policy`` except on the documentation pages, ``X-Frame-Options: DENY``,
+  ``Referrer-Policy: no-referrer``.
+- :class:`BodySizeLimit`: a body larger than the limit is refused with 413 problem+json before
+  any route sees it: at once when ``Content-Length`` says so, otherwise as soon as the streamed
+  (chunked) body passes it; a body that does not arrive within ``timeout`` seconds is refused
+  with 408. The body is buffered up to the limit and replayed to the app, so the limit bounds
+  memory too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from insertion_match.service.problems import PROBLEM_JSON
 
+log = logging.getLogger("insertion_match.service")
+
+#: Scope key set when the client went away before its body was read.
+ABORTED = "im.aborted"
+#: Paths of the interactive documentation (they load their own scripts and styles).
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
+class AccessLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status: list[int] = []
+
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        except BaseException:
+            self._log(scope, "request", 500, start, logging.ERROR)
+            raise
+        if scope.get(ABORTED) or not status:
+            self._log(scope, "upload aborted by the client", 499, start, logging.WARNING)
+        else:
+            self._log(scope, "request", status[0], start, logging.INFO)
+
+    @staticmethod
+    def _log(scope: Scope, msg: str, status: int, start: float, level: int) -> None:
+        route = scope.get("route")
+        log.log(level, msg, extra={"method": scope.get("method"),
+                                   "path": getattr(route, "path", "<unmatched>"),
+                                   "status": status,
+                                   "ms": round((time.perf_counter() - start) * 1000, 1)})
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope.get("path") in DOCS_PATHS
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                extra = [(b"x-content-type-options", b"nosniff"),
+                         (b"cache-control", b"no-store"),
+                         (b"x-frame-options", b"DENY"),
+                         (b"referrer-policy", b"no-referrer")]
+                if not docs:
+                    extra.append((b"content-security-policy", CSP.encode()))
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -30,19 +112,28 @@ class BodySizeLimit:
             except ValueError:
                 too_big = False  # the server rejects a malformed length itself
             if too_big:
-                await self._refuse(send)
+                await self._refuse(send, 413, "Request body too large",
+                                   f"the request body exceeds {self.max_bytes} bytes")
                 return
         chunks: list[bytes] = []
         size = 0
         more = True
+        deadline = time.monotonic() + self.timeout
         while more:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                await self._refuse(send, 408, "Request timeout",
+                                   f"the request body did not arrive within {self.timeout:g} s")
+                return
             if message["type"] == "http.disconnect":
+                scope[ABORTED] = True  # one log line (AccessLog), no error: the client left
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(send, 413, "Request body too large",
+                                   f"the request body exceeds {self.max_bytes} bytes")
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -58,13 +149,13 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    @staticmethod
+    async def _refuse(send: Send, status: int, title: str, detail: str) -> None:
         body = json.dumps({
-            "type": "about:blank", "title": "Request body too large", "status": 413,
-            "detail": f"the request body exceeds {self.max_bytes} bytes",
+            "type": "about:blank", "title": title, "status": status, "detail": detail,
             "errors": [], "suggestions": [],
         }).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
+        await send({"type": "http.response.start", "status": status, "headers": [
             (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"),
         ]})

@@ -55,6 +55,8 @@ def parse_offers(
             payload = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"invalid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise ValueError("invalid JSON: nested too deeply") from exc
         return parse_france_travail(payload, gazetteer, rome, source or "france-travail")
     return parse_csv(text, gazetteer, rome, source or "csv")
 
@@ -90,12 +92,10 @@ def import_offers(
 def with_stored_offers(
     settings: Settings, sessions: sessionmaker[Session], engine: MatchingEngine
 ) -> MatchingEngine:
-    """``engine`` with the ROME referential and the stored offers (seeding the demo offers on
-    first start when ``settings.seed_demo_offers_on_start``)."""
+    """``engine`` with the ROME referential and the stored offers (the demo offers are seeded
+    before, under the start-up lock: :func:`seed_demo_offers`)."""
     rome = load_rome(settings.data_dir)
     engine = replace(engine, rome=rome)
-    if getattr(settings, "seed_demo_offers_on_start", True):
-        _seed_demo_offers(settings, sessions, engine)
     offers = db.load_opportunities(sessions)
     log.info("offers ready", extra={"count": len(offers)})
     return engine.with_opportunities(offers)
@@ -108,14 +108,14 @@ def _demo_batch(path: Path, mtime: float, gazetteer: Gazetteer, rome: RomeRefere
                                 DEMO_SOURCE)
 
 
-def _seed_demo_offers(settings: Settings, sessions: sessionmaker[Session],
-                      engine: MatchingEngine) -> None:
-    """Import ``data/demo/offers_demo.json`` (synthetic) when no demo offer is stored yet."""
+def seed_demo_offers(settings: Settings, sessions: sessionmaker[Session], gazetteer: Gazetteer,
+                     rome: RomeReferential) -> None:
+    """Import ``data/demo/offers_demo.json`` (synthetic) when no demo offer is stored yet.
+    Called under the start-up lock; the upsert is idempotent besides (by id and content)."""
     path = settings.data_dir / DEMO_FILE
     if not path.exists() or db.count_opportunities(sessions, source=DEMO_SOURCE) > 0:
         return
-    assert engine.rome is not None
-    batch = _demo_batch(path, path.stat().st_mtime, engine.gazetteer, engine.rome)
+    batch = _demo_batch(path, path.stat().st_mtime, gazetteer, rome)
     if batch.rejected:
         raise RuntimeError(f"{path}: {len(batch.rejected)} demo offers rejected: "
                            f"{batch.rejected[0]}")
@@ -159,8 +159,9 @@ class PeopleIndex:
                 profile = db.profile_of(row)
                 record = PersonRecord(profile, engine.gazetteer.by_insee(row.home_insee),
                                       row.commission, resolve_targets(profile, engine.rome))
-                self._records[row.id] = (row.updated_at, record)
-            ordered = [self._records[i][1] for i in sorted(self._records)]
+                self._records[row.subject] = (row.updated_at, record)
+            ordered = [r for _, r in sorted(self._records.values(),
+                                            key=lambda tr: (tr[1].profile.id or '', tr[1].commission or ''))]
             self._arrays = build_people(ordered, engine.rome)
             self._fingerprint = fingerprint
             return self._arrays

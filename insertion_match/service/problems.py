@@ -53,6 +53,18 @@ def not_found(detail: str) -> JSONResponse:
 UNKNOWN_BENEFICIARY = "unknown beneficiary"
 
 
+def ambiguous_problem(exc: Exception) -> Problem:
+    """Several people of the caller's territories share the id (ids are scoped per territory)."""
+    scopes = getattr(exc, "scopes", ())
+    return Problem(
+        type="https://insertion-match.example/problems/ambiguous-id", title="Ambiguous id",
+        status=409, detail=f"this id names one person in each of several territories of this "
+        f"key ({', '.join(scopes)}); use a key of one territory",
+        errors=[ProblemError(path="beneficiary_id", message="ambiguous id",
+                             message_fr="identifiant utilisé dans plusieurs de vos territoires "
+                             f"({', '.join(scopes)}) : utilisez une clé d'un seul territoire")])
+
+
 def forbidden_problem(detail: str) -> Problem:
     return Problem(title="Forbidden", status=403, detail=detail)
 

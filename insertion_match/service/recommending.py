@@ -13,6 +13,7 @@ from insertion_match.service.auth import Principal
 from insertion_match.service.mapping import to_response
 from insertion_match.service.problems import (
     UNKNOWN_BENEFICIARY,
+    ambiguous_problem,
     forbidden_problem,
     geo_problem,
     home_field,
@@ -41,13 +42,24 @@ def recommend_for(
         except GeoError as exc:
             return geo_problem(exc, f"{path}beneficiary.home.{home_field(profile)}")
         department = home.department
-        if not principal.covers(department, state.engine.territories.commission_of(home.insee)):
+        commission = state.engine.territories.commission_of(home.insee)
+        if not principal.covers(department, commission):
             return forbidden_problem(outside_detail(home))
+        subject = None
+        if profile.id:  # the stored person of that id *in the home's own territory*, if any
+            with state.sessions() as session:
+                same = [r for r in db.find_beneficiaries(session, profile.id)
+                        if r.scope == db.scope_of(department, commission)]
+            subject = same[0].subject if same else None
     else:
-        row = db.get_beneficiary(state.sessions, body.beneficiary_id or "")
-        if row is None or not principal.covers(row.department, row.commission):
+        try:
+            row = db.visible_beneficiary(state.sessions, body.beneficiary_id or "",
+                                         principal.territory_filter())
+        except db.AmbiguousId as exc:
+            return ambiguous_problem(exc)
+        if row is None:
             return not_found_problem(UNKNOWN_BENEFICIARY)
-        profile, department = db.profile_of(row), row.department
+        profile, department, subject = db.profile_of(row), row.department, row.subject
         # Read the stored home where it was understood when stored: the person's territory.
         territories = ((row.department, row.commission),)
     limit = min(body.limit, state.settings.max_limit)
@@ -69,7 +81,7 @@ def recommend_for(
     db.log_recommendation(
         state.sessions, beneficiary_id=result.beneficiary_id, model_name=result.model_name,
         model_version=result.model_version, item_ids=[i.id for i in result.items],
-        department=department, **principal.audit_fields(),
+        department=department, subject=subject, **principal.audit_fields(),
     )
     status = state.model_status
     return to_response(result, status.reason if status.fallback else None)

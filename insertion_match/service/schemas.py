@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,6 +35,17 @@ EXAMPLE_BENEFICIARY = {
     "availability": {"hours_per_week": 20, "atypical_hours": False},
     "history": [],
 }
+
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite gives back naive datetimes (stored in UTC): every timestamp answered carries its
+    UTC offset, on both databases."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: A timestamp as answered: ISO 8601 with its offset (``+00:00``).
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class RecommendationRequest(BaseModel):
@@ -193,8 +205,8 @@ class BeneficiaryPublic(BaseModel):
     commission: str | None
     home_insee: str
     profile: BeneficiaryProfile
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class ActionsPage(BaseModel):
@@ -258,7 +270,7 @@ class BatchLine(BaseModel):
 
 
 class RecommendationAuditPublic(BaseModel):
-    created_at: datetime
+    created_at: UtcDatetime
     actor: str = Field(description="Key id of the caller")
     actor_name: str | None
     actor_role: str | None
@@ -268,7 +280,7 @@ class RecommendationAuditPublic(BaseModel):
 
 
 class AccessAuditPublic(BaseModel):
-    created_at: datetime
+    created_at: UtcDatetime
     actor: str
     actor_name: str | None
     actor_role: str | None
@@ -288,7 +300,7 @@ class BeneficiarySummary(BaseModel):
     id: str
     department: str
     commission: str | None
-    updated_at: datetime
+    updated_at: UtcDatetime
 
 
 class BeneficiariesPage(BaseModel):
@@ -307,6 +319,6 @@ class RecommendationCount(BaseModel):
 class RecommendationStats(BaseModel):
     """Aggregates only: how many recommendations were shown, by département and model."""
 
-    since: datetime | None
+    since: UtcDatetime | None
     total: int
     groups: list[RecommendationCount]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime  # noqa: F401  (pydantic resolves the annotations)
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from insertion_match.domain import OutcomeRecord
+from insertion_match.service.schemas import UtcDatetime
 
 EXAMPLE_OUTCOME = {
     "beneficiary_id": "b-0042", "item_id": "flers-mobylis-permis-b", "item_kind": "action",
@@ -28,7 +29,7 @@ class OutcomeCreate(OutcomeRecord):
 class OutcomePublic(OutcomeRecord):
     id: int
     source: str = Field(description="'api' or 'csv'")
-    recorded_at: datetime
+    recorded_at: UtcDatetime
     positive_exit: bool = Field(description="Exited as emploi durable or sortie dynamique")
 
 

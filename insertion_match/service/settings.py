@@ -51,6 +51,31 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(
         default=5, ge=1, le=3600, description="Retry-After of a 503 while the database is down"
     )
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, le=300,
+        description="An idle keep-alive connection is closed after this (IM_KEEP_ALIVE_SECONDS)",
+    )
+    body_timeout_seconds: float = Field(
+        default=30, gt=0, le=3600,
+        description="A request body must arrive within this, else 408 (a slow or stalled "
+        "upload does not hold a connection and its buffer; IM_BODY_TIMEOUT_SECONDS)",
+    )
+    docs_public: bool | None = Field(
+        default=None,
+        description="Serve /docs, /redoc and /openapi.json; default: yes except in production "
+        "(IM_DOCS_PUBLIC)",
+    )
+    auth_failures_max: int = Field(
+        default=20, ge=1, le=100_000,
+        description="Failed authentications allowed per client address, and per key id, within "
+        "IM_AUTH_FAILURES_WINDOW_SECONDS; more answer 429 (IM_AUTH_FAILURES_MAX)",
+    )
+    auth_failures_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=100, le=600_000,
+        description="SQLite: how long a write waits for the write lock (BEGIN IMMEDIATE) before "
+        "answering 503 (IM_SQLITE_BUSY_TIMEOUT_MS)",
+    )
     model_path: Path | None = Field(
         default=None,
         description="A learned model artefact (with its model card beside it), e.g. "

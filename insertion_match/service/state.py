@@ -18,7 +18,12 @@ from insertion_match.geo import Gazetteer, Territories
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.service import db
 from insertion_match.service.model_loading import load_model
-from insertion_match.service.offers import PeopleIndex, with_stored_offers
+from insertion_match.service.offers import (
+    PeopleIndex,
+    load_rome,
+    seed_demo_offers,
+    with_stored_offers,
+)
 from insertion_match.service.settings import Settings
 
 log = logging.getLogger("insertion_match.service")
@@ -58,11 +63,23 @@ class ServiceState:
 
 
 def build_state(settings: Settings) -> ServiceState:
-    engine_db = db.make_engine(settings.sqlalchemy_url)
-    sessions = db.init_db(engine_db)
+    """Open the database, migrate and seed it, build the engine.
+
+    Migrating and seeding happen under the start-up lock (``db/startup.py``): workers starting
+    together do it one at a time, and the later ones find the work done (the seeds check what
+    is stored before writing, inside the lock), so they never insert the same rows twice.
+    """
+    from insertion_match.service.db.startup import startup_lock
+
+    engine_db = db.make_engine(settings.sqlalchemy_url, settings.sqlite_busy_timeout_ms)
     gazetteer, territories = MatchingEngine.load_reference(settings.data_dir)
-    if settings.seed_catalogue_on_start:
-        _seed_embedded_catalogue(settings, sessions, gazetteer, territories)
+    with startup_lock(engine_db):
+        sessions = db.init_db(engine_db)
+        if settings.seed_catalogue_on_start:
+            _seed_embedded_catalogue(settings, sessions, gazetteer, territories)
+        rome = load_rome(settings.data_dir)
+        if settings.seed_demo_offers_on_start:
+            seed_demo_offers(settings, sessions, gazetteer, rome)
     actions = db.load_actions(sessions)
     scorer, model_status = _learned_scorer(settings)
     engine = MatchingEngine.build(actions, gazetteer, territories, scorer)

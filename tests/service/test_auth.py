@@ -141,11 +141,16 @@ def test_coach_cannot_learn_of_a_person_elsewhere(coach_flers, people, other):
     ]:
         real = coach_flers.request(method, f"/v1/beneficiaries/{pid}{suffix}", json=body)
         unknown = coach_flers.request(method, f"/v1/beneficiaries/{ghost}{suffix}", json=body)
-        if method == "PUT":  # an unknown id is created; an id of elsewhere is "not found"
-            assert unknown.status_code == 201
-            assert real.status_code == 404
-            assert real.json() == coach_flers.get(f"/v1/beneficiaries/{pid}").json()
-            coach_flers.delete(f"/v1/beneficiaries/{ghost}")
+        if method == "PUT":  # ids are scoped per territory: both are free ids here (201)
+            assert unknown.status_code == real.status_code == 201
+            assert {k for k in real.json()} == {k for k in unknown.json()}
+            assert real.json()["profile"] == {**unknown.json()["profile"], "id": pid}
+            mine = coach_flers.get(f"/v1/beneficiaries/{pid}").json()
+            assert mine["commission"] == "Flers" and mine["profile"]["age"] == real.json()[
+                "profile"]["age"]  # the coach's own new person, nothing of the other one
+            assert coach_flers.get(f"/v1/beneficiaries/{pid}/export").json()["recommendations"] == []
+            assert coach_flers.delete(f"/v1/beneficiaries/{pid}").status_code == 204
+            assert coach_flers.delete(f"/v1/beneficiaries/{ghost}").status_code == 204
             continue
         _same_answer(real, unknown)
         assert real.status_code == 404
@@ -162,8 +167,10 @@ def test_coach_cannot_learn_of_a_person_elsewhere(coach_flers, people, other):
 def test_person_of_elsewhere_is_untouched_by_a_coach(client, coach_flers, people):
     before = client.get(f"/v1/beneficiaries/{people['alencon']}").json()
     coach_flers.delete(f"/v1/beneficiaries/{people['alencon']}")
-    coach_flers.put(f"/v1/beneficiaries/{people['alencon']}",
-                    json={**EXAMPLE_BENEFICIARY, "id": None, "home": FLERS})
+    assert coach_flers.put(f"/v1/beneficiaries/{people['alencon']}",
+                           json={**EXAMPLE_BENEFICIARY, "id": None, "home": FLERS}
+                           ).status_code == 201  # a new person of Flers under the same id
+    assert coach_flers.delete(f"/v1/beneficiaries/{people['alencon']}").status_code == 204
     after = client.get(f"/v1/beneficiaries/{people['alencon']}").json()
     assert after == before
 

@@ -1,8 +1,11 @@
-"""Schemathesis against the OpenAPI schema, in-process (ASGI): no request may end in a 5xx.
+"""Schemathesis against the OpenAPI schema, in-process (ASGI): no request may end in a 5xx,
+and every answer is what the schema says (issue 9): a documented status code, the documented
+content type (``application/problem+json`` for errors), a body and headers matching the
+documented schema (timestamps with their UTC offset included).
 
 Bounded and reproducible: every operation gets ``IM_FUZZ_EXAMPLES`` positive (valid by the
 schema) and as many negative (invalid) cases, derandomised, with an admin key. The test prints
-the number of cases run and of server errors.
+the number of cases run, of server errors and of answers that break the contract.
 """
 
 from __future__ import annotations
@@ -15,6 +18,13 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.python.asgi import shutdown_lifespans
 
 from insertion_match.service import db
@@ -22,9 +32,13 @@ from insertion_match.service.app import create_app
 from tests.conftest import make_settings
 
 EXAMPLES = int(os.environ.get("IM_FUZZ_EXAMPLES", "10"))  # CI (.ci/run): 100
+#: What every answer is checked for, besides not being a 5xx.
+CONTRACT = [status_code_conformance, content_type_conformance, response_schema_conformance,
+            response_headers_conformance]
 
 
-def _fuzz(operation, mode: GenerationMode, key: str, cases: Counter, errors: list) -> None:
+def _fuzz(operation, mode: GenerationMode, key: str, cases: Counter, errors: list,
+          drift: list) -> None:
     """Run up to EXAMPLES derandomised cases of one operation in one generation mode."""
 
     @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
@@ -35,6 +49,11 @@ def _fuzz(operation, mode: GenerationMode, key: str, cases: Counter, errors: lis
         cases[operation.label] += 1
         if response.status_code >= 500:
             errors.append(f"{operation.label}: {response.status_code} {response.text[:200]}")
+        try:
+            case.validate_response(response, checks=[not_a_server_error, *CONTRACT])
+        except Exception as exc:  # noqa: BLE001  (a FailureGroup: record it, go on)
+            drift.append(f"{operation.label} {mode.value} {response.status_code}: "
+                         f"{str(exc).strip()[:400]}")
 
     try:
         run()
@@ -53,20 +72,22 @@ def test_schemathesis_finds_no_server_error(tmp_path, database_url, capsys):
     app = create_app(make_settings(tmp_path, database_url))
     cases: Counter[str] = Counter()
     server_errors: list[str] = []
+    drift: list[str] = []
     try:
         # Schemathesis runs the app's start-up (lifespan) itself and keeps it running.
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         operations = [result.ok() for result in schema.get_all_operations()]
         for operation in operations:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                _fuzz(operation, mode, key, cases, server_errors)
+                _fuzz(operation, mode, key, cases, server_errors, drift)
     finally:
         shutdown_lifespans()  # closes the app's database connections before the test ends
     total = sum(cases.values())
     with capsys.disabled():
         print(f"\nschemathesis: {total} cases over {len(operations)} operations "
               f"({EXAMPLES} positive + {EXAMPLES} negative max each), "
-              f"{len(server_errors)} server error(s)")
+              f"{len(server_errors)} server error(s), {len(drift)} answer(s) off the schema")
     assert len(operations) >= 10
     assert total >= len(operations) * EXAMPLES
     assert not server_errors, server_errors[:10]
+    assert not drift, "\n\n".join(drift[:10])

@@ -30,13 +30,20 @@ from insertion_match.service.db.audit import (
 )
 from insertion_match.service.db.base import Base, init_db, make_engine, transaction
 from insertion_match.service.db.beneficiaries import (
+    AmbiguousId,
     BeneficiaryRow,
     delete_beneficiary,
+    erase_beneficiary,
+    find_beneficiaries,
+    find_beneficiaries_in,
     get_beneficiary,
     list_beneficiaries,
     profile_of,
     purge_beneficiaries,
+    scope_of,
+    store_beneficiary,
     upsert_beneficiary,
+    visible_beneficiary,
 )
 from insertion_match.service.db.catalogue import (
     ActionRow,
@@ -58,7 +65,12 @@ from insertion_match.service.db.opportunities import (
     purge_expired_opportunities,
     upsert_opportunities,
 )
-from insertion_match.service.db.outcomes import OutcomeRow, add_outcomes, list_outcomes
+from insertion_match.service.db.outcomes import (
+    OutcomeRow,
+    add_outcomes,
+    import_outcomes,
+    list_outcomes,
+)
 from insertion_match.service.db.people_index import (
     beneficiaries_by_ids,
     beneficiaries_fingerprint,
@@ -68,6 +80,7 @@ from insertion_match.service.db.people_index import (
 __all__ = [
     "AccessLog",
     "ActionRow",
+    "AmbiguousId",
     "ApiKeyRow",
     "Base",
     "BeneficiaryRow",
@@ -87,8 +100,12 @@ __all__ = [
     "count_opportunities",
     "create_api_key",
     "delete_beneficiary",
+    "erase_beneficiary",
+    "find_beneficiaries",
+    "find_beneficiaries_in",
     "get_beneficiary",
     "get_opportunity",
+    "import_outcomes",
     "init_db",
     "last_import",
     "list_api_keys",
@@ -108,8 +125,11 @@ __all__ = [
     "recommendation_log",
     "replace_catalogue",
     "revoke_api_key",
+    "scope_of",
+    "store_beneficiary",
     "transaction",
     "upsert_beneficiary",
     "upsert_opportunities",
     "verify_api_key",
+    "visible_beneficiary",
 ]

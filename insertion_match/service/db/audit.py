@@ -4,8 +4,12 @@
   pseudonymous person and their département; model name and version; the item ids shown);
 - ``access_log``: every access to a stored person's data (read, create, update, erase, export).
 
-Only pseudonymous ids, the model and item ids are stored: never freins, never free text. Rows
-outlive an erased profile (accountability) until the retention purge removes them.
+Only pseudonymous ids, the model and item ids are stored: never freins, never free text. Each
+row points to the person's internal ``subject`` (see ``beneficiaries``), so a person's export
+reads their rows only, never those of someone else of another territory under the same id.
+Rows outlive an erased profile (accountability: who did what, when) but detached from the
+person: the id is replaced by a random tombstone, ``subject`` is cleared and the items shown
+are dropped; the retention purge removes them later.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class RecommendationLog(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     actor: Mapped[str] = mapped_column(String(120))
     beneficiary_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(32), index=True)
     model_name: Mapped[str] = mapped_column(String(80))
     model_version: Mapped[str] = mapped_column(String(40))
     item_ids: Mapped[list] = mapped_column(JSON)
@@ -43,6 +48,7 @@ class AccessLog(Base):
     actor_name: Mapped[str | None] = mapped_column(String(120))
     actor_role: Mapped[str | None] = mapped_column(String(20))
     beneficiary_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(32), index=True)
     action: Mapped[str] = mapped_column(String(20))
 
 
@@ -61,10 +67,12 @@ def log_recommendation(
     actor_name: str | None = None,
     actor_role: str | None = None,
     department: str | None = None,
+    subject: str | None = None,
 ) -> None:
     with transaction(factory) as session:
         session.add(RecommendationLog(
             created_at=datetime.now(UTC), actor=actor, beneficiary_id=beneficiary_id,
+            subject=subject,
             model_name=model_name, model_version=model_version, item_ids=list(item_ids),
             actor_name=actor_name, actor_role=actor_role, department=department,
         ))
@@ -72,28 +80,32 @@ def log_recommendation(
 
 def log_access(
     factory: sessionmaker[Session], actor: str, beneficiary_id: str, action: str, *,
-    actor_name: str | None = None, actor_role: str | None = None,
+    actor_name: str | None = None, actor_role: str | None = None, subject: str | None = None,
 ) -> None:
     if action not in ACCESS_ACTIONS:
         raise ValueError(f"unknown access action {action!r}")
     with transaction(factory) as session:
         session.add(AccessLog(
             created_at=datetime.now(UTC), actor=actor, actor_name=actor_name,
-            actor_role=actor_role, beneficiary_id=beneficiary_id, action=action,
+            actor_role=actor_role, beneficiary_id=beneficiary_id, action=action, subject=subject,
         ))
 
 
 def audit_about(
-    factory: sessionmaker[Session], beneficiary_id: str
+    factory: sessionmaker[Session], beneficiary_id: str | None = None, *,
+    subject: str | None = None,
 ) -> tuple[list[RecommendationLog], list[AccessLog]]:
-    """Every audit row about one person, oldest first (for their export)."""
+    """Every audit row about one person (``subject``; or, for tools, every row carrying
+    ``beneficiary_id``), oldest first (for their export)."""
+    if subject is not None:
+        rec_where, acc_where = RecommendationLog.subject == subject, AccessLog.subject == subject
+    else:
+        rec_where = RecommendationLog.beneficiary_id == beneficiary_id
+        acc_where = AccessLog.beneficiary_id == beneficiary_id
     with factory() as session:
-        recs = session.scalars(select(RecommendationLog)
-                               .where(RecommendationLog.beneficiary_id == beneficiary_id)
+        recs = session.scalars(select(RecommendationLog).where(rec_where)
                                .order_by(RecommendationLog.id))
-        accesses = session.scalars(select(AccessLog)
-                                   .where(AccessLog.beneficiary_id == beneficiary_id)
-                                   .order_by(AccessLog.id))
+        accesses = session.scalars(select(AccessLog).where(acc_where).order_by(AccessLog.id))
         return list(recs), list(accesses)
 
 

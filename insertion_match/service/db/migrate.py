@@ -74,7 +74,9 @@ def upgrade(
     A database whose tables predate migrations (the baseline tables, no ``alembic_version``)
     is first stamped to :data:`BASELINE_REVISION`. Any failure rolls everything back.
     """
-    with engine.begin() as conn:
+    from insertion_match.service.db.base import write_connection
+
+    with write_connection(engine) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         cfg = alembic_config(conn, script_location)

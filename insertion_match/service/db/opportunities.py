@@ -28,7 +28,9 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     func,
+    insert,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -105,36 +107,42 @@ def upsert_opportunities(
         raise ValueError("duplicate opportunity ids in one import")
     now = datetime.now(UTC)
     created = updated = unchanged = 0
+    # Hash and serialise before the write transaction: the write lock is held for the writes only.
+    prepared = [(opp, opportunity_hash(opp), opp.model_dump(mode="json", exclude_none=True))
+                for opp in opportunities]
+    content = batch_hash(opportunities)
     with transaction(factory) as session:
-        existing: dict[str, OpportunityRow] = {}
+        existing: dict[str, str] = {}
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
-            existing.update((r.id, r) for r in session.scalars(
-                select(OpportunityRow).where(OpportunityRow.id.in_(chunk))))
-        for opp in opportunities:
-            digest = opportunity_hash(opp)
-            row = existing.get(opp.id)
-            if row is not None and row.content_sha256 == digest:
+            existing.update((i, h) for i, h in session.execute(
+                select(OpportunityRow.id, OpportunityRow.content_sha256)
+                .where(OpportunityRow.id.in_(chunk))))
+        inserts, updates = [], []
+        for opp, digest, document in prepared:
+            stored = existing.get(opp.id)
+            if stored is not None and stored == digest:
                 unchanged += 1
                 continue
             fields = {
-                "source": opp.source, "external_id": opp.external_id, "kind": opp.kind,
-                "department": opp.location.department, "insee": opp.location.insee,
-                "rome_code": opp.rome_code, "expires_at": opp.expires_at,
-                "content_sha256": digest,
-                "document": opp.model_dump(mode="json", exclude_none=True),
+                "id": opp.id, "source": opp.source, "external_id": opp.external_id,
+                "kind": opp.kind, "department": opp.location.department,
+                "insee": opp.location.insee, "rome_code": opp.rome_code,
+                "expires_at": opp.expires_at, "content_sha256": digest, "document": document,
                 "updated_at": now,
             }
-            if row is None:
-                session.add(OpportunityRow(id=opp.id, created_at=now, **fields))
-                created += 1
+            if stored is None:
+                inserts.append({**fields, "created_at": now})
             else:
-                for key, value in fields.items():
-                    setattr(row, key, value)
-                updated += 1
+                updates.append(fields)
+        for start in range(0, len(inserts), _CHUNK):
+            session.execute(insert(OpportunityRow), inserts[start:start + _CHUNK])
+        for start in range(0, len(updates), _CHUNK):
+            session.execute(update(OpportunityRow), updates[start:start + _CHUNK])
+        created, updated = len(inserts), len(updates)
         session.add(OpportunityImport(
             imported_at=now, source=source[:40], origin=origin[:300],
-            content_sha256=batch_hash(opportunities), received=len(opportunities) + rejected,
+            content_sha256=content, received=len(opportunities) + rejected,
             created=created, updated=updated, unchanged=unchanged, rejected=rejected,
         ))
     return UpsertReport(created, updated, unchanged)

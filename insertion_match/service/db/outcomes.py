@@ -5,6 +5,10 @@ item, what happened, when) with the rank and model version of the list that prop
 A later event that omits them inherits them from the latest ``proposed`` event of the same
 person and item, so every stored outcome says which model produced it. Never free text, never
 freins: what a learner needs joins on the stored profile.
+
+``subject`` is the stored person's internal identity (``beneficiaries``): a person's events are
+read by it, so another territory's person under the same id never sees them, and erasing the
+person deletes them. Events imported by an admin for people not stored have no subject.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, Integer, String, func, select
+from sqlalchemy import Date, DateTime, Integer, String, and_, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.domain import OutcomeRecord
@@ -24,6 +28,7 @@ class OutcomeRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     beneficiary_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(32), index=True)
     item_kind: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[str] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(16))
@@ -46,46 +51,97 @@ class OutcomeRow(Base):
         })
 
 
-def _proposal(session: Session, record: OutcomeRecord) -> OutcomeRow | None:
-    stmt = (select(OutcomeRow)
-            .where(OutcomeRow.beneficiary_id == record.beneficiary_id,
-                   OutcomeRow.item_kind == record.item_kind.value,
-                   OutcomeRow.item_id == record.item_id, OutcomeRow.status == "proposed")
-            .order_by(OutcomeRow.occurred_on.desc(), OutcomeRow.id.desc()).limit(1))
-    return session.scalars(stmt).first()
+def _whose(beneficiary_id: str, subject: str | None):
+    if subject is not None:
+        return OutcomeRow.subject == subject
+    return and_(OutcomeRow.beneficiary_id == beneficiary_id, OutcomeRow.subject.is_(None))
 
 
-def add_outcomes(factory: sessionmaker[Session], records: Sequence[OutcomeRecord],
-                 source: str) -> list[OutcomeRow]:
-    """Store ``records`` in one transaction (all or none), in order; return the stored rows."""
+_Key = tuple[str, str | None, str, str]  # (beneficiary id, subject, item kind, item id)
+_CHUNK = 500
+
+
+def _proposals(session: Session, keys: set[_Key]) -> dict[_Key, OutcomeRow]:
+    """The latest stored ``proposed`` event of each (person, item) of ``keys``, in a few queries."""
+    latest: dict[_Key, OutcomeRow] = {}
+    ids = sorted({k[0] for k in keys})
+    for start in range(0, len(ids), _CHUNK):
+        stmt = (select(OutcomeRow)
+                .where(OutcomeRow.beneficiary_id.in_(ids[start:start + _CHUNK]),
+                       OutcomeRow.status == "proposed")
+                .order_by(OutcomeRow.occurred_on, OutcomeRow.id))
+        for row in session.scalars(stmt):
+            key = (row.beneficiary_id, row.subject, row.item_kind, row.item_id)
+            if key in keys:
+                latest[key] = row  # ordered: the last one seen is the latest
+    return latest
+
+
+def _rows(session: Session, records: Sequence[OutcomeRecord], source: str,
+          subjects: Sequence[str | None] | None) -> list[dict]:
     now = datetime.now(UTC)
+    subjects = list(subjects) if subjects is not None else [None] * len(records)
+    if len(subjects) != len(records):
+        raise ValueError("one subject per record")
+    keys = {(r.beneficiary_id, s, r.item_kind.value, r.item_id)
+            for r, s in zip(records, subjects, strict=True)}
+    latest: dict[_Key, tuple] = {k: (r.occurred_on, r.rank, r.model_name, r.model_version)
+                                 for k, r in _proposals(session, keys).items()}
     rows = []
-    with transaction(factory) as session:
-        for record in records:
-            rank, name, version = record.rank, record.model_name, record.model_version
-            if record.status.value != "proposed" and name is None:
-                proposal = _proposal(session, record)
-                if proposal is not None:
-                    rank = rank if rank is not None else proposal.rank
-                    name, version = proposal.model_name, proposal.model_version
-            row = OutcomeRow(
-                beneficiary_id=record.beneficiary_id, item_kind=record.item_kind.value,
-                item_id=record.item_id, status=record.status.value,
-                refusal_reason=record.refusal_reason.value if record.refusal_reason else None,
-                exit_kind=record.exit_kind.value if record.exit_kind else None,
-                occurred_on=record.occurred_on, rank=rank, model_name=name,
-                model_version=version, source=source[:40], recorded_at=now,
-            )
-            session.add(row)
-            session.flush()  # later records of the same batch see this proposal
-            rows.append(row)
+    for record, subject in zip(records, subjects, strict=True):
+        key = (record.beneficiary_id, subject, record.item_kind.value, record.item_id)
+        rank, name, version = record.rank, record.model_name, record.model_version
+        if record.status.value != "proposed" and name is None:
+            proposal = latest.get(key)
+            if proposal is not None:
+                rank = rank if rank is not None else proposal[1]
+                name, version = proposal[2], proposal[3]
+        elif record.status.value == "proposed":
+            previous = latest.get(key)
+            if previous is None or previous[0] <= record.occurred_on:
+                latest[key] = (record.occurred_on, rank, name, version)  # later records see it
+        rows.append({
+            "beneficiary_id": record.beneficiary_id, "subject": subject,
+            "item_kind": record.item_kind.value, "item_id": record.item_id,
+            "status": record.status.value,
+            "refusal_reason": record.refusal_reason.value if record.refusal_reason else None,
+            "exit_kind": record.exit_kind.value if record.exit_kind else None,
+            "occurred_on": record.occurred_on, "rank": rank, "model_name": name,
+            "model_version": version, "source": source[:40], "recorded_at": now,
+        })
     return rows
 
 
+def add_outcomes(factory: sessionmaker[Session], records: Sequence[OutcomeRecord],
+                 source: str, subjects: Sequence[str | None] | None = None) -> list[OutcomeRow]:
+    """Store ``records`` in one transaction (all or none), in order; return the stored rows.
+
+    ``subjects``: the stored person of each record (None: not stored, admin imports). A later
+    event without rank and model inherits them from the latest proposal of the same person and
+    item, stored before or earlier in ``records``.
+    """
+    with transaction(factory) as session:
+        rows = [OutcomeRow(**values) for values in _rows(session, records, source, subjects)]
+        session.add_all(rows)
+        session.flush()
+    return rows
+
+
+def import_outcomes(factory: sessionmaker[Session], records: Sequence[OutcomeRecord],
+                    source: str, subjects: Sequence[str | None] | None = None) -> int:
+    """:func:`add_outcomes` for large files: bulk inserts, returns the count stored."""
+    with transaction(factory) as session:
+        rows = _rows(session, records, source, subjects)
+        for start in range(0, len(rows), 2000):
+            session.execute(insert(OutcomeRow), rows[start:start + 2000])
+    return len(rows)
+
+
 def list_outcomes(factory: sessionmaker[Session], beneficiary_id: str, limit: int = 100,
-                  offset: int = 0) -> tuple[int, list[OutcomeRow]]:
-    """(total, rows) of one person, oldest event first."""
-    where = OutcomeRow.beneficiary_id == beneficiary_id
+                  offset: int = 0, subject: str | None = None) -> tuple[int, list[OutcomeRow]]:
+    """(total, rows) of one person (the stored ``subject``, else the events of
+    ``beneficiary_id`` stored for nobody), oldest event first."""
+    where = _whose(beneficiary_id, subject)
     with factory() as session:
         total = session.scalar(select(func.count()).select_from(OutcomeRow).where(where)) or 0
         stmt = (select(OutcomeRow).where(where)

@@ -28,17 +28,19 @@ def beneficiaries_fingerprint(factory: sessionmaker[Session]) -> tuple[int, str]
 
 
 def beneficiary_stamps(factory: sessionmaker[Session]) -> dict[str, datetime]:
-    """Every stored id with its last update."""
+    """Every stored person (``subject``) with its last update."""
     with factory() as session:
-        return dict(session.execute(select(BeneficiaryRow.id, BeneficiaryRow.updated_at)).all())
+        return dict(session.execute(select(BeneficiaryRow.subject,
+                                           BeneficiaryRow.updated_at)).all())
 
 
 def beneficiaries_by_ids(
     factory: sessionmaker[Session], ids: Sequence[str]
 ) -> list[BeneficiaryRow]:
+    """The rows of these ``subject`` keys."""
     out: list[BeneficiaryRow] = []
     with factory() as session:
         for start in range(0, len(ids), _CHUNK):
             chunk = list(ids[start:start + _CHUNK])
-            out.extend(session.scalars(select(BeneficiaryRow).where(BeneficiaryRow.id.in_(chunk))))
+            out.extend(session.scalars(select(BeneficiaryRow).where(BeneficiaryRow.subject.in_(chunk))))
     return out

@@ -1,7 +1,10 @@
 """Stored beneficiaries (caseloads) under pseudonymous ids: create/replace, read, erase, export.
 
 Every route is scoped to the caller's territories: a person outside them answers exactly as an
-unknown id (404, same body). Every access to a person's data writes an ``access_log`` row.
+unknown id (404, same body), and storing under an id used in another territory creates a new
+person as for a free id (201), without reading or touching the other one (ids are scoped per
+territory: ``db/beneficiaries.py``). Every access to a person's data writes an ``access_log``
+row pointing to that person.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from fastapi.responses import JSONResponse
 from insertion_match.domain import BeneficiaryProfile
 from insertion_match.geo import GeoError
 from insertion_match.service import db
-from insertion_match.service.auth import PERSONAL_ROLES, Principal, PrincipalDep, Role, allow
+from insertion_match.service.auth import PERSONAL_ROLES, Principal, PrincipalDep, allow
 from insertion_match.service.deps import StateDep
 from insertion_match.service.problems import (
     PROBLEM_RESPONSES,
@@ -44,15 +47,14 @@ BeneficiaryId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z
 
 
 def _visible(state: ServiceState, principal: Principal, beneficiary_id: str) -> db.BeneficiaryRow | None:
-    """The stored row if it exists *and* lies in the caller's territories, else None."""
-    row = db.get_beneficiary(state.sessions, beneficiary_id)
-    if row is None or not principal.covers(row.department, row.commission):
-        return None
-    return row
+    """The stored row under this id in the caller's territories, else None (AmbiguousId when
+    several of the caller's territories use the id)."""
+    return db.visible_beneficiary(state.sessions, beneficiary_id, principal.territory_filter())
 
 
-def _audit(state: ServiceState, principal: Principal, beneficiary_id: str, action: str) -> None:
-    db.log_access(state.sessions, beneficiary_id=beneficiary_id, action=action,
+def _audit(state: ServiceState, principal: Principal, beneficiary_id: str, action: str,
+           subject: str | None) -> None:
+    db.log_access(state.sessions, beneficiary_id=beneficiary_id, action=action, subject=subject,
                   **principal.audit_fields())
 
 
@@ -71,15 +73,17 @@ def list_beneficiaries(
     ])
 
 
-@router.put("/{beneficiary_id}", response_model=BeneficiaryPublic, responses=PROBLEM_RESPONSES)
+@router.put("/{beneficiary_id}", response_model=BeneficiaryPublic, responses={
+    **PROBLEM_RESPONSES, 201: {"model": BeneficiaryPublic, "description": "Created"}})
 def put_beneficiary(
     beneficiary_id: BeneficiaryId, profile: BeneficiaryProfile, state: StateDep,
     principal: PrincipalDep, response: Response,
 ) -> BeneficiaryPublic | JSONResponse:
     """Create or replace the stored profile (its ``id`` must be the path's, or absent).
 
-    The home must lie in the caller's territories (403 otherwise); an id already used by a
-    person of another territory answers 404, as for a read.
+    The home must lie in the caller's territories (403 otherwise). An id used by a person of
+    another territory is, for this caller, a free id: a new person is created (201) and the
+    other one is neither read nor changed.
     """
     if profile.id not in (None, beneficiary_id):
         return problem_response(validation_problem([{
@@ -94,16 +98,13 @@ def put_beneficiary(
     commission = state.engine.territories.commission_of(home.insee)
     if not principal.covers(home.department, commission):
         return problem_response(forbidden_problem(outside_detail(home)))
-    existing = db.get_beneficiary(state.sessions, beneficiary_id)
-    if existing is not None and not principal.covers(existing.department, existing.commission):
-        return not_found(UNKNOWN_BENEFICIARY)
-    created = db.upsert_beneficiary(
+    row, created = db.store_beneficiary(
         state.sessions, profile, department=home.department, commission=commission,
-        home_insee=home.insee,
+        home_insee=home.insee, territories=principal.territory_filter(),
     )
-    _audit(state, principal, beneficiary_id, "create" if created else "update")
+    _audit(state, principal, beneficiary_id, "create" if created else "update", row.subject)
     response.status_code = 201 if created else 200
-    return _public(db.get_beneficiary(state.sessions, beneficiary_id))
+    return _public(row)
 
 
 @router.get("/{beneficiary_id}", response_model=BeneficiaryPublic, responses=PROBLEM_RESPONSES)
@@ -113,7 +114,7 @@ def get_beneficiary(
     row = _visible(state, principal, beneficiary_id)
     if row is None:
         return not_found(UNKNOWN_BENEFICIARY)
-    _audit(state, principal, beneficiary_id, "read")
+    _audit(state, principal, beneficiary_id, "read", row.subject)
     return _public(row)
 
 
@@ -121,13 +122,17 @@ def get_beneficiary(
 def delete_beneficiary(
     beneficiary_id: BeneficiaryId, state: StateDep, principal: PrincipalDep
 ) -> Response:
-    """Erase the stored profile (right to erasure). The audit trail keeps the pseudonymous id
-    until the retention purge."""
-    if _visible(state, principal, beneficiary_id) is None:
+    """Erase the person (right to erasure): profile and outcomes deleted; the audit rows keep
+    who did what and when, detached from the person (a random tombstone instead of the id,
+    items shown dropped), until the retention purge. The id is then free again and reading it
+    shows nothing of this person."""
+    row = _visible(state, principal, beneficiary_id)
+    if row is None:
         return not_found(UNKNOWN_BENEFICIARY)
-    if not db.delete_beneficiary(state.sessions, beneficiary_id):
+    mark = db.erase_beneficiary(state.sessions, row.subject)
+    if mark is None:
         return not_found(UNKNOWN_BENEFICIARY)
-    _audit(state, principal, beneficiary_id, "erase")
+    _audit(state, principal, mark, "erase", None)
     return Response(status_code=204)
 
 
@@ -138,17 +143,17 @@ def export_beneficiary(
 ) -> BeneficiaryExport | JSONResponse:
     """Everything stored about the person: profile and audit rows (right of access).
 
-    Coaches and platforms export people of their territories; an admin also exports the audit
-    rows left about an erased person (``profile`` null).
+    Only the person stored under this id in the caller's territories: an erased person's rows
+    are detached from the id and exported by nobody.
     """
     row = _visible(state, principal, beneficiary_id)
-    recommendations, accesses = db.audit_about(state.sessions, beneficiary_id)
-    if row is None and not (principal.role is Role.admin and (recommendations or accesses)):
+    if row is None:
         return not_found(UNKNOWN_BENEFICIARY)
-    _audit(state, principal, beneficiary_id, "export")
+    recommendations, accesses = db.audit_about(state.sessions, subject=row.subject)
+    _audit(state, principal, beneficiary_id, "export", row.subject)
     return BeneficiaryExport(
         beneficiary_id=beneficiary_id,
-        profile=_public(row) if row is not None else None,
+        profile=_public(row),
         recommendations=[RecommendationAuditPublic.model_validate(r, from_attributes=True)
                          for r in recommendations],
         accesses=[AccessAuditPublic.model_validate(a, from_attributes=True) for a in accesses],

@@ -61,9 +61,10 @@ async def import_opportunities(
         text = raw.decode("utf-8")
         batch = await run_in_threadpool(parse_offers, text, fmt, state.engine.gazetteer,
                                         state.engine.rome, source)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return problem_response(validation_problem([{
-            "loc": ("body",), "type": "value_error", "msg": f"Value error, {exc}"}]))
+            "loc": ("body",), "type": "value_error", "msg": f"Value error, {reason}"}]))
     outcome = await run_in_threadpool(import_offers, state, batch, f"api:{fmt}",
                                       on_error == "skip")
     report = outcome.report
@@ -142,9 +143,13 @@ def candidates(
     people = state.people.get(state.sessions, state.engine)
     result = rank_candidates(*found, people, state.engine.opportunity_scorer, scope, limit,
                              include_excluded)
-    for item in result.items:  # who saw which person (DESIGN §9)
-        db.log_access(state.sessions, beneficiary_id=item.beneficiary_id, action="read",
-                      **principal.audit_fields())
+    if result.items:  # who saw which person (DESIGN §9): each row points to that person
+        with state.sessions() as session:
+            rows = db.find_beneficiaries_in(session, [i.beneficiary_id for i in result.items],
+                                            territories)
+        for row in rows:
+            db.log_access(state.sessions, beneficiary_id=row.id, action="read",
+                          subject=row.subject, **principal.audit_fields())
     return CandidatesResponse.model_validate({
         "opportunity_id": result.opportunity_id, "title": result.title,
         "model": {"name": result.model_name, "version": result.model_version},

@@ -4,7 +4,9 @@ Outcomes are recorded for **stored** people (``PUT /v1/beneficiaries/{id}``), wh
 decides who may record and read them: a person outside the caller's territories answers as an
 unknown one. An admin may also record for ids that are not stored (historical imports). A CSV
 import is all or nothing: one invalid line and nothing is stored; the answer lists every
-problem of every rejected line.
+problem of every rejected line. Events point to the stored person (``subject``), not to the id:
+erasing the person deletes them, and another territory's person under the same id never sees
+them. The import parses and stores in a worker thread: the event loop keeps serving.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from insertion_match.domain import OutcomeRecord
@@ -38,11 +41,16 @@ from insertion_match.service.state import ServiceState
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], dependencies=[allow(*PERSONAL_ROLES)])
 
 
-def _may_record(state: ServiceState, principal: Principal, beneficiary_id: str) -> bool:
-    row = db.get_beneficiary(state.sessions, beneficiary_id)
+_NOBODY = object()  # may not record for this id: answer as for an unknown person
+
+
+def _subject(state: ServiceState, principal: Principal, beneficiary_id: str) -> object:
+    """The stored person of this id in the caller's territories (their ``subject``), None for
+    an admin recording for someone not stored, else ``_NOBODY``."""
+    row = db.visible_beneficiary(state.sessions, beneficiary_id, principal.territory_filter())
     if row is None:
-        return principal.role is Role.admin
-    return principal.covers(row.department, row.commission)
+        return None if principal.role is Role.admin else _NOBODY
+    return row.subject
 
 
 def _known_item(state: ServiceState, kind: str, item_id: str) -> bool:
@@ -60,14 +68,15 @@ def post_outcome(body: OutcomeCreate, state: StateDep,
                  principal: PrincipalDep) -> OutcomePublic | JSONResponse:
     """Record one event: a proposal (with the rank and model that produced it) or what
     followed. A later event without rank and model inherits them from the proposal."""
-    if not _may_record(state, principal, body.beneficiary_id):
+    subject = _subject(state, principal, body.beneficiary_id)
+    if subject is _NOBODY:
         return not_found(UNKNOWN_BENEFICIARY)
     if not _known_item(state, body.item_kind.value, body.item_id):
         return problem_response(validation_problem([{
             "loc": ("body", "item_id"), "type": "value_error",
             "msg": f"Value error, unknown action {body.item_id!r}"}]))
     record = OutcomeRecord.model_validate(body.model_dump())
-    row = db.add_outcomes(state.sessions, [record], source="api")[0]
+    row = db.add_outcomes(state.sessions, [record], source="api", subjects=[subject])[0]
     return _public(row)
 
 
@@ -79,9 +88,11 @@ def list_outcomes(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> OutcomesPage | JSONResponse:
     """A person's recorded events, oldest first."""
-    if not _may_record(state, principal, beneficiary_id):
+    subject = _subject(state, principal, beneficiary_id)
+    if subject is _NOBODY:
         return not_found(UNKNOWN_BENEFICIARY)
-    total, rows = db.list_outcomes(state.sessions, beneficiary_id, limit, offset)
+    total, rows = db.list_outcomes(state.sessions, beneficiary_id, limit, offset,
+                                   subject=subject)
     return OutcomesPage(beneficiary_id=beneficiary_id, total=total, limit=limit, offset=offset,
                         items=[_public(r) for r in rows])
 
@@ -100,9 +111,26 @@ async def import_outcomes(request: Request, state: StateDep, principal: Principa
                           dry_run: bool = False) -> OutcomesImported | JSONResponse:
     """Import a CSV file of events (``text/csv``, columns in ``features/outcomes_csv.py``),
     atomically. 422 with every rejected line (``errors[].path`` = ``line N: field``)."""
+    body = await request.body()
+    return await run_in_threadpool(_import_outcomes, state, principal, body, dry_run)
+
+
+def _subjects_of(state: ServiceState, principal: Principal,
+                 ids: list[str]) -> dict[str, list[str]]:
+    """The stored people (subjects) of each id in the caller's territories, in a few queries."""
+    found: dict[str, list[str]] = {}
+    territories = principal.territory_filter()
+    with state.sessions() as session:
+        for start in range(0, len(ids), 500):
+            for row in db.find_beneficiaries_in(session, ids[start:start + 500], territories):
+                found.setdefault(row.id, []).append(row.subject)
+    return found
+
+
+def _import_outcomes(state: ServiceState, principal: Principal, body: bytes,
+                     dry_run: bool) -> OutcomesImported | JSONResponse:
     try:
-        parsed = parse_outcomes_csv(await request.body(),
-                                    lambda kind, item: _known_item(state, kind, item))
+        parsed = parse_outcomes_csv(body, lambda kind, item: _known_item(state, kind, item))
     except OutcomesCsvError as exc:
         return problem_response(Problem(
             type="https://insertion-match.example/problems/csv", title="Unreadable CSV file",
@@ -110,16 +138,30 @@ async def import_outcomes(request: Request, state: StateDep, principal: Principa
             errors=[ProblemError(path="file", message=str(exc), message_fr="fichier illisible")]))
     errors = [ProblemError(path=f"line {r.line}: {p.field}", message=p.message,
                            message_fr=p.message_fr) for r in parsed.rejected for p in r.problems]
-    hidden = [line for line, rec in zip(parsed.lines, parsed.records, strict=True)
-              if not _may_record(state, principal, rec.beneficiary_id)]
-    errors += [ProblemError(path=f"line {line}: beneficiary_id", message=UNKNOWN_BENEFICIARY,
-                            message_fr="personne inconnue") for line in hidden]
+    stored = _subjects_of(state, principal,
+                          sorted({rec.beneficiary_id for rec in parsed.records}))
+    subjects: list[str | None] = []
+    hidden = 0
+    for line, rec in zip(parsed.lines, parsed.records, strict=True):
+        people = stored.get(rec.beneficiary_id, [])
+        if len(people) == 1:
+            subjects.append(people[0])
+        elif not people and principal.role is Role.admin:
+            subjects.append(None)
+        else:
+            hidden += 1
+            errors.append(ProblemError(
+                path=f"line {line}: beneficiary_id",
+                message=UNKNOWN_BENEFICIARY if not people else "ambiguous id",
+                message_fr="personne inconnue" if not people
+                else "identifiant utilisé dans plusieurs de vos territoires"))
     if errors:
-        rejected = len(parsed.rejected) + len(hidden)
+        rejected = len(parsed.rejected) + hidden
         return problem_response(Problem(
             type="https://insertion-match.example/problems/validation",
             title="Invalid outcomes: nothing imported", status=422,
             detail=f"{rejected} line(s) rejected of {len(parsed.records) + len(parsed.rejected)};"
                    " nothing was stored", errors=errors))
-    imported = 0 if dry_run else len(db.add_outcomes(state.sessions, parsed.records, "csv"))
+    imported = 0 if dry_run else db.import_outcomes(state.sessions, parsed.records, "csv",
+                                                    subjects=subjects)
     return OutcomesImported(imported=imported, valid=len(parsed.records), dry_run=dry_run)
