@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from insertion_match import __version__
+from insertion_match.service import web
 from insertion_match.service.auth import authenticate, unauthenticated_routes
 from insertion_match.service.middleware import BodySizeLimit
 from insertion_match.service.problems import problem_response, validation_problem
@@ -53,11 +54,15 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         description="Suggestions only: the référent decides and prescribes. Every item says why "
         "(reasons whose contributions add up to the score), with warnings and levers, in French.",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from vendored files by the web app (offline)
     )
     app.include_router(ops.router)  # /healthz, /readyz: no key (PUBLIC_PATHS)
     # Every other router needs an API key (service/auth.py): add new routers to this tuple.
     for module in (recommendations, actions, beneficiaries, stats, opportunities, outcomes):
         app.include_router(module.router, dependencies=[Depends(authenticate)])
+    # The coach's web app (pages, /static, /docs, /redoc): outside the OpenAPI schema, signed in
+    # by session cookie (service/web/).
+    web.install(app, settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # inside the access log
 
     @app.exception_handler(RequestValidationError)

@@ -10,7 +10,9 @@ Roles (DESIGN §9):
 - ``platform``: a backend (job platform); as a coach on its granted territories, plus batch;
 - ``evaluator``: aggregates only — an endpoint must be marked :func:`aggregates_only` to
   serve it (deny by default), and no such endpoint returns personal data;
-- ``admin``: everything, every territory.
+- ``admin``: everything, every territory;
+- ``manager``: a coaches' manager (web app): the aggregates of their territories (recommendations
+  shown, proposals, entries, capacity); no API route serves it, no personal data.
 
 Territory grants are written ``61`` (the whole département), ``61:Flers`` (one Commission RSA
 of the Orne, spelt as ``geo.territories.COMMISSIONS``) or ``*`` (every territory; platform and
@@ -45,6 +47,7 @@ class Role(StrEnum):
     platform = "platform"
     evaluator = "evaluator"
     admin = "admin"
+    manager = "manager"
 
 
 _DEPARTMENT = re.compile(r"^(\d[\dAB]|\d{3})$")
@@ -97,7 +100,7 @@ def parse_grants(role: Role, texts: Iterable[str]) -> tuple[Grant, ...]:
         if grants:
             raise InvalidGrant("an admin key covers every territory: give no --territory")
         return ()
-    if role in (Role.coach, Role.platform) and not grants:
+    if role in (Role.coach, Role.platform, Role.manager) and not grants:
         raise InvalidGrant(f"a {role} key needs at least one --territory")
     if role is Role.coach and any(g.department is None for g in grants):
         raise InvalidGrant("a coach key is scoped to named territories, not '*'")

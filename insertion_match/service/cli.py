@@ -226,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     from insertion_match.service.cli_learning import register as register_learning_commands
 
     register_learning_commands(sub)  # synthetic calibration, train, evaluate
+    from insertion_match.service.cli_users import register as register_user_commands
+
+    register_user_commands(sub)  # users create|password|disable|list (web accounts)
     return parser
 
 

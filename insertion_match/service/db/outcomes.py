@@ -33,6 +33,7 @@ class OutcomeRow(Base):
     rank: Mapped[int | None] = mapped_column(Integer)
     model_name: Mapped[str | None] = mapped_column(String(80))
     model_version: Mapped[str | None] = mapped_column(String(40))
+    recommendation_id: Mapped[int | None] = mapped_column(Integer, index=True)
     source: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -42,7 +43,7 @@ class OutcomeRow(Base):
             "item_kind": self.item_kind, "status": self.status,
             "occurred_on": self.occurred_on, "refusal_reason": self.refusal_reason,
             "exit_kind": self.exit_kind, "rank": self.rank, "model_name": self.model_name,
-            "model_version": self.model_version,
+            "model_version": self.model_version, "recommendation_id": self.recommendation_id,
         })
 
 
@@ -63,18 +64,23 @@ def add_outcomes(factory: sessionmaker[Session], records: Sequence[OutcomeRecord
     with transaction(factory) as session:
         for record in records:
             rank, name, version = record.rank, record.model_name, record.model_version
-            if record.status.value != "proposed" and name is None:
+            recommendation_id = record.recommendation_id
+            if record.status.value != "proposed" and (name is None or recommendation_id is None):
                 proposal = _proposal(session, record)
                 if proposal is not None:
                     rank = rank if rank is not None else proposal.rank
-                    name, version = proposal.model_name, proposal.model_version
+                    if name is None:
+                        name, version = proposal.model_name, proposal.model_version
+                    if recommendation_id is None:
+                        recommendation_id = proposal.recommendation_id
             row = OutcomeRow(
                 beneficiary_id=record.beneficiary_id, item_kind=record.item_kind.value,
                 item_id=record.item_id, status=record.status.value,
                 refusal_reason=record.refusal_reason.value if record.refusal_reason else None,
                 exit_kind=record.exit_kind.value if record.exit_kind else None,
                 occurred_on=record.occurred_on, rank=rank, model_name=name,
-                model_version=version, source=source[:40], recorded_at=now,
+                model_version=version, recommendation_id=recommendation_id,
+                source=source[:40], recorded_at=now,
             )
             session.add(row)
             session.flush()  # later records of the same batch see this proposal

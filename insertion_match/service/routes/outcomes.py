@@ -26,6 +26,7 @@ from insertion_match.service.problems import (
     problem_response,
     validation_problem,
 )
+from insertion_match.service.proposals import NotShown, tie_to_recommendation
 from insertion_match.service.schemas import Problem, ProblemError
 from insertion_match.service.schemas_outcomes import (
     OutcomeCreate,
@@ -59,14 +60,23 @@ def _public(row: db.OutcomeRow) -> OutcomePublic:
 def post_outcome(body: OutcomeCreate, state: StateDep,
                  principal: PrincipalDep) -> OutcomePublic | JSONResponse:
     """Record one event: a proposal (with the rank and model that produced it) or what
-    followed. A later event without rank and model inherits them from the proposal."""
+    followed. A later event without rank and model inherits them from the proposal.
+
+    With ``recommendation_id`` (from the answer of ``POST /v1/recommendations``) the event is
+    tied to the list shown: the item must be in it, and rank and model are read from it."""
     if not _may_record(state, principal, body.beneficiary_id):
         return not_found(UNKNOWN_BENEFICIARY)
     if not _known_item(state, body.item_kind.value, body.item_id):
         return problem_response(validation_problem([{
             "loc": ("body", "item_id"), "type": "value_error",
             "msg": f"Value error, unknown action {body.item_id!r}"}]))
-    record = OutcomeRecord.model_validate(body.model_dump())
+    record = tie_to_recommendation(state, OutcomeRecord.model_validate(body.model_dump()))
+    if isinstance(record, NotShown):
+        return problem_response(Problem(
+            type="https://insertion-match.example/problems/validation", title="Invalid request",
+            status=422, detail=f"recommendation_id: {record.message}",
+            errors=[ProblemError(path="recommendation_id", message=record.message,
+                                 message_fr=record.message_fr)]))
     row = db.add_outcomes(state.sessions, [record], source="api")[0]
     return _public(row)
 

@@ -1,0 +1,98 @@
+"""What a coach and the person read about one action: where, when, whom to call, cost.
+
+Read from the catalogue entry as it is; nothing is invented: a missing fact says so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from insertion_match.domain import CATEGORY_LABELS_FR, FREIN_LABELS_FR
+from insertion_match.matcher.engine import MatchingEngine
+from insertion_match.service.web.labels import document_year, number_fr
+
+#: A source document older than this (years) is flagged on the pages.
+OLD_DOCUMENT_YEARS = 2
+
+#: What to bring to a first appointment, whatever the action (plain words for the person).
+WHAT_TO_BRING = (
+    "une pièce d'identité ou un titre de séjour",
+    "votre attestation de droits au RSA (CAF ou MSA)",
+    "ce document",
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    commune: str
+    address: str | None
+    unspecified: bool
+
+
+@dataclass(frozen=True)
+class ActionSheet:
+    id: str
+    title: str
+    description: str
+    operator: str | None
+    category: str
+    freins: tuple[str, ...]
+    places: tuple[Place, ...]
+    itinerant: bool
+    by_dossier: bool
+    contact: str | None
+    how_to: str | None
+    prescription_required: bool
+    cost: str
+    duration: str | None
+    weekly_hours: str | None
+    capacity: str | None
+    public: str | None
+    conditions: str | None
+    source_document: str
+    source_section: str | None
+    period: str | None
+    document_year: int | None
+    old_document: bool
+    active: bool
+    what_to_bring: tuple[str, ...] = WHAT_TO_BRING
+
+
+def _cost(cost: float | None, note: str | None) -> str:
+    if cost is None:
+        return note or "Non précisé par le document : à vérifier auprès de l'organisme."
+    text = "Gratuit" if cost == 0 else f"{number_fr(cost, 2 if cost % 1 else 0)} €"
+    return f"{text} ({note})" if note else text
+
+
+def action_sheet(engine: MatchingEngine, action_id: str, today: date | None = None
+                 ) -> ActionSheet | None:
+    action = engine.action(action_id)
+    if action is None:
+        return None
+    today = today or date.today()
+    year = document_year(action.period, action.source.document)
+    capacity = None
+    if action.places is not None:
+        capacity = f"{action.places} place(s)" + (f" en {action.places_year}"
+                                                   if action.places_year else "")
+        if action.participants is not None:
+            capacity += (f" ; {action.participants} participant(s)"
+                         + (f" en {action.participants_year}" if action.participants_year
+                            else ""))
+    return ActionSheet(
+        id=action.id, title=action.title, description=action.description_fr,
+        operator=action.operator, category=CATEGORY_LABELS_FR.get(action.category, "autre"),
+        freins=tuple(FREIN_LABELS_FR.get(f, f) for f in action.freins),
+        places=tuple(Place(s.commune, s.address, s.precision == "unspecified")
+                     for s in action.sites),
+        itinerant=action.itinerant, by_dossier=action.by_dossier, contact=action.contact,
+        how_to=action.how_to_mobilise_fr, prescription_required=action.prescription_required,
+        cost=_cost(action.cost_eur, action.cost_note_fr), duration=action.duration_fr,
+        weekly_hours=(f"{number_fr(action.weekly_hours, 1 if action.weekly_hours % 1 else 0)} "
+                      "h par semaine") if action.weekly_hours else None,
+        capacity=capacity, public=action.public_fr, conditions=action.eligibility.other_fr,
+        source_document=action.source.document, source_section=action.source.section,
+        period=action.period, document_year=year,
+        old_document=year is not None and today.year - year > OLD_DOCUMENT_YEARS,
+        active=action.active)
