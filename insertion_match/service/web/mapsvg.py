@@ -70,10 +70,11 @@ def _outlines(data_dir: str, department: str) -> _Outlines | None:
     return _Outlines(paths, lon0, lat1, kx, ky, (lat1 - lat0) * ky)
 
 
-def sites_of(engine: MatchingEngine, actions: list[Action]) -> list[Point]:
-    """One point per site of each listed action (at its coordinates, else its commune's)."""
+def sites_of(engine: MatchingEngine, ranked: list[tuple[int, Action]]) -> list[Point]:
+    """One point per site of each listed (rank, action), at its coordinates, else its
+    commune's; none for itinerant actions, funds and unnamed places."""
     points = []
-    for number, action in enumerate(actions, start=1):
+    for number, action in ranked:
         if action.itinerant or action.by_dossier:
             continue
         for site in action.sites:
@@ -114,10 +115,18 @@ def render(data_dir: Path, gazetteer: Gazetteer, department: str, home_insee: st
         x, y = outlines.xy(home.lat, home.lon)
         parts.append(f'<circle class="im-map__home-dot" cx="{x:.1f}" cy="{y:.1f}" r="6">'
                      f'<title>Domicile : {escape(home.name)}</title></circle>')
+    places: dict[tuple[float, float], list[Point]] = {}
     for point in points:
-        x, y = outlines.xy(point.lat, point.lon)
-        parts.append(f'<g class="im-map__site"><circle cx="{x:.1f}" cy="{y:.1f}" r="9"/>'
-                     f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">{point.number}'
-                     f'</text><title>{escape(point.label)}</title></g>')
+        places.setdefault((round(point.lat, 3), round(point.lon, 3)), []).append(point)
+    for group in places.values():
+        x, y = outlines.xy(group[0].lat, group[0].lon)
+        numbers = sorted({p.number for p in group})
+        label = ",".join(map(str, numbers[:3])) + ("…" if len(numbers) > 3 else "")
+        width = 8 + 7 * len(label)
+        titles = " ; ".join(p.label for p in group)
+        parts.append(f'<g class="im-map__site"><rect x="{x - width / 2:.1f}" y="{y - 9:.1f}" '
+                     f'width="{width}" height="18" rx="9"/><text x="{x:.1f}" y="{y + 4:.1f}" '
+                     f'text-anchor="middle">{escape(label)}</text><title>{escape(titles)}'
+                     '</title></g>')
     parts.append("</svg>")
     return Markup("".join(parts))

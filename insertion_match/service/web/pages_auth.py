@@ -8,6 +8,7 @@ provider, and a callback that checks the state and nonce, finds the account by e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -50,6 +51,9 @@ def sign_in_page(request: Request, suite: str | None = None) -> Response:
     notice = None
     if session.ended == "expired":
         notice = "Votre session a expiré après une période d'inactivité : reconnectez-vous."
+        request.state.web_session = replace(session, ended=None)  # said once
+    elif suite is None and request.query_params.get("deconnecte"):
+        notice = "Vous êtes déconnecté·e."
     return render(request, "sign_in.html", {"title": "Connexion", "notice": notice,
                                             "suite": _safe_next(suite) or "", "email": ""})
 

@@ -184,7 +184,8 @@ def recommendation(request: Request, user: PeopleUserDep, person_id: PersonId) -
                         "La commune de la personne n'a pas pu être localisée : corrigez le "
                         "diagnostic.")
     actions = {item.id: state.engine.action(item.id) for item in answer.items}
-    points = mapsvg.sites_of(state.engine, [a for a in actions.values() if a is not None])
+    points = mapsvg.sites_of(state.engine, [(item.rank, actions[item.id]) for item in answer.items
+                                            if actions[item.id] is not None])
     svg = mapsvg.render(state.settings.data_dir, state.engine.gazetteer, row.department,
                         answer.home.insee, points)
     return render(request, "recommendation.html", {

@@ -76,7 +76,8 @@ class SessionCodec:
         try:
             data = self._serializer.loads(raw)
             session = WebSession(csrf=str(data["c"]), user_id=data.get("u"),
-                                 started=float(data["s"]), seen=float(data["t"]))
+                                 started=float(data["s"]), seen=float(data["t"]),
+                                 ended=data.get("e"))
         except (BadSignature, KeyError, TypeError, ValueError):
             return self.new()
         now = time.time()
