@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from insertion_match.domain import HistoryCode
 from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.profile import PersonContext
-from insertion_match.domain import HistoryCode
 from insertion_match.geo import MIN_TRIP_KM, Mode, best_travel
 
 #: How each orientation's aim lines up with an action category: +1 aligned, 0 neutral.

@@ -11,11 +11,11 @@ import math
 import numpy as np
 
 from insertion_match.domain import (
-    ExperienceCode,
     CONTRACT_LABELS_FR,
     FREIN_LABELS_FR,
     FREINS,
     SEVERITY_LABELS_FR,
+    ExperienceCode,
 )
 from insertion_match.features.people import MODES
 from insertion_match.geo import MODE_LABELS_FR

@@ -20,6 +20,7 @@ from insertion_match.features.opportunity_index import OpportunityIndex
 from insertion_match.features.people import HISTORY_CODES, MODES, PeopleArrays
 from insertion_match.geo import Mode
 from insertion_match.geo.travel import SPEED_KMH
+from insertion_match.matcher.explain import with_diversity
 from insertion_match.matcher.opportunity_eligibility import (
     RULES,
     PairEligibility,
@@ -33,7 +34,6 @@ from insertion_match.matcher.opportunity_explain import (
     warnings_for,
 )
 from insertion_match.matcher.opportunity_scoring import KIND_FREINS, OpportunityScorer
-from insertion_match.matcher.explain import with_diversity
 from insertion_match.matcher.ranking import Diversified, diversify_additive
 from insertion_match.matcher.results import ExcludedItem, KindCount, Lever, RankedItem, Warning
 

@@ -15,7 +15,6 @@ from insertion_match.matcher.columns import LABEL, require_columns
 from insertion_match.matcher.learning.estimator import AdditiveLogisticRegression
 from insertion_match.matcher.learning.scorer import DEFAULT_NAME, DESIGN_COLUMNS, LearnedScorer
 
-
 #: The frein columns' coefficients are constrained to be >= 0: a reason "Répond au frein X"
 #: never carries a negative contribution (a need met is never held against an action).
 FREIN_COLUMN_POSITIONS: tuple[int, ...] = tuple(

@@ -116,9 +116,15 @@ def _save(request: Request, user: WebUser, form: dict, person_id: str | None) ->
     if isinstance(stored, Problem):
         return _diagnostic(request, user, form, _problem_errors(stored),
                            person_id=None if new else person_id, status=422,
-                           suggestions=stored.suggestions)
+                           suggestions=[s for s in stored.suggestions if _covers_commune(
+                               request, user, s.department, s.insee)])
     assert isinstance(stored, Stored)
     return redirect(request, f"/personnes/{stored.row.id}/recommandation")
+
+
+def _covers_commune(request: Request, user: WebUser, department: str, insee: str) -> bool:
+    commission = _state(request).engine.territories.commission_of(insee)
+    return user.principal.covers(department, commission)
 
 
 def _problem_errors(problem: Problem) -> dict[str, str]:
