@@ -34,6 +34,9 @@ from insertion_match.service.state import ServiceState, build_state
 
 log = logging.getLogger("insertion_match.service")
 
+#: ``detail`` of the problems Starlette raises itself, in French (a person reads them).
+DEFAULT_DETAILS_FR = {404: "ressource introuvable", 405: "méthode non autorisée pour ce chemin"}
+
 
 def create_app(settings: Settings | None = None, state: ServiceState | None = None) -> FastAPI:
     """Build the app. ``state`` may be given (tests share one); otherwise built at start-up."""
@@ -75,14 +78,18 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             title = HTTPStatus(exc.status_code).phrase
         except ValueError:
             title = str(exc.detail)
+        detail = str(exc.detail)
+        if detail == title:  # Starlette's own answers (unknown path, method): in French
+            detail = DEFAULT_DETAILS_FR.get(exc.status_code, detail)
         return problem_response(Problem(title=title, status=exc.status_code,
-                                        detail=str(exc.detail)), headers=exc.headers)
+                                        detail=detail), headers=exc.headers)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:
         log.error("database error", extra={"error": type(exc).__name__})
         return problem_response(
-            Problem(title="Database unavailable", status=503, detail="retry later"),
+            Problem(title="Database unavailable", status=503,
+                    detail="base de données indisponible : réessayez plus tard"),
             headers={"Retry-After": str(settings.retry_after_seconds)},
         )
 
@@ -90,7 +97,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", extra={"error": type(exc).__name__})
         return problem_response(Problem(title="Internal error", status=500,
-                                        detail="unexpected error; it has been logged"))
+                                        detail="erreur inattendue ; elle a été journalisée"))
 
     @app.middleware("http")
     async def _access_log(request: Request, call_next):

@@ -144,7 +144,7 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
 _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
 
 _UNAUTHENTICATED = HTTPException(
-    status_code=401, detail="API key missing, unknown or revoked",
+    status_code=401, detail="clé d'API absente, inconnue ou révoquée",
     headers={"WWW-Authenticate": 'ApiKey header="X-API-Key", Bearer'},
 )
 
@@ -177,7 +177,7 @@ def authenticate(
         endpoint = getattr(route, "endpoint", None)
         if not getattr(endpoint, "__im_aggregates_only__", False):
             raise HTTPException(status_code=403,
-                                detail="the evaluator role is served aggregates only")
+                                detail="le rôle evaluator n'a accès qu'aux agrégats")
     return principal
 
 
@@ -191,7 +191,7 @@ def allow(*roles: Role) -> Any:
     def _check(principal: PrincipalDep) -> None:
         if principal.role not in allowed:
             raise HTTPException(status_code=403,
-                                detail=f"the {principal.role} role may not call this endpoint")
+                                detail=f"le rôle {principal.role} n'a pas accès à ce point d'accès")
 
     return Depends(_check)
 
@@ -203,7 +203,7 @@ PERSONAL_ROLES: Sequence[Role] = (Role.coach, Role.platform, Role.admin)
 def outside_territory() -> HTTPException:
     """For a person the caller describes (inline profile) outside the caller's territories."""
     return HTTPException(status_code=403,
-                         detail="the person's home is outside the territories of this key")
+                         detail="le domicile de la personne est hors des territoires de cette clé")
 
 
 def unauthenticated_routes(app: Any) -> list[str]:

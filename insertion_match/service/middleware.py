@@ -61,7 +61,7 @@ class BodySizeLimit:
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({
             "type": "about:blank", "title": "Request body too large", "status": 413,
-            "detail": f"the request body exceeds {self.max_bytes} bytes",
+            "detail": f"le corps de la requête dépasse {self.max_bytes} octets",
             "errors": [], "suggestions": [],
         }).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [

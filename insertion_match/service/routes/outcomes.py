@@ -74,7 +74,7 @@ def post_outcome(body: OutcomeCreate, state: StateDep,
     if isinstance(record, NotShown):
         return problem_response(Problem(
             type="https://insertion-match.example/problems/validation", title="Invalid request",
-            status=422, detail=f"recommendation_id: {record.message}",
+            status=422, detail=f"recommendation_id : {record.message_fr}",
             errors=[ProblemError(path="recommendation_id", message=record.message,
                                  message_fr=record.message_fr)]))
     row = db.add_outcomes(state.sessions, [record], source="api")[0]
@@ -116,7 +116,7 @@ async def import_outcomes(request: Request, state: StateDep, principal: Principa
     except OutcomesCsvError as exc:
         return problem_response(Problem(
             type="https://insertion-match.example/problems/csv", title="Unreadable CSV file",
-            status=422, detail=str(exc),
+            status=422, detail=f"fichier CSV illisible : {exc}",
             errors=[ProblemError(path="file", message=str(exc), message_fr="fichier illisible")]))
     errors = [ProblemError(path=f"line {r.line}: {p.field}", message=p.message,
                            message_fr=p.message_fr) for r in parsed.rejected for p in r.problems]
@@ -129,7 +129,8 @@ async def import_outcomes(request: Request, state: StateDep, principal: Principa
         return problem_response(Problem(
             type="https://insertion-match.example/problems/validation",
             title="Invalid outcomes: nothing imported", status=422,
-            detail=f"{rejected} line(s) rejected of {len(parsed.records) + len(parsed.rejected)};"
-                   " nothing was stored", errors=errors))
+            detail=f"{rejected} ligne(s) refusée(s) sur "
+                   f"{len(parsed.records) + len(parsed.rejected)} ; rien n'a été enregistré",
+            errors=errors))
     imported = 0 if dry_run else len(db.add_outcomes(state.sessions, parsed.records, "csv"))
     return OutcomesImported(imported=imported, valid=len(parsed.records), dry_run=dry_run)
