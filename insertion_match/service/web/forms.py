@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from insertion_match.domain import FREINS, BeneficiaryProfile
+from insertion_match.domain import FREIN_LABELS_FR, FREINS, BeneficiaryProfile
 
 STATUS_KEYS = ("foreign_newcomer", "independent_worker", "farmer", "rqth", "mdph_known", "qpv",
                "job_takeup")
@@ -25,6 +25,25 @@ BOOL_FIELDS = ("mobility.public_transport", "availability.atypical_hours",
                *(f"status.{k}" for k in STATUS_KEYS))
 TEXT_FIELDS = ("home.commune", "home.postcode", "availability.hours_per_week")
 JOB_FIELDS = ("target_job_1", "target_job_2", "target_job_3")
+
+#: The label of each field, for the error summary at the top of the form.
+FIELD_LABELS: dict[str, str] = {
+    "id": "Identifiant pseudonyme", "home.commune": "Commune de résidence",
+    "home.postcode": "Code postal", "age": "Âge", "sex": "Sexe",
+    "family": "Famille", "family.situation": "Situation familiale",
+    "family.children_under_3": "Enfants de moins de 3 ans",
+    "family.children_under_6": "Enfants de moins de 6 ans",
+    "family.children_3_to_11": "Enfants de 3 à 11 ans",
+    "family.children_12_plus": "Enfants de 12 ans et plus", "orientation": "Orientation",
+    "rsa_months": "Mois au RSA", "training_level": "Niveau de formation",
+    "mobility.driving_licence": "Permis de conduire", "mobility.vehicle": "Véhicule",
+    "mobility.public_transport": "Transports en commun",
+    "mobility.max_travel_minutes": "Trajet acceptable", "status": "Statuts",
+    "availability.hours_per_week": "Heures par semaine",
+    "availability.atypical_hours": "Horaires décalés",
+    **{f"frein.{k}": f"Frein {v}" for k, v in FREIN_LABELS_FR.items()},
+    **{f"target_job_{n}": f"Métier visé {n}" for n in (1, 2, 3)},
+}
 
 #: French messages for the profile's own consistency rules (model validators).
 _RULES_FR = {
@@ -110,6 +129,9 @@ def form_to_profile(form: Mapping[str, str], beneficiary_id: str,
                 name = JOB_FIELDS[min(index, 2)]
             else:
                 name = ".".join(loc) or "form"
+                # a rule across fields: shown next to the field it is about
+                name = {"family": "family.children_under_6", "status": "status.mdph_known",
+                        "home": "home.commune"}.get(name, name)
             errors.setdefault(name, _message_fr(err))
         return None, errors
     if errors:

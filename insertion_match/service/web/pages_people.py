@@ -32,7 +32,7 @@ from insertion_match.service.web.context import (
     redirect,
     render,
 )
-from insertion_match.service.web.forms import form_to_profile, profile_to_form
+from insertion_match.service.web.forms import FIELD_LABELS, form_to_profile, profile_to_form
 from insertion_match.service.web.sheets import action_sheet
 
 router = APIRouter(prefix="/personnes")
@@ -75,7 +75,8 @@ def _diagnostic(request: Request, user: WebUser, values: dict, errors: dict, *,
     title = "Nouveau diagnostic" if person_id is None else f"Diagnostic de {person_id}"
     return render(request, "diagnostic.html", {
         "title": title, "values": values, "errors": errors, "person_id": person_id,
-        "suggestions": suggestions or [], "territories": user.territories_label},
+        "suggestions": suggestions or [], "territories": user.territories_label,
+        "field_labels": FIELD_LABELS},
         status_code=status)
 
 
