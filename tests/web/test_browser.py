@@ -119,7 +119,9 @@ def test_the_whole_journey(page, check_page, web_server):
     assert page.evaluate("window.__printed") is True
     page.emulate_media(media="print")
     printed = page.pdf(format="A4")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     elapsed = time.perf_counter() - started - checking  # axe and screenshots left out
+    page.screenshot(path=str(SCREENSHOTS / "07-proposition-impression-1280.png"), full_page=True)
     page.emulate_media(media="screen")
     assert printed[:4] == b"%PDF"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -141,6 +143,12 @@ def test_the_whole_journey(page, check_page, web_server):
     page.wait_for_url("**/personnes/flers-0001*")
     assert "refusée (pas de moyen de s'y rendre)" in page.inner_text("#historique")
     check_page(page, "08-suivi")
+
+    # on a phone, the menu button opens the navigation and the sign-out button
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.click("#bouton-menu")
+    page.wait_for_selector("#menu-principal .fr-header__menu-links button", state="visible")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # sign out: the pages are closed again
     page.click("#se-deconnecter")
