@@ -76,6 +76,12 @@ def test_the_whole_journey(page, check_page, web_server):
     page.click("text=Modifier le diagnostic")
     started = time.perf_counter()
     page.wait_for_url("**/diagnostic")
+    page.fill("#home-commune", "Fle")  # HTMX autocompletion, within the coach's territories
+    page.wait_for_selector("#communes-liste option[value='Flers']", state="attached")
+    page.fill("#target_job_1", "aide soign")  # ROME 4.0 titles
+    page.wait_for_selector("#metiers-liste-1 option[value='Aide-soignant / Aide-soignante']",
+                           state="attached")
+    page.fill("#target_job_1", "")
     fill_newcomer(page, "Fler")  # misspelt: read as Flers within the coach's territory
     page.fill("#age", "12")
     page.click("#enregistrer-diagnostic")

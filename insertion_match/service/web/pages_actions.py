@@ -3,12 +3,15 @@ the autocompletion fragments the diagnostic form asks for through HTMX."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
 
+from insertion_match.geo import Commune, Gazetteer, Territories
+from insertion_match.geo.names import normalise_name
 from insertion_match.service.web.context import PeopleUserDep, UserDep, not_found, render
 from insertion_match.service.web.sheets import action_sheet
 
@@ -33,20 +36,47 @@ def _options(values: list[tuple[str, str]]) -> HTMLResponse:
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
+@lru_cache(maxsize=64)
+def _communes_of(gazetteer: Gazetteer, territories: Territories,
+                 grants: tuple[tuple[str, str | None], ...] | None,
+                 served: tuple[str, ...]) -> tuple[tuple[str, Commune], ...]:
+    """(normalised name, commune) of the territories (None: the served départements)."""
+    departments = {d for d, _ in grants} if grants is not None else set(served)
+    found = []
+    for commune in gazetteer.communes:
+        if commune.department not in departments:
+            continue
+        if grants is not None and not any(
+                d == commune.department and (c is None or c == territories.commission_of(
+                    commune.insee)) for d, c in grants):
+            continue
+        found.append((normalise_name(commune.name), commune))
+    return tuple(sorted(found, key=lambda nc: -nc[1].population))
+
+
 @router.get("/web/communes")
 def communes(request: Request, user: PeopleUserDep,
              q: Annotated[str, Query(alias="home.commune", max_length=120)] = "") -> Response:
-    """Communes of the user's territories close to what is typed (datalist options)."""
+    """Communes of the user's territories whose name starts with (then resembles) what is
+    typed, largest first (datalist options)."""
     engine = request.app.state.im.engine
-    if len(q.strip()) < 2:
+    key = normalise_name(q)
+    if len(key) < 2:
         return _options([])
-    found = []
-    for suggestion in engine.gazetteer.suggest(q, limit=40):
-        commune = suggestion.commune
-        if user.principal.covers(commune.department,
-                                 engine.territories.commission_of(commune.insee)):
-            found.append((commune.name, f"{commune.name} ({', '.join(commune.postcodes)})"))
-    return _options(found[:8])
+    grants = user.principal.territory_filter()
+    mine = _communes_of(engine.gazetteer, engine.territories,
+                        tuple(grants) if grants is not None else None,
+                        engine.served_departments)
+    found = [c for name, c in mine if name.startswith(key)][:8]
+    if len(found) < 8:
+        insee = {c.insee for c in found}
+        for suggestion in engine.gazetteer.suggest(q, limit=40):
+            commune = suggestion.commune
+            if commune.insee not in insee and user.principal.covers(
+                    commune.department, engine.territories.commission_of(commune.insee)):
+                found.append(commune)
+                insee.add(commune.insee)
+    return _options([(c.name, f"{c.name} ({', '.join(c.postcodes)})") for c in found[:8]])
 
 
 @router.get("/web/metiers")
