@@ -65,6 +65,13 @@ def _cost(cost: float | None, note: str | None) -> str:
     return f"{text} ({note})" if note else text
 
 
+def _places(sites) -> tuple[Place, ...]:
+    """The sites; the ones the document leaves "à préciser" only when no other is named."""
+    places = tuple(Place(s.commune, s.address, s.precision == "unspecified") for s in sites)
+    named = tuple(p for p in places if not p.unspecified)
+    return named or places
+
+
 def action_sheet(engine: MatchingEngine, action_id: str, today: date | None = None
                  ) -> ActionSheet | None:
     action = engine.action(action_id)
@@ -84,8 +91,7 @@ def action_sheet(engine: MatchingEngine, action_id: str, today: date | None = No
         id=action.id, title=action.title, description=action.description_fr,
         operator=action.operator, category=CATEGORY_LABELS_FR.get(action.category, "autre"),
         freins=tuple(FREIN_LABELS_FR.get(f, f) for f in action.freins),
-        places=tuple(Place(s.commune, s.address, s.precision == "unspecified")
-                     for s in action.sites),
+        places=_places(action.sites),
         itinerant=action.itinerant, by_dossier=action.by_dossier, contact=action.contact,
         how_to=action.how_to_mobilise_fr, prescription_required=action.prescription_required,
         cost=_cost(action.cost_eur, action.cost_note_fr), duration=action.duration_fr,
