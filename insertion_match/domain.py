@@ -738,7 +738,7 @@ class OutcomeRecord(_Strict):
     model_name: str | None = Field(default=None, max_length=80)
     model_version: str | None = Field(default=None, max_length=40)
     recommendation_id: int | None = Field(
-        default=None, ge=1, description="The ``recommendation_id`` of the answer that showed "
+        default=None, ge=1, le=2_147_483_647, description="The ``recommendation_id`` of the answer that showed "
         "the item (its audit row): ties the event to the list shown. Rank and model are then "
         "read from that list when not given")
 

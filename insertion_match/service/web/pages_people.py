@@ -191,13 +191,14 @@ def recommendation(request: Request, user: PeopleUserDep, person_id: PersonId) -
                         "La commune de la personne n'a pas pu être localisée : corrigez le "
                         "diagnostic.")
     actions = {item.id: state.engine.action(item.id) for item in answer.items}
+    sheets = {item.id: action_sheet(state.engine, item.id) for item in answer.items}
     points = mapsvg.sites_of(state.engine, [(item.rank, actions[item.id]) for item in answer.items
                                             if actions[item.id] is not None])
     svg = mapsvg.render(state.settings.data_dir, state.engine.gazetteer, row.department,
                         answer.home.insee, points)
     return render(request, "recommendation.html", {
         "title": f"Actions pour {person_id}", "person_id": person_id, "answer": answer,
-        "actions": actions, "map_svg": svg, "profile": db.profile_of(row)})
+        "actions": actions, "sheets": sheets, "map_svg": svg})
 
 
 @router.post("/{person_id}/propositions", dependencies=[CsrfDep])
@@ -239,6 +240,8 @@ def _proposal(request: Request, user: WebUser, person_id: str, recommendation_id
     if not proposed:
         raise not_found()
     proposed.sort(key=lambda e: (e.rank or 999, e.id))
+    db.log_access(state.sessions, beneficiary_id=person_id, action="read",
+                  **user.principal.audit_fields())
     sheets = [action_sheet(state.engine, e.item_id) for e in proposed]
     return row, [s for s in sheets if s is not None], proposed[0].occurred_on
 
