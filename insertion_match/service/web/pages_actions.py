@@ -13,7 +13,7 @@ from markupsafe import escape
 from insertion_match.geo import Commune, Gazetteer, Territories
 from insertion_match.geo.names import normalise_name
 from insertion_match.service.web.context import PeopleUserDep, UserDep, not_found, render
-from insertion_match.service.web.sheets import action_sheet
+from insertion_match.service.web.sheets import action_sheet, document_titles
 
 router = APIRouter()
 
@@ -25,7 +25,8 @@ def action_page(request: Request, user: UserDep,
     action = engine.action(action_id)
     if action is None:  # the catalogue is public: no territory check
         raise not_found()
-    sheet = action_sheet(engine, action_id)
+    titles = document_titles(request.app.state.im.settings.catalogue_dir)
+    sheet = action_sheet(engine, action_id, titles=titles)
     return render(request, "action.html", {"title": sheet.title, "sheet": sheet,
                                            "back": request.query_params.get("retour", "")})
 

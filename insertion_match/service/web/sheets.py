@@ -4,8 +4,11 @@ Read from the catalogue entry as it is; nothing is invented: a missing fact says
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 from insertion_match.domain import CATEGORY_LABELS_FR, FREIN_LABELS_FR
 from insertion_match.matcher.engine import MatchingEngine
@@ -65,6 +68,19 @@ def _cost(cost: float | None, note: str | None) -> str:
     return f"{text} ({note})" if note else text
 
 
+@lru_cache(maxsize=4)
+def document_titles(catalogue_dir: Path) -> dict[str, str]:
+    """Source document file name -> its title, from the catalogue files' headers."""
+    titles = {}
+    for path in sorted(Path(catalogue_dir).glob("*.json")):
+        try:
+            head = json.loads(path.read_text(encoding="utf-8"))
+            titles[str(head["source_document"])] = str(head["title"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return titles
+
+
 def _places(sites) -> tuple[Place, ...]:
     """The sites; the ones the document leaves "à préciser" only when no other is named."""
     places = tuple(Place(s.commune, s.address, s.precision == "unspecified") for s in sites)
@@ -72,8 +88,9 @@ def _places(sites) -> tuple[Place, ...]:
     return named or places
 
 
-def action_sheet(engine: MatchingEngine, action_id: str, today: date | None = None
-                 ) -> ActionSheet | None:
+def action_sheet(engine: MatchingEngine, action_id: str, today: date | None = None,
+                 titles: dict[str, str] | None = None) -> ActionSheet | None:
+    """The facts of one action; ``titles`` names source documents (file name -> title)."""
     action = engine.action(action_id)
     if action is None:
         return None
@@ -98,7 +115,8 @@ def action_sheet(engine: MatchingEngine, action_id: str, today: date | None = No
         weekly_hours=(f"{number_fr(action.weekly_hours, 1 if action.weekly_hours % 1 else 0)} "
                       "h par semaine") if action.weekly_hours else None,
         capacity=capacity, public=action.public_fr, conditions=action.eligibility.other_fr,
-        source_document=action.source.document, source_section=action.source.section,
+        source_document=(titles or {}).get(action.source.document, action.source.document),
+        source_section=action.source.section,
         period=action.period, document_year=year,
         old_document=year is not None and today.year - year > OLD_DOCUMENT_YEARS,
         active=action.active)
