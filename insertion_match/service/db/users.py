@@ -6,7 +6,7 @@ pages and API apply one set of rules. Only an argon2id hash of the password is s
 
 ProConnect (OpenID Connect) will plug in beside the password: a user found by the ``sub`` and
 e-mail the identity provider returns, ``password_hash`` then left empty (see
-``service/web/auth_web.py``).
+``service/web/pages_auth.py``).
 """
 
 from __future__ import annotations
