@@ -62,7 +62,11 @@ def test_the_whole_journey(page, check_page, web_server):
     assert page.url.endswith("/personnes")
     check_page(page, "02-personnes")
 
-    # find a person
+    # find a person: the list narrows as the id is typed (HTMX), or on submit
+    page.fill("#q", "0002")
+    page.wait_for_function("!document.querySelector('#resultats').innerText.includes"
+                           "('flers-0001')")
+    assert "flers-0002" in page.inner_text("#resultats")
     page.fill("#q", "0001")
     page.click("#recherche button")
     page.wait_for_load_state()

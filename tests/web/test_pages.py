@@ -212,6 +212,18 @@ def test_from_diagnostic_to_proposal_and_follow_up(web_app):
     ).status_code == 404
 
 
+def test_pages_have_no_inline_script_or_style(web_app):
+    """So that a strict Content-Security-Policy (no 'unsafe-inline') can cover the pages."""
+    browser, token = signed_in(web_app, "web.flers@example.fr")
+    pages = [browser.get(path).text for path in (
+        "/connexion", "/personnes", "/personnes/web-flers-1", "/personnes/web-flers-1/diagnostic",
+        "/personnes/web-flers-1/recommandation", "/personnes/nouvelle",
+        "/actions/flers-asti-langue-francaise")]
+    for html in pages:
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+        assert " style=" not in html and "<style" not in html and "onclick" not in html
+
+
 def test_docs_and_assets_are_served_locally(web_app):
     browser = TestClient(web_app)
     docs = browser.get("/docs").text
