@@ -214,7 +214,7 @@ def test_from_diagnostic_to_proposal_and_follow_up(web_app):
 
 def test_pages_have_no_inline_script_or_style(web_app):
     """So that a strict Content-Security-Policy (no 'unsafe-inline') can cover the pages."""
-    browser, token = signed_in(web_app, "web.flers@example.fr")
+    browser, _ = signed_in(web_app, "web.flers@example.fr")
     pages = [browser.get(path).text for path in (
         "/connexion", "/personnes", "/personnes/web-flers-1", "/personnes/web-flers-1/diagnostic",
         "/personnes/web-flers-1/recommandation", "/personnes/nouvelle",
