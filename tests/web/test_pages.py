@@ -114,9 +114,15 @@ def test_idle_and_old_sessions_expire(web_app):
 def test_sign_out_ends_the_session(web_app):
     browser, token = signed_in(web_app, "web.flers@example.fr")
     old_cookie = browser.cookies[COOKIE]
+    time.sleep(0.01)
     assert browser.post("/deconnexion", data={"csrf_token": token}).url.path == "/connexion"
     assert browser.get("/personnes").url.path == "/connexion"
     assert old_cookie != browser.cookies[COOKIE]
+    copy = TestClient(web_app)  # a copy of the cookie taken before the sign-out is dead too
+    copy.cookies.set(COOKIE, old_cookie)
+    assert copy.get("/personnes").url.path == "/connexion"
+    again, _ = signed_in(web_app, "web.flers@example.fr")  # a new sign-in works
+    assert again.get("/personnes").status_code == 200
 
 
 def test_territory_isolation(web_app):

@@ -36,6 +36,9 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Sessions begun before this instant are over (sign-out, new password): a stolen cookie
+    #: dies with them, although sessions live in signed cookies.
+    sessions_end_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UserExists(ValueError):
@@ -62,10 +65,29 @@ def create_user(factory: sessionmaker[Session], email: str, role: str,
 
 
 def set_password(factory: sessionmaker[Session], email: str, password: str) -> bool:
+    """New password; every open session of the account ends."""
     with transaction(factory) as session:
         result = session.execute(update(UserRow).where(UserRow.email == normalise_email(email))
-                                 .values(password_hash=_hasher.hash(password)))
+                                 .values(password_hash=_hasher.hash(password),
+                                         sessions_end_before=datetime.now(UTC)))
         return bool(result.rowcount)
+
+
+def end_sessions(factory: sessionmaker[Session], user_id: int) -> None:
+    """Sign-out: every session of the account begun until now is over."""
+    with transaction(factory) as session:
+        session.execute(update(UserRow).where(UserRow.id == user_id)
+                        .values(sessions_end_before=datetime.now(UTC)))
+
+
+def session_ended(row: UserRow, started: float) -> bool:
+    """Whether a session begun at ``started`` (epoch seconds) was ended since."""
+    end = row.sessions_end_before
+    if end is None:
+        return False
+    if end.tzinfo is None:  # SQLite gives naive datetimes back
+        end = end.replace(tzinfo=UTC)
+    return started <= end.timestamp()
 
 
 def disable_user(factory: sessionmaker[Session], email: str) -> bool:

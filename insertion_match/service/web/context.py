@@ -109,7 +109,7 @@ def current_user(request: Request) -> WebUser:
     session = session_of(request)
     row = None if session.user_id is None else db.get_user(
         request.app.state.im.sessions, int(session.user_id))
-    if row is None:
+    if row is None or db.session_ended(row, session.started):
         raise SignInRequired(session if session.user_id is None else web(request).codec.new())
     role = Role(row.role)
     principal = Principal(key_id=f"web-{row.id}", name=row.email, role=role,

@@ -85,6 +85,10 @@ def sign_in(request: Request, email: Annotated[str, Form(max_length=254)] = "",
 
 @router.post("/deconnexion", dependencies=[CsrfDep])
 def sign_out(request: Request) -> Response:
+    """Ends this session and every other session of the account (a copied cookie too)."""
+    user_id = session_of(request).user_id
+    if user_id is not None:
+        db.end_sessions(request.app.state.im.sessions, int(user_id))
     request.state.web_session = web(request).codec.new()
     response = redirect(request, "/connexion?deconnecte=1")
     return response
