@@ -84,7 +84,7 @@ def web_server(tmp_path_factory) -> Iterator[Server]:
     seed(url)
     port = _free_port()
     env = {**os.environ, "IM_DATABASE_URL": url, "IM_VAR_DIR": str(var),
-           "IM_WEB_SECRET_KEY": SECRET, "IM_SEED_DEMO_OFFERS_ON_START": "false",
+           "IM_WEB_SECRET_KEY": SECRET,
            "IM_ENVIRONMENT": "test", "IM_LOG_LEVEL": "WARNING"}
     log = var / "server.log"
     with open(log, "w") as out:

@@ -109,6 +109,12 @@ def test_the_whole_journey(page, check_page, web_server):
     assert page.is_visible("text=Réservée au territoire de la commission RSA d'Alençon")
     checking += check_page(page, "05-liste")
 
+    # the offers ranked for the person (read-only)
+    page.click("#voir-offres")
+    page.wait_for_url("**/offres")
+    checking += check_page(page, "05b-offres")
+    page.go_back()
+
     # the action page, from the list
     page.click(".im-item h2 a >> nth=0")
     page.wait_for_url("**/actions/**")
@@ -137,7 +143,7 @@ def test_the_whole_journey(page, check_page, web_server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "proposition-imprimee.pdf").write_bytes(printed)
     print(f"\nfrom opening the diagnostic form to the printed proposal: {elapsed:.1f} s "
-          "(newcomer_flers.json by Playwright, one invalid submission and a visit to an action's page "
+          "(newcomer_flers.json by Playwright, one invalid submission and visits to the offers and an action's page "
           "included, axe and screenshots left out)")
     with page.expect_download() as download:
         page.click("#telecharger-pdf")

@@ -218,6 +218,22 @@ def test_from_diagnostic_to_proposal_and_follow_up(web_app):
     ).status_code == 404
 
 
+def test_the_offers_page(web_app):
+    sessions = web_app.state.im.sessions
+    profile = BeneficiaryProfile.model_validate({
+        "id": "web-jobs-1", "home": {"insee": "61169"}, "age": 35,
+        "mobility": {"driving_licence": "b", "vehicle": "car", "max_travel_minutes": 40},
+        "target_jobs": ["agent d'entretien"]})
+    db.upsert_beneficiary(sessions, profile, "61", "Flers", "61169")
+    browser, _ = signed_in(web_app, "web.flers@example.fr")
+    page = browser.get("/personnes/web-jobs-1/offres")
+    assert page.status_code == 200
+    assert page.text.count('class="im-card') >= 1 and "synthétique" in page.text
+    assert browser.get("/personnes/web-jobs-1/offres", params={"type": "immersion"}
+                       ).status_code == 200
+    assert browser.get("/personnes/web-alencon-1/offres").status_code == 404
+
+
 def test_pages_have_no_inline_script_or_style(web_app):
     """So that a strict Content-Security-Policy (no 'unsafe-inline') can cover the pages."""
     browser, _ = signed_in(web_app, "web.flers@example.fr")

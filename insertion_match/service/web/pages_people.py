@@ -201,6 +201,27 @@ def recommendation(request: Request, user: PeopleUserDep, person_id: PersonId) -
         "actions": actions, "sheets": sheets, "map_svg": svg})
 
 
+OFFER_KINDS = {"emploi": ItemKind.job, "immersion": ItemKind.immersion,
+               "benevolat": ItemKind.volunteering, "stage": ItemKind.internship}
+
+
+@router.get("/{person_id}/offres")
+def offers(request: Request, user: PeopleUserDep, person_id: PersonId,
+           type: Annotated[str, Query(max_length=20)] = "emploi") -> Response:
+    """The offers ranked for the person (read-only: proposals are made for actions)."""
+    state = _state(request)
+    _person(request, user, person_id)
+    kind = OFFER_KINDS.get(type, ItemKind.job)
+    answer = recommend_for(state, user.principal, RecommendationRequest(
+        beneficiary_id=person_id, kinds=[kind], limit=LIST_LIMIT))
+    if isinstance(answer, Problem):
+        raise PageError(answer.status, "Liste impossible à établir",
+                        "Les offres ne sont pas servies pour cette personne.")
+    return render(request, "offers.html", {
+        "title": f"Offres pour {person_id}", "person_id": person_id, "answer": answer,
+        "kinds": OFFER_KINDS, "current": type if type in OFFER_KINDS else "emploi"})
+
+
 @router.post("/{person_id}/propositions", dependencies=[CsrfDep])
 async def propose(request: Request, user: PeopleUserDep, person_id: PersonId) -> Response:
     state = _state(request)
