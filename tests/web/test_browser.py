@@ -109,7 +109,7 @@ def test_the_whole_journey(page, check_page, web_server):
     assert page.is_visible("text=Réservée au territoire de la commission RSA d'Alençon")
     checking += check_page(page, "05-liste")
 
-    # the offers ranked for the person (read-only)
+    # the offers ranked for the person
     page.click("#voir-offres")
     page.wait_for_url("**/offres")
     checking += check_page(page, "05b-offres")

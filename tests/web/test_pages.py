@@ -232,6 +232,21 @@ def test_the_offers_page(web_app):
     assert browser.get("/personnes/web-jobs-1/offres", params={"type": "immersion"}
                        ).status_code == 200
     assert browser.get("/personnes/web-alencon-1/offres").status_code == 404
+    # an offer is proposed and printed as an action is
+    rec_id = int(re.search(r'name="recommendation_id" value="(\d+)"', page.text).group(1))
+    offer_id = re.findall(r'name="items" value="([^"]+)"', page.text)[0]
+    proposal = browser.post("/personnes/web-jobs-1/propositions", data={
+        "csrf_token": csrf_of(page.text), "recommendation_id": str(rec_id),
+        "item_kind": "job", "items": [offer_id]})
+    assert proposal.url.path == f"/personnes/web-jobs-1/propositions/{rec_id}"
+    assert "votre CV" in proposal.text
+    _, events = db.list_outcomes(sessions, "web-jobs-1")
+    assert [(e.item_kind, e.item_id, e.rank) for e in events] == [("job", offer_id, 1)]
+    pdf = browser.get(f"/personnes/web-jobs-1/propositions/{rec_id}/pdf")
+    assert pdf.content[:4] == b"%PDF"
+    title = re.search(r'<section class="im-sheet">\s*<h2 class="fr-h4">1\. ([^<]+)</h2>',
+                      proposal.text).group(1)
+    assert title in browser.get("/personnes/web-jobs-1").text  # follow-up names the offer
 
 
 def test_pages_have_no_inline_script_or_style(web_app):

@@ -31,8 +31,8 @@ def dashboard(request: Request, user: ManagerDep) -> Response:
         totals[status] = sum(a.events.get(status, 0) for a in rows)
     per_item: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for department, commission, item_id, status, n in proposals_by_item(state.sessions):
-        if visible(department, commission):
-            per_item[item_id][status] += n
+        if visible(department, commission) and state.engine.action(item_id) is not None:
+            per_item[item_id][status] += n  # actions only: their places are what is managed
     top = sorted(per_item.items(), key=lambda kv: (-kv[1].get("proposed", 0), kv[0]))[:10]
     items = []
     for item_id, counts in top:

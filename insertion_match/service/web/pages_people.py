@@ -33,7 +33,7 @@ from insertion_match.service.web.context import (
     render,
 )
 from insertion_match.service.web.forms import FIELD_LABELS, form_to_profile, profile_to_form
-from insertion_match.service.web.sheets import action_sheet
+from insertion_match.service.web.sheets import action_sheet, document_titles, item_sheet
 
 router = APIRouter(prefix="/personnes")
 
@@ -165,18 +165,19 @@ def person(request: Request, user: PeopleUserDep, person_id: PersonId) -> Respon
     current: dict[str, db.OutcomeRow] = {}
     for event in events:
         current[event.item_id] = event
-    titles = {e.item_id: _title(request, e.item_id) for e in events}
+    titles = {e.item_id: _title(request, e.item_kind, e.item_id) for e in events}
+    kinds = {e.item_id: e.item_kind for e in events}
     return render(request, "person.html", {
         "title": f"Personne {person_id}", "row": row, "profile": db.profile_of(row),
         "commune": _commune_name(request, row.home_insee), "events": events,
-        "current": current, "titles": titles,
+        "current": current, "titles": titles, "kinds": kinds,
         "recommendations": recommendations_of(state.sessions, person_id),
         "today": date.today().isoformat()})
 
 
-def _title(request: Request, item_id: str) -> str:
-    action = _state(request).engine.action(item_id)
-    return action.title if action else item_id
+def _title(request: Request, item_kind: str, item_id: str) -> str:
+    sheet = item_sheet(_state(request).engine, item_kind, item_id)
+    return sheet.title if sheet else item_id
 
 
 @router.get("/{person_id}/recommandation")
@@ -208,7 +209,7 @@ OFFER_KINDS = {"emploi": ItemKind.job, "immersion": ItemKind.immersion,
 @router.get("/{person_id}/offres")
 def offers(request: Request, user: PeopleUserDep, person_id: PersonId,
            type: Annotated[str, Query(max_length=20)] = "emploi") -> Response:
-    """The offers ranked for the person (read-only: proposals are made for actions)."""
+    """The offers of one kind ranked for the person; ticked ones are proposed as actions are."""
     state = _state(request)
     _person(request, user, person_id)
     kind = OFFER_KINDS.get(type, ItemKind.job)
@@ -228,6 +229,9 @@ async def propose(request: Request, user: PeopleUserDep, person_id: PersonId) ->
     _person(request, user, person_id)
     form = await request.form()
     items = [v for v in form.getlist("items") if isinstance(v, str)]
+    kind = str(form.get("item_kind", "action"))
+    if kind not in {k.value for k in ItemKind}:
+        raise PageError(400, "Proposition incomplète", "Type d'élément inconnu.")
     try:
         recommendation_id = int(str(form.get("recommendation_id", "")))
     except ValueError:
@@ -239,7 +243,7 @@ async def propose(request: Request, user: PeopleUserDep, person_id: PersonId) ->
     for item_id in dict.fromkeys(items):
         try:
             record = OutcomeRecord(beneficiary_id=person_id, item_id=item_id[:200],
-                                   status="proposed", occurred_on=date.today(),
+                                   item_kind=kind, status="proposed", occurred_on=date.today(),
                                    recommendation_id=recommendation_id)
         except ValidationError:
             raise not_found() from None
@@ -263,7 +267,8 @@ def _proposal(request: Request, user: WebUser, person_id: str, recommendation_id
     proposed.sort(key=lambda e: (e.rank or 999, e.id))
     db.log_access(state.sessions, beneficiary_id=person_id, action="read",
                   **user.principal.audit_fields())
-    sheets = [action_sheet(state.engine, e.item_id) for e in proposed]
+    titles = document_titles(state.settings.catalogue_dir)
+    sheets = [item_sheet(state.engine, e.item_kind, e.item_id, titles) for e in proposed]
     return row, [s for s in sheets if s is not None], proposed[0].occurred_on
 
 
@@ -299,11 +304,13 @@ def follow_up(request: Request, user: PeopleUserDep, person_id: PersonId,
     state = _state(request)
     _person(request, user, person_id)
     _, events = db.list_outcomes(state.sessions, person_id, limit=1000)
-    if not any(e.item_id == item_id for e in events):
+    proposals = [e for e in events if e.item_id == item_id]
+    if not proposals:
         raise not_found()
     try:
         record = OutcomeRecord(
-            beneficiary_id=person_id, item_id=item_id, status=status,
+            beneficiary_id=person_id, item_id=item_id, item_kind=proposals[-1].item_kind,
+            status=status,
             occurred_on=occurred_on or date.today(),
             refusal_reason=(refusal_reason or None) if status == "refused" else None,
             exit_kind=(exit_kind or None) if status == "exited" else None)

@@ -10,7 +10,12 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from insertion_match.domain import CATEGORY_LABELS_FR, FREIN_LABELS_FR
+from insertion_match.domain import (
+    CATEGORY_LABELS_FR,
+    CONTRACT_LABELS_FR,
+    FREIN_LABELS_FR,
+    KIND_LABELS_FR,
+)
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.service.web.labels import document_year, number_fr
 
@@ -120,3 +125,41 @@ def action_sheet(engine: MatchingEngine, action_id: str, today: date | None = No
         period=action.period, document_year=year,
         old_document=year is not None and today.year - year > OLD_DOCUMENT_YEARS,
         active=action.active)
+
+
+#: What to bring to a job interview or an immersion's first day.
+WHAT_TO_BRING_OFFER = ("votre CV", "une pièce d'identité ou un titre de séjour", "ce document")
+
+
+def offer_sheet(engine: MatchingEngine, offer_id: str) -> ActionSheet | None:
+    """The same facts for an offer (job, immersion...): employer, place, contract, hours."""
+    found = engine.opportunity(offer_id)
+    if found is None:
+        return None
+    index, position = found
+    offer = index.opportunities[position]
+    contract = offer.contract_label or CONTRACT_LABELS_FR.get(offer.contract_type or "", None)
+    how_to = ("Candidature par l'annonce : " + offer.url) if offer.url else (
+        "Candidature avec votre référent ou votre référente")
+    return ActionSheet(
+        id=offer.id, title=offer.title,
+        description=offer.description or offer.appellation or offer.title,
+        operator=offer.employer, category=KIND_LABELS_FR.get(offer.kind, offer.kind),
+        freins=(), places=(Place(offer.location.commune, None, False),), itinerant=False,
+        by_dossier=False, contact=None, how_to=how_to, prescription_required=False,
+        cost="Gratuit", duration=contract,
+        weekly_hours=(f"{number_fr(offer.hours_per_week, 0)} h par semaine"
+                      if offer.hours_per_week else None),
+        capacity=f"{offer.positions} poste(s)", public=None, conditions=None,
+        source_document=("offre de démonstration (synthétique)" if offer.synthetic
+                         else offer.source),
+        source_section=None, period=None, document_year=None, old_document=False, active=True,
+        what_to_bring=WHAT_TO_BRING_OFFER)
+
+
+def item_sheet(engine: MatchingEngine, item_kind: str, item_id: str,
+               titles: dict[str, str] | None = None) -> ActionSheet | None:
+    """The sheet of an action or an offer."""
+    if item_kind == "action":
+        return action_sheet(engine, item_id, titles=titles)
+    return offer_sheet(engine, item_id)
