@@ -93,6 +93,19 @@ def document_year(period: str | None, document: str | None) -> int | None:
     return None
 
 
+def group_by_reasons(excluded: list) -> list[tuple[str, list]]:
+    """Excluded items grouped by their first reason, largest group first: "Pourquoi pas ?"
+    reads as a few causes, each with its items (and their other reasons)."""
+    groups: dict[str, list] = {}
+    for item in excluded:
+        first = item.reasons[0].label if item.reasons else "Autre raison"
+        key, _, detail = first.partition(" : ")  # "Objectif…, pas une action : <which one>"
+        more = [detail] if detail else []
+        more += [r.label for r in item.reasons[1:]]
+        groups.setdefault(key, []).append((item, " ; ".join(more)))
+    return sorted(groups.items(), key=lambda kv: -len(kv[1]))
+
+
 def register(env: Environment) -> None:
     env.filters.update({
         "travel": lambda t: travel_label(t.get("mode"), t.get("minutes")) if isinstance(t, dict)
@@ -107,7 +120,7 @@ def register(env: Environment) -> None:
         "orientation": lambda s: ORIENTATIONS_FR.get(s, s),
         "training": lambda s: TRAINING_LEVELS_FR.get(s, s),
         "role": lambda s: ROLES_FR.get(s, s),
-        "grant": grant_label,
+        "grant": grant_label, "by_reasons": group_by_reasons,
     })
     env.globals.update({
         "FREINS": FREINS, "FREIN_LABELS_FR": FREIN_LABELS_FR,
