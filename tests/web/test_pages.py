@@ -301,3 +301,16 @@ def test_outcomes_api_with_recommendation_id(web_app, client_as):
         refused = api.post("/v1/outcomes", json={**event, **wrong})
         assert refused.status_code == 422, wrong
         assert refused.json()["errors"][0]["path"] == "recommendation_id"
+
+
+def test_the_default_secret_is_made_once_and_kept(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from insertion_match.service.settings import Settings
+
+    settings = Settings(environment="test", var_dir=tmp_path)
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: secret_key(settings), range(16)))
+    assert len(keys) == 1 and len(keys.pop()) >= 32
+    assert (tmp_path / "web-secret.key").stat().st_mode & 0o077 == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["web-secret.key"]

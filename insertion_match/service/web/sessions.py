@@ -10,6 +10,7 @@ Anonymous visitors get a session too (no user), so the sign-in form carries a CS
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -43,9 +44,19 @@ def secret_key(settings: Settings) -> str:
         return settings.web_secret_key
     path = Path(settings.var_dir) / "web-secret.key"
     if not path.exists():
+        # Written aside, then linked into place: workers starting together all end up reading
+        # the one key that won (a link fails if the file exists), never a half-written file.
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        draft = path.with_name(f".web-secret.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text(encoding="utf-8").strip()
 
 
