@@ -75,7 +75,8 @@ def _message_fr(error: Mapping[str, Any]) -> str:
         return "Choisissez une valeur de la liste."
     if kind == "value_error":
         text = str(error.get("msg", "")).removeprefix("Value error, ")
-        return _RULES_FR.get(text, "Valeur invalide.").capitalize().rstrip(".") + "."
+        french = _RULES_FR.get(text, "valeur invalide").rstrip(".")
+        return french[:1].upper() + french[1:] + "."
     if kind == "missing":
         return "Champ obligatoire."
     return "Valeur invalide."
