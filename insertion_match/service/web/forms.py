@@ -43,6 +43,7 @@ FIELD_LABELS: dict[str, str] = {
     "availability.atypical_hours": "Horaires décalés",
     **{f"frein.{k}": f"Frein {v}" for k, v in FREIN_LABELS_FR.items()},
     **{f"target_job_{n}": f"Métier visé {n}" for n in (1, 2, 3)},
+    "skills": "Compétences",
 }
 
 #: French messages for the profile's own consistency rules (model validators).
@@ -113,6 +114,7 @@ def form_to_profile(form: Mapping[str, str], beneficiary_id: str,
     data["freins"] = freins
     data["target_jobs"] = [j.strip() for j in (form.get(n) or "" for n in JOB_FIELDS)
                            if j.strip()]
+    data["skills"] = [s.strip() for s in (form.get("skills") or "").splitlines() if s.strip()]
     if history:
         data["history"] = history
     if not data.get("home", {}).get("commune") and not data.get("home", {}).get("postcode"):
@@ -125,6 +127,8 @@ def form_to_profile(form: Mapping[str, str], beneficiary_id: str,
             loc = [str(p) for p in err["loc"]]
             if loc and loc[0] == "freins":
                 name = f"frein.{loc[1]}" if len(loc) > 1 else "freins"
+            elif loc and loc[0] == "skills":
+                name = "skills"
             elif loc and loc[0] == "target_jobs":
                 index = int(loc[1]) if len(loc) > 1 and loc[1].isdigit() else 0
                 name = JOB_FIELDS[min(index, 2)]
@@ -163,6 +167,7 @@ def profile_to_form(profile: BeneficiaryProfile | None) -> dict[str, str]:
         values[f"frein.{key}"] = str(profile.severity(key))
     for name, job in zip(JOB_FIELDS, profile.target_jobs, strict=False):
         values[name] = job
+    values["skills"] = "\n".join(profile.skills)
     if profile.availability.hours_per_week is not None:
         values["availability.hours_per_week"] = f"{profile.availability.hours_per_week:g}"
     return values
