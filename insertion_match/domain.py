@@ -743,6 +743,10 @@ class OutcomeRecord(_Strict):
     rank: int | None = Field(default=None, ge=1, le=1000, description="Rank in the list shown")
     model_name: str | None = Field(default=None, max_length=80)
     model_version: str | None = Field(default=None, max_length=40)
+    recommendation_id: int | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="The ``recommendation_id`` of the answer that showed "
+        "the item (its audit row): ties the event to the list shown. Rank and model are then "
+        "read from that list when not given")
 
     @field_validator("item_id", "model_name", "model_version")
     @classmethod

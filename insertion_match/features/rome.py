@@ -310,6 +310,22 @@ class RomeReferential:
         code, label, _ = self._entries[best_key]
         return TitleMatch(text, code, label, round(float(best_score), 1), "fuzzy")
 
+    def suggest_titles(self, text: str, limit: int = 8) -> list[tuple[str, str]]:
+        """Up to ``limit`` (appellation, ROME code) for a partly typed job title, best first
+        (autocompletion); never raises."""
+        key = self.normalise(text)
+        if len(key) < 2:
+            return []
+        starts = [k for k in self._keys if k.startswith(key)][:limit]
+        found = process.extract(key, self._keys, scorer=_title_score, limit=limit * 3,
+                                processor=None, score_cutoff=MIN_SCORE)
+        ordered = list(dict.fromkeys([*starts, *(f[0] for f in found)]))
+        seen: dict[str, str] = {}
+        for k in ordered:
+            code, label, _ = self._entries[k]
+            seen.setdefault(label, code)
+        return list(seen.items())[:limit]
+
     def match_titles(self, texts: list[str]) -> list[TitleMatch]:
         return [self.match_title(t) for t in texts]
 

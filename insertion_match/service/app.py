@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from insertion_match import __version__
-from insertion_match.service import db
+from insertion_match.service import db, web
 from insertion_match.service.auth import AuthFailures, authenticate, unauthenticated_routes
 from insertion_match.service.logging import configure_logging
 from insertion_match.service.middleware import AccessLog, BodySizeLimit, SecurityHeaders
@@ -38,6 +38,9 @@ from insertion_match.service.settings import Settings
 from insertion_match.service.state import ServiceState, build_state
 
 log = logging.getLogger("insertion_match.service")
+
+#: ``detail`` of the problems Starlette raises itself, in French (a person reads them).
+DEFAULT_DETAILS_FR = {404: "ressource introuvable", 405: "méthode non autorisée pour ce chemin"}
 
 
 def serve_app() -> FastAPI:
@@ -69,8 +72,8 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     docs = settings.docs_public if settings.docs_public is not None else (
         settings.environment != "production")
     app = FastAPI(
-        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
+        # /docs and /redoc are served from vendored files by the web app (offline), when open
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json" if docs else None,
         title="insertion-match",
         version=__version__,
         summary="Eligible, explained rankings of insertion actions for RSA beneficiaries",
@@ -82,6 +85,9 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     # Every other router needs an API key (service/auth.py): add new routers to this tuple.
     for module in (recommendations, actions, beneficiaries, stats, opportunities, outcomes):
         app.include_router(module.router, dependencies=[Depends(authenticate)])
+    # The coach's web app (pages, /static, /docs, /redoc): outside the OpenAPI schema, signed in
+    # by session cookie (service/web/).
+    web.install(app, settings, docs=docs)
     # Outermost last: access log, then security headers, then the body limit and timeout.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        timeout=settings.body_timeout_seconds)
@@ -100,8 +106,11 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             title = HTTPStatus(exc.status_code).phrase
         except ValueError:
             title = str(exc.detail)
+        detail = str(exc.detail)
+        if detail == title:  # Starlette's own answers (unknown path, method): in French
+            detail = DEFAULT_DETAILS_FR.get(exc.status_code, detail)
         return problem_response(Problem(title=title, status=exc.status_code,
-                                        detail=str(exc.detail)), headers=exc.headers)
+                                        detail=detail), headers=exc.headers)
 
     @app.exception_handler(db.AmbiguousId)
     async def _ambiguous(_: Request, exc: db.AmbiguousId) -> JSONResponse:
@@ -126,7 +135,8 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     async def _database(_: Request, exc: SQLAlchemyError) -> JSONResponse:
         log.error("database error", extra={"error": type(exc).__name__})
         return problem_response(
-            Problem(title="Database unavailable", status=503, detail="retry later"),
+            Problem(title="Database unavailable", status=503,
+                    detail="base de données indisponible : réessayez plus tard"),
             headers={"Retry-After": str(settings.retry_after_seconds)},
         )
 
@@ -134,7 +144,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", extra={"error": type(exc).__name__})
         return problem_response(Problem(title="Internal error", status=500,
-                                        detail="unexpected error; it has been logged"))
+                                        detail="erreur inattendue ; elle a été journalisée"))
 
     app.openapi = lambda: complete_openapi(app)  # every status, errors as problem+json
     unprotected = unauthenticated_routes(app)

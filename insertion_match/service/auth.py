@@ -10,7 +10,9 @@ Roles (DESIGN §9):
 - ``platform``: a backend (job platform); as a coach on its granted territories, plus batch;
 - ``evaluator``: aggregates only — an endpoint must be marked :func:`aggregates_only` to
   serve it (deny by default), and no such endpoint returns personal data;
-- ``admin``: everything, every territory.
+- ``admin``: everything, every territory;
+- ``manager``: a coaches' manager (web app): the aggregates of their territories (recommendations
+  shown, proposals, entries, capacity); no API route serves it, no personal data.
 
 Territory grants are written ``61`` (the whole département), ``61:Flers`` (one Commission RSA
 of the Orne, spelt as ``geo.territories.COMMISSIONS``) or ``*`` (every territory; platform and
@@ -48,6 +50,7 @@ class Role(StrEnum):
     platform = "platform"
     evaluator = "evaluator"
     admin = "admin"
+    manager = "manager"
 
 
 _DEPARTMENT = re.compile(r"^(\d[\dAB]|\d{3})$")
@@ -100,7 +103,7 @@ def parse_grants(role: Role, texts: Iterable[str]) -> tuple[Grant, ...]:
         if grants:
             raise InvalidGrant("an admin key covers every territory: give no --territory")
         return ()
-    if role in (Role.coach, Role.platform) and not grants:
+    if role in (Role.coach, Role.platform, Role.manager) and not grants:
         raise InvalidGrant(f"a {role} key needs at least one --territory")
     if role is Role.coach and any(g.department is None for g in grants):
         raise InvalidGrant("a coach key is scoped to named territories, not '*'")
@@ -194,7 +197,7 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
 _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
 
 _UNAUTHENTICATED = HTTPException(
-    status_code=401, detail="API key missing, unknown or revoked",
+    status_code=401, detail="clé d'API absente, inconnue ou révoquée",
     headers={"WWW-Authenticate": 'ApiKey header="X-API-Key", Bearer'},
 )
 
@@ -234,7 +237,7 @@ def authenticate(
         endpoint = getattr(route, "endpoint", None)
         if not getattr(endpoint, "__im_aggregates_only__", False):
             raise HTTPException(status_code=403,
-                                detail="the evaluator role is served aggregates only")
+                                detail="le rôle evaluator n'a accès qu'aux agrégats")
     return principal
 
 
@@ -248,7 +251,7 @@ def allow(*roles: Role) -> Any:
     def _check(principal: PrincipalDep) -> None:
         if principal.role not in allowed:
             raise HTTPException(status_code=403,
-                                detail=f"the {principal.role} role may not call this endpoint")
+                                detail=f"le rôle {principal.role} n'a pas accès à ce point d'accès")
 
     return Depends(_check)
 
@@ -260,7 +263,7 @@ PERSONAL_ROLES: Sequence[Role] = (Role.coach, Role.platform, Role.admin)
 def outside_territory() -> HTTPException:
     """For a person the caller describes (inline profile) outside the caller's territories."""
     return HTTPException(status_code=403,
-                         detail="the person's home is outside the territories of this key")
+                         detail="le domicile de la personne est hors des territoires de cette clé")
 
 
 def unauthenticated_routes(app: Any) -> list[str]:

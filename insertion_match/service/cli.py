@@ -104,7 +104,7 @@ def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
     try:
         raw = json.loads(Path(args.profile).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        return _fail(f"cannot read profile {args.profile}: {exc}")
+        return _fail(f"impossible de lire le profil {args.profile} : {exc}")
     kinds, limit, include_excluded = ["action"], 10, False
     try:
         if isinstance(raw, dict) and "beneficiary" in raw:  # a whole API request body
@@ -117,10 +117,12 @@ def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
         else:
             profile = BeneficiaryProfile.model_validate(raw)
     except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        return _fail("invalid profile:\n" + "\n".join(lines))
+        from insertion_match.validation import field_errors
+
+        lines = [f"  {e.field} : {e.message_fr}" for e in field_errors(exc.errors())]
+        return _fail("profil invalide :\n" + "\n".join(lines))
     if profile is None:
-        return _fail("the request body must hold a 'beneficiary' (not a beneficiary_id)")
+        return _fail("la requête doit contenir un « beneficiary » (pas un beneficiary_id)")
     if args.kinds:
         kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     from insertion_match.service.state import build_state
@@ -133,7 +135,9 @@ def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
     except (UnknownCommune, AmbiguousCommune) as exc:
         options = exc.suggestions if isinstance(exc, UnknownCommune) else exc.candidates
         hint = ", ".join(f"{s.commune.name} ({'/'.join(s.commune.postcodes)})" for s in options)
-        return _fail(f"{exc.__class__.__name__}: {exc.query!r}" + (f"; did you mean: {hint}" if hint else ""))
+        what = "commune inconnue" if isinstance(exc, UnknownCommune) else "commune ambiguë"
+        return _fail(f"{what} : « {exc.query} »"
+                     + (f" ; vouliez-vous dire : {hint} ?" if hint else ""))
     except (GeoError, MatcherError, CatalogueError) as exc:
         return _fail(str(exc))
     finally:
@@ -252,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     from insertion_match.service.cli_learning import register as register_learning_commands
 
     register_learning_commands(sub)  # synthetic calibration, train, evaluate, evaluate-judged
+    from insertion_match.service.cli_users import register as register_user_commands
+
+    register_user_commands(sub)  # users create|password|disable|list (web accounts)
     return parser
 
 

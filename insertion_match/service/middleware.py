@@ -113,7 +113,7 @@ class BodySizeLimit:
                 too_big = False  # the server rejects a malformed length itself
             if too_big:
                 await self._refuse(send, 413, "Request body too large",
-                                   f"the request body exceeds {self.max_bytes} bytes")
+                                   f"le corps de la requête dépasse {self.max_bytes} octets")
                 return
         chunks: list[bytes] = []
         size = 0
@@ -124,7 +124,7 @@ class BodySizeLimit:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
                 await self._refuse(send, 408, "Request timeout",
-                                   f"the request body did not arrive within {self.timeout:g} s")
+                                   f"le corps de la requête n'est pas arrivé en {self.timeout:g} s")
                 return
             if message["type"] == "http.disconnect":
                 scope[ABORTED] = True  # one log line (AccessLog), no error: the client left
@@ -133,7 +133,7 @@ class BodySizeLimit:
             size += len(chunk)
             if size > self.max_bytes:
                 await self._refuse(send, 413, "Request body too large",
-                                   f"the request body exceeds {self.max_bytes} bytes")
+                                   f"le corps de la requête dépasse {self.max_bytes} octets")
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

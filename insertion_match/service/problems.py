@@ -50,7 +50,7 @@ def not_found(detail: str) -> JSONResponse:
 
 #: The one answer for a stored person who does not exist *or* lies outside the caller's
 #: territories: the two must be indistinguishable (same status, same body).
-UNKNOWN_BENEFICIARY = "unknown beneficiary"
+UNKNOWN_BENEFICIARY = "personne inconnue"
 
 
 def ambiguous_problem(exc: Exception) -> Problem:
@@ -72,8 +72,8 @@ def forbidden_problem(detail: str) -> Problem:
 def outside_detail(home: Commune) -> str:
     """The 403 detail for an inline home outside the caller's territories: it names the commune
     the home was understood as (the caller described it; nothing stored is revealed)."""
-    return (f"the person's home ({home.name}, {home.insee}, département {home.department}) is "
-            "outside the territories of this key")
+    return (f"le domicile de la personne ({home.name}, {home.insee}, département "
+            f"{home.department}) est hors des territoires de cette clé")
 
 
 def validation_problem(errors: Sequence[dict[str, Any]]) -> Problem:
@@ -82,7 +82,7 @@ def validation_problem(errors: Sequence[dict[str, Any]]) -> Problem:
     return Problem(
         type="https://insertion-match.example/problems/validation",
         title="Invalid request", status=422,
-        detail="; ".join(f"{i.path}: {i.message}" for i in items[:10]),
+        detail="; ".join(f"{i.path} : {i.message_fr}" for i in items[:10]),
         errors=items,
     )
 
@@ -117,7 +117,7 @@ def geo_problem(exc: GeoError, path: str) -> Problem:
         suggestions, fr, title = [], "localisation invalide", "Invalid location"
     return Problem(
         type="https://insertion-match.example/problems/commune",
-        title=title, status=422, detail=str(exc),
+        title=title, status=422, detail=fr,
         errors=[ProblemError(path=path, message=str(exc), message_fr=fr)],
         suggestions=[
             Suggestion(insee=s.commune.insee, name=s.commune.name,

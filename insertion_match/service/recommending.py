@@ -78,10 +78,11 @@ def recommend_for(
             "type": "value_error",
             "msg": f"Value error, not served yet: {', '.join(exc.kinds)} (only 'action')",
         }])
-    db.log_recommendation(
+    recommendation_id = db.log_recommendation(
         state.sessions, beneficiary_id=result.beneficiary_id, model_name=result.model_name,
         model_version=result.model_version, item_ids=[i.id for i in result.items],
         department=department, subject=subject, **principal.audit_fields(),
     )
     status = state.model_status
-    return to_response(result, status.reason if status.fallback else None)
+    response = to_response(result, status.reason if status.fallback else None)
+    return response.model_copy(update={"recommendation_id": recommendation_id})

@@ -183,6 +183,10 @@ class HomePublic(BaseModel):
 
 class RecommendationResponse(BaseModel):
     beneficiary_id: str | None
+    recommendation_id: int | None = Field(
+        default=None, description="Id of this answer in the audit log: give it with each "
+        "outcome of an item it proposed (POST /v1/outcomes), so the outcome is tied to the "
+        "list that was shown")
     model: ModelPublic
     home: HomePublic
     items: list[ItemPublic]

@@ -84,6 +84,23 @@ class Settings(BaseSettings):
         "the transparent scorer serves (the shipped model was trained on synthetic outcomes)",
     )
     log_level: str = "INFO"
+    web_secret_key: str | None = Field(
+        default=None, description="Signs the web app's session cookies (IM_WEB_SECRET_KEY, at "
+        "least 32 characters; the same for every worker). Default outside production: a random "
+        "key kept in var/web-secret.key",
+    )
+    web_idle_seconds: int = Field(
+        default=1800, ge=5, le=86_400,
+        description="A web session ends after this many seconds without a request")
+    web_session_max_seconds: int = Field(
+        default=12 * 3600, ge=60, le=7 * 86_400,
+        description="A web session ends this long after sign-in, whatever the activity")
+    web_cookie_secure: bool | None = Field(
+        default=None, description="Send the session cookie over HTTPS only; default: in "
+        "production only")
+    web_source_url: str = Field(
+        default="https://github.com/insertion-match/insertion-match",
+        description="Where the pages link to the source code (AGPL-3.0 section 13)")
 
     @field_validator("model_path", mode="before")
     @classmethod
@@ -104,4 +121,6 @@ class Settings(BaseSettings):
     def _safe_in_production(self) -> Settings:
         if self.environment == "production" and not self.database_url:
             raise ValueError("IM_DATABASE_URL must be set in production (no implicit SQLite file)")
+        if self.environment == "production" and len(self.web_secret_key or "") < 32:
+            raise ValueError("IM_WEB_SECRET_KEY (32 characters or more) must be set in production")
         return self

@@ -41,9 +41,9 @@ def test_recommend_json_is_the_api_response(cli_env, capsys):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("{not json", "cannot read profile"),
-    (json.dumps({"home": {"commune": "Flers"}, "age": "old"}), "invalid profile"),
-    (json.dumps({"home": {"commune": "Flerzzzq"}}), "UnknownCommune"),
+    ("{not json", "impossible de lire le profil"),
+    (json.dumps({"home": {"commune": "Flers"}, "age": "old"}), "profil invalide"),
+    (json.dumps({"home": {"commune": "Flerzzzq"}}), "commune inconnue"),
 ])
 def test_recommend_bad_input_exits_1_with_a_message(cli_env, tmp_path, capsys, content, message):
     path = tmp_path / "p.json"

@@ -81,7 +81,7 @@ def test_csv_import_is_atomic_and_reports_every_bad_line(client):
     paths = [e["path"] for e in res.json()["errors"]]
     assert any(p.startswith("line 5:") for p in paths)
     assert any(p.startswith("line 6: occurred_on") for p in paths)
-    assert "nothing was stored" in res.json()["detail"]
+    assert "rien n'a été enregistré" in res.json()["detail"]
     assert client.get("/v1/outcomes", params={"beneficiary_id": "csv-1"}).json()["total"] == 0
 
     dry = client.post("/v1/outcomes/import", params={"dry_run": True}, content=CSV_OK.encode(),

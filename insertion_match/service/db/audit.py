@@ -68,14 +68,25 @@ def log_recommendation(
     actor_role: str | None = None,
     department: str | None = None,
     subject: str | None = None,
-) -> None:
+) -> int:
+    """Store one recommendation shown; returns its id (the answer's ``recommendation_id``)."""
     with transaction(factory) as session:
-        session.add(RecommendationLog(
+        row = RecommendationLog(
             created_at=datetime.now(UTC), actor=actor, beneficiary_id=beneficiary_id,
             subject=subject,
             model_name=model_name, model_version=model_version, item_ids=list(item_ids),
             actor_name=actor_name, actor_role=actor_role, department=department,
-        ))
+        )
+        session.add(row)
+        session.flush()
+        return int(row.id)
+
+
+def get_recommendation(factory: sessionmaker[Session], recommendation_id: int
+                       ) -> RecommendationLog | None:
+    """One recommendation shown, by its id."""
+    with factory() as session:
+        return session.get(RecommendationLog, recommendation_id)
 
 
 def log_access(

@@ -38,6 +38,7 @@ class OutcomeRow(Base):
     rank: Mapped[int | None] = mapped_column(Integer)
     model_name: Mapped[str | None] = mapped_column(String(80))
     model_version: Mapped[str | None] = mapped_column(String(40))
+    recommendation_id: Mapped[int | None] = mapped_column(Integer, index=True)
     source: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -47,7 +48,7 @@ class OutcomeRow(Base):
             "item_kind": self.item_kind, "status": self.status,
             "occurred_on": self.occurred_on, "refusal_reason": self.refusal_reason,
             "exit_kind": self.exit_kind, "rank": self.rank, "model_name": self.model_name,
-            "model_version": self.model_version,
+            "model_version": self.model_version, "recommendation_id": self.recommendation_id,
         })
 
 
@@ -85,21 +86,27 @@ def _rows(session: Session, records: Sequence[OutcomeRecord], source: str,
         raise ValueError("one subject per record")
     keys = {(r.beneficiary_id, s, r.item_kind.value, r.item_id)
             for r, s in zip(records, subjects, strict=True)}
-    latest: dict[_Key, tuple] = {k: (r.occurred_on, r.rank, r.model_name, r.model_version)
+    latest: dict[_Key, tuple] = {k: (r.occurred_on, r.rank, r.model_name, r.model_version,
+                                     r.recommendation_id)
                                  for k, r in _proposals(session, keys).items()}
     rows = []
     for record, subject in zip(records, subjects, strict=True):
         key = (record.beneficiary_id, subject, record.item_kind.value, record.item_id)
         rank, name, version = record.rank, record.model_name, record.model_version
-        if record.status.value != "proposed" and name is None:
+        recommendation_id = record.recommendation_id
+        if record.status.value != "proposed" and (name is None or recommendation_id is None):
             proposal = latest.get(key)
             if proposal is not None:
                 rank = rank if rank is not None else proposal[1]
-                name, version = proposal[2], proposal[3]
+                if name is None:
+                    name, version = proposal[2], proposal[3]
+                if recommendation_id is None:
+                    recommendation_id = proposal[4]
         elif record.status.value == "proposed":
             previous = latest.get(key)
             if previous is None or previous[0] <= record.occurred_on:
-                latest[key] = (record.occurred_on, rank, name, version)  # later records see it
+                latest[key] = (record.occurred_on, rank, name, version,
+                               recommendation_id)  # later records see it
         rows.append({
             "beneficiary_id": record.beneficiary_id, "subject": subject,
             "item_kind": record.item_kind.value, "item_id": record.item_id,
@@ -107,7 +114,8 @@ def _rows(session: Session, records: Sequence[OutcomeRecord], source: str,
             "refusal_reason": record.refusal_reason.value if record.refusal_reason else None,
             "exit_kind": record.exit_kind.value if record.exit_kind else None,
             "occurred_on": record.occurred_on, "rank": rank, "model_name": name,
-            "model_version": version, "source": source[:40], "recorded_at": now,
+            "model_version": version, "recommendation_id": recommendation_id,
+            "source": source[:40], "recorded_at": now,
         })
     return rows
 

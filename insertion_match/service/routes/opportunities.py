@@ -81,8 +81,8 @@ async def import_opportunities(
                   for r in batch.rejected for e in r.errors]
         problem = Problem(
             type="https://insertion-match.example/problems/import", title="Records rejected",
-            status=422, detail=f"{len(batch.rejected)} of {batch.total} records rejected; nothing "
-            "imported (on_error=skip imports the valid ones)", errors=errors)
+            status=422, detail=f"{len(batch.rejected)} offre(s) refusée(s) sur {batch.total} ; "
+            "rien n'a été importé (on_error=skip importe les offres valides)", errors=errors)
         return problem_response(problem)
     return body
 

@@ -29,6 +29,7 @@ from insertion_match.service.problems import (
     problem_response,
     validation_problem,
 )
+from insertion_match.service.proposals import NotShown, tie_to_recommendation
 from insertion_match.service.schemas import Problem, ProblemError
 from insertion_match.service.schemas_outcomes import (
     OutcomeCreate,
@@ -67,7 +68,10 @@ def _public(row: db.OutcomeRow) -> OutcomePublic:
 def post_outcome(body: OutcomeCreate, state: StateDep,
                  principal: PrincipalDep) -> OutcomePublic | JSONResponse:
     """Record one event: a proposal (with the rank and model that produced it) or what
-    followed. A later event without rank and model inherits them from the proposal."""
+    followed. A later event without rank and model inherits them from the proposal.
+
+    With ``recommendation_id`` (from the answer of ``POST /v1/recommendations``) the event is
+    tied to the list shown: the item must be in it, and rank and model are read from it."""
     subject = _subject(state, principal, body.beneficiary_id)
     if subject is _NOBODY:
         return not_found(UNKNOWN_BENEFICIARY)
@@ -75,7 +79,14 @@ def post_outcome(body: OutcomeCreate, state: StateDep,
         return problem_response(validation_problem([{
             "loc": ("body", "item_id"), "type": "value_error",
             "msg": f"Value error, unknown action {body.item_id!r}"}]))
-    record = OutcomeRecord.model_validate(body.model_dump())
+    record = tie_to_recommendation(state, OutcomeRecord.model_validate(body.model_dump()),
+                                   subject)
+    if isinstance(record, NotShown):
+        return problem_response(Problem(
+            type="https://insertion-match.example/problems/validation", title="Invalid request",
+            status=422, detail=f"recommendation_id : {record.message_fr}",
+            errors=[ProblemError(path="recommendation_id", message=record.message,
+                                 message_fr=record.message_fr)]))
     row = db.add_outcomes(state.sessions, [record], source="api", subjects=[subject])[0]
     return _public(row)
 
@@ -134,7 +145,7 @@ def _import_outcomes(state: ServiceState, principal: Principal, body: bytes,
     except OutcomesCsvError as exc:
         return problem_response(Problem(
             type="https://insertion-match.example/problems/csv", title="Unreadable CSV file",
-            status=422, detail=str(exc),
+            status=422, detail=f"fichier CSV illisible : {exc}",
             errors=[ProblemError(path="file", message=str(exc), message_fr="fichier illisible")]))
     errors = [ProblemError(path=f"line {r.line}: {p.field}", message=p.message,
                            message_fr=p.message_fr) for r in parsed.rejected for p in r.problems]
@@ -160,8 +171,9 @@ def _import_outcomes(state: ServiceState, principal: Principal, body: bytes,
         return problem_response(Problem(
             type="https://insertion-match.example/problems/validation",
             title="Invalid outcomes: nothing imported", status=422,
-            detail=f"{rejected} line(s) rejected of {len(parsed.records) + len(parsed.rejected)};"
-                   " nothing was stored", errors=errors))
+            detail=f"{rejected} ligne(s) refusée(s) sur "
+                   f"{len(parsed.records) + len(parsed.rejected)} ; rien n'a été enregistré",
+            errors=errors))
     imported = 0 if dry_run else db.import_outcomes(state.sessions, parsed.records, "csv",
                                                     subjects=subjects)
     return OutcomesImported(imported=imported, valid=len(parsed.records), dry_run=dry_run)

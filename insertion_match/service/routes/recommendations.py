@@ -79,7 +79,8 @@ def recommendations_batch(
                 outcome = recommend_for(state, principal, request, f"requests.{index}.")
             except SQLAlchemyError as exc:
                 log.error("database error in batch", extra={"error": type(exc).__name__})
-                outcome = Problem(title="Database unavailable", status=503, detail="retry later")
+                outcome = Problem(title="Database unavailable", status=503,
+                                  detail="base de données indisponible : réessayez plus tard")
             if isinstance(outcome, Problem):
                 line = {"index": index, "status": outcome.status,
                         "problem": outcome.model_dump(mode="json")}
