@@ -31,6 +31,10 @@ ABORTED = "im.aborted"
 #: Paths of the interactive documentation (they load their own scripts and styles).
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+#: The web app's pages (text/html): their own scripts, styles and images only, no inline code
+#: (tests/web/test_pages.py checks there is none), forms posted to the app itself.
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
 class AccessLog:
@@ -87,7 +91,10 @@ class SecurityHeaders:
                          (b"x-frame-options", b"DENY"),
                          (b"referrer-policy", b"no-referrer")]
                 if not docs:
-                    extra.append((b"content-security-policy", CSP.encode()))
+                    types = [v for k, v in headers if k.lower() == b"content-type"]
+                    page = bool(types) and types[0].startswith(b"text/html")
+                    extra.append((b"content-security-policy",
+                                  (PAGE_CSP if page else CSP).encode()))
                 headers += [(k, v) for k, v in extra if k not in present]
                 message = {**message, "headers": headers}
             await send(message)

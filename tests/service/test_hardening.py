@@ -64,6 +64,12 @@ def test_security_headers(client):
     docs = client.get("/docs")
     assert docs.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in docs.headers  # the docs page loads its scripts
+    # The web app's pages get a policy of their own: their own scripts, styles, images, forms
+    page = client.get("/connexion")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "form-action 'self'" in policy
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
 
 
 def _raw(port: int) -> socket.socket:

@@ -136,12 +136,26 @@ def browser():
         instance.close()
 
 
+def _page(browser, web_server, bypass_csp: bool):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR",
+                                  base_url=web_server.base, bypass_csp=bypass_csp)
+    context.set_default_timeout(15_000)
+    return context, context.new_page()
+
+
 @pytest.fixture
 def page(browser, web_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR",
-                                  base_url=web_server.base)
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
+    """A tab whose test helpers may evaluate strings (Playwright's wait_for_function, axe):
+    the server's Content-Security-Policy is bypassed here; ``strict_page`` keeps it."""
+    context, tab = _page(browser, web_server, bypass_csp=True)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def strict_page(browser, web_server):
+    """A tab under the Content-Security-Policy the server sends (issue 9's headers)."""
+    context, tab = _page(browser, web_server, bypass_csp=False)
     yield tab
     context.close()
 
@@ -168,7 +182,9 @@ def check_page(axe_report) -> Callable:
     def check(page, name: str) -> float:
         """Returns the seconds it took (left out of the journey's measured time)."""
         began = time.perf_counter()
-        page.add_script_tag(path=str(AXE))
+        # evaluated through the DevTools protocol: not an inline <script>, so the pages' strict
+        # Content-Security-Policy stays in force while axe runs
+        page.evaluate(AXE.read_text(encoding="utf-8"))
         result = page.evaluate("async () => await axe.run(document, {resultTypes: "
                                "['violations']})")
         violations = [{"id": v["id"], "impact": v["impact"], "help": v["help"],

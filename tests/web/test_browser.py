@@ -268,10 +268,11 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "base-uri 'none'; object-src 'none'")
 
 
-def test_the_pages_work_under_a_strict_content_security_policy(page):
-    """What issue 9's security headers may send: no 'unsafe-inline', nothing from elsewhere.
-    The pages (not /docs, whose Swagger UI starts with an inline script) report no violation
-    and HTMX still works."""
+def test_the_pages_work_under_a_strict_content_security_policy(strict_page):
+    """What the server sends (service/middleware.py PAGE_CSP), and stricter still: no
+    'unsafe-inline', nothing from elsewhere. The pages (not /docs, whose Swagger UI starts with
+    an inline script) report no violation and HTMX still works."""
+    page = strict_page
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text)
             if "Content Security Policy" in m.text or "Refused to" in m.text else None)

@@ -53,6 +53,14 @@ def signed_in(app, email: str) -> tuple[TestClient, str]:
     return browser, csrf_of(response.text)
 
 
+
+def _subject(sessions, beneficiary_id: str) -> str:
+    """The stored person's internal key (ids are scoped per territory: issue 9)."""
+    with sessions() as session:
+        rows = db.find_beneficiaries(session, beneficiary_id)
+    assert len(rows) == 1
+    return rows[0].subject
+
 def test_the_home_page_sends_to_sign_in(web_app):
     browser = TestClient(web_app)
     response = browser.get("/")
@@ -178,10 +186,11 @@ def test_from_diagnostic_to_proposal_and_follow_up(web_app):
             "family.children_under_6": "1", "family.children_under_3": "0",
             "family.children_3_to_11": "2", "sex": "f", "status.mdph_known": "non",
             "status.job_takeup": "non", "status.foreign_newcomer": "oui",
-            "frein.langue_francaise": "3", "target_job_1": "agent d'entretien"}
+            "frein.langue_francaise": "3", "frein.isolement_confiance": "2",
+            "target_job_1": "agent d'entretien"}
     listed = browser.post("/personnes/nouvelle", data=form)
     assert listed.url.path == "/personnes/web-new-2/recommandation"
-    stored = db.profile_of(db.get_beneficiary(web_app.state.im.sessions, "web-new-2"))
+    stored = db.profile_of(db.visible_beneficiary(web_app.state.im.sessions, "web-new-2", None))
     assert stored.family.children_under_6 == 1 and stored.sex == "f"
     assert stored.status.mdph_known is False and stored.target_jobs == ["agent d'entretien"]
     rec_id = int(re.search(r'name="recommendation_id" value="(\d+)"', listed.text).group(1))
@@ -197,7 +206,8 @@ def test_from_diagnostic_to_proposal_and_follow_up(web_app):
         "csrf_token": token, "recommendation_id": str(rec_id), "items": [items[2], items[0]]})
     assert proposal.url.path == f"/personnes/web-new-2/propositions/{rec_id}"
     assert proposal.text.count('class="im-sheet"') == 2 and "Qui appeler" in proposal.text
-    _, events = db.list_outcomes(web_app.state.im.sessions, "web-new-2")
+    _, events = db.list_outcomes(web_app.state.im.sessions, "web-new-2",
+                                 subject=_subject(web_app.state.im.sessions, "web-new-2"))
     assert [(e.item_id, e.rank, e.recommendation_id) for e in events] == [
         (items[2], 3, rec_id), (items[0], 1, rec_id)]
     pdf = browser.get(f"/personnes/web-new-2/propositions/{rec_id}/pdf")
@@ -210,7 +220,8 @@ def test_from_diagnostic_to_proposal_and_follow_up(web_app):
         "csrf_token": token, "item_id": items[0], "status": "refused",
         "refusal_reason": "not_interested"})
     assert done.status_code == 200 and "pas intéressée" in done.text
-    _, events = db.list_outcomes(web_app.state.im.sessions, "web-new-2")
+    _, events = db.list_outcomes(web_app.state.im.sessions, "web-new-2",
+                                 subject=_subject(web_app.state.im.sessions, "web-new-2"))
     assert (events[-1].status, events[-1].rank, events[-1].recommendation_id) == (
         "refused", 1, rec_id)
     assert browser.post("/personnes/web-new-2/suivi", data={
@@ -240,7 +251,8 @@ def test_the_offers_page(web_app):
         "item_kind": "job", "items": [offer_id]})
     assert proposal.url.path == f"/personnes/web-jobs-1/propositions/{rec_id}"
     assert "votre CV" in proposal.text
-    _, events = db.list_outcomes(sessions, "web-jobs-1")
+    _, events = db.list_outcomes(sessions, "web-jobs-1",
+                                 subject=_subject(sessions, "web-jobs-1"))
     assert [(e.item_kind, e.item_id, e.rank) for e in events] == [("job", offer_id, 1)]
     pdf = browser.get(f"/personnes/web-jobs-1/propositions/{rec_id}/pdf")
     assert pdf.content[:4] == b"%PDF"
