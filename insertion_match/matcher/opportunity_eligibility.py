@@ -226,18 +226,23 @@ def evaluate_pairs(people: PeopleArrays, offers: OfferArrays, f: PairFeatures) -
     cols["eligibility.childcare"] = (atypical & garde & child,
                                      atypical & garde & children_unknown)
 
-    # The same conditions as for actions, where an offer states them (one vocabulary).
-    level = b(people.level)
-    required = b(offers.training_required) & ~np.isnan(b(offers.training_level))
-    with np.errstate(invalid="ignore"):
-        below = required & (level < b(offers.training_level))
-    cols["eligibility.training_level"] = (below, required & np.isnan(level))
-
-    age, rqth = b(people.age), b(people.rqth)
-    bounded = ~np.isnan(b(offers.age_max)) & (rqth != 1)
-    with np.errstate(invalid="ignore"):
-        too_old = bounded & (age > b(offers.age_max))
-    cols["eligibility.age"] = (too_old, bounded & np.isnan(age))
+    # The same conditions as for actions, where an offer states them (one vocabulary). One side
+    # has length 1 (one person × n offers, or m people × one offer): plain numpy broadcasting.
+    required = offers.training_required & ~np.isnan(offers.training_level)
+    if required.any():
+        with np.errstate(invalid="ignore"):
+            below = required & (people.level < offers.training_level)
+        cols["eligibility.training_level"] = (b(below), b(required & np.isnan(people.level)))
+    else:
+        cols["eligibility.training_level"] = (none, none)
+    bounded_offer = ~np.isnan(offers.age_max)
+    if bounded_offer.any():
+        bounded = bounded_offer & (people.rqth != 1)
+        with np.errstate(invalid="ignore"):
+            too_old = bounded & (people.age > offers.age_max)
+        cols["eligibility.age"] = (b(too_old), b(bounded & np.isnan(people.age)))
+    else:
+        cols["eligibility.age"] = (none, none)
 
     cols["history.done"] = (f.history == HistoryCode.done, none)
     cols["history.ongoing"] = (f.history == HistoryCode.ongoing, none)
