@@ -90,19 +90,25 @@ class ActionFeatures:
 SECONDARY_RELEVANCE_SEVERITY = 2
 
 
-def relevant_to_needs(index: ActionIndex, ctx: PersonContext) -> np.ndarray:
+def relevant_to_needs(index: ActionIndex, ctx: PersonContext,
+                      public_fit: np.ndarray | None = None) -> np.ndarray:
     """Actions worth listing for a person who stated freins: the action's main aim is one of the
     person's freins, or one of its other aims is a real or blocking frein of the person — except
     funds applied for by dossier, which count only for their own purpose (a housing fund is not
-    for a person whose only frein is money). A référent strikes out what works on none of the
-    person's needs. Everything is relevant for a person who stated no frein."""
+    for a person whose only frein is money), or the action is made for the person's precise
+    public (``public_fit``) and works on one of their freins. A référent strikes out what works
+    on none of the person's needs. Everything is relevant for a person who stated no frein."""
     if not (ctx.severities > 0).any():
         return np.ones(len(index), dtype=bool)
     main_hit = ctx.severities[index.main_frein] >= 1
     secondary = (index.addresses > 0) & (index.addresses < MAIN_FREIN_WEIGHT)
     secondary_hit = (secondary & (ctx.severities[np.newaxis, :] >= SECONDARY_RELEVANCE_SEVERITY)
                      ).any(axis=1) & ~index.by_dossier
-    return main_hit | secondary_hit
+    relevant = main_hit | secondary_hit
+    if public_fit is not None:  # made for the person's public and works on one of their freins
+        addressed = (index.addresses > 0) & (ctx.severities[np.newaxis, :] >= 1)
+        relevant |= (np.asarray(public_fit) > 0) & addressed.any(axis=1)
+    return relevant
 
 
 def action_features(

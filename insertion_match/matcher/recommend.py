@@ -69,7 +69,7 @@ def recommend_actions(
     elig, feats = eligibility_and_features(index, ctx)
     scored = scorer.score(feats, ctx.max_travel_minutes)
     eligible = elig.eligible
-    relevant = relevant_to_needs(index, ctx)
+    relevant = relevant_to_needs(index, ctx, elig.public_fit())
     pos = np.flatnonzero(eligible & relevant)
     not_listed = int((eligible & ~relevant).sum())
     div = diversify_additive(scored.scores[pos], index.main_frein[pos], index.category[pos], limit)

@@ -235,3 +235,13 @@ def test_targeted_actions_lead_for_the_people_they_were_made_for(engine):
                        status={"independent_worker": True, "farmer": False},
                        freins={"activite_independante": 3, "finances": 2})
     assert _top(engine, artisan, k=1) == ["orne-aden-travailleurs-independants"]
+
+
+def test_a_targeted_fund_is_listed_for_its_public(engine):
+    # The leaving-RSA package (by dossier) works on childcare and money for people taking up a
+    # job: listed for such a person although its main aim is keeping the job.
+    person = _profile(home={"insee": "91228"}, age=33, freins={"finances": 2, "garde_enfants": 2},
+                      status={"job_takeup": True})
+    listed = engine.recommend(person, limit=10)
+    pack = next(i for i in listed.items if i.id == "ess-pack-sortie-rsa")
+    assert any(r.code == "public" and "reprennent un emploi" in r.label for r in pack.reasons)
