@@ -1,5 +1,5 @@
-"""Store a person's diagnostic under a caller's rights (shared by the web app's diagnostic
-form; the same rules as ``PUT /v1/beneficiaries/{id}``)."""
+"""Store a person's diagnostic under a caller's rights: the one function behind
+``PUT /v1/beneficiaries/{id}`` and the web app's diagnostic form."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from insertion_match.geo import GeoError
 from insertion_match.service import db
 from insertion_match.service.auth import Principal
 from insertion_match.service.problems import (
-    UNKNOWN_BENEFICIARY,
+    ambiguous_problem,
     forbidden_problem,
     geo_problem,
     home_field,
-    not_found_problem,
     outside_detail,
 )
 from insertion_match.service.schemas import Problem
@@ -43,7 +42,8 @@ def store_profile(state: ServiceState, principal: Principal,
                   profile: BeneficiaryProfile) -> Stored | Problem:
     """Create or replace the stored profile ``profile.id`` in the home's territory: the home must
     lie in the caller's territories (403); an id used in another territory is another person
-    (ids are scoped per territory, as for ``PUT /v1/beneficiaries/{id}``); audited."""
+    (ids are scoped per territory); an id two of the caller's territories use is ambiguous
+    (409); audited."""
     assert profile.id
     try:
         home = state.engine.locate(profile, principal.home_territories())
@@ -56,8 +56,8 @@ def store_profile(state: ServiceState, principal: Principal,
         row, created = db.store_beneficiary(
             state.sessions, profile, department=home.department, commission=commission,
             home_insee=home.insee, territories=principal.territory_filter())
-    except db.AmbiguousId:
-        return not_found_problem(UNKNOWN_BENEFICIARY)
+    except db.AmbiguousId as exc:  # two of the caller's territories use the id: 409
+        return ambiguous_problem(exc)
     db.log_access(state.sessions, beneficiary_id=profile.id,
                   action="create" if created else "update", subject=row.subject,
                   **principal.audit_fields())

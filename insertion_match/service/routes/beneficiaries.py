@@ -15,18 +15,14 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from insertion_match.domain import BeneficiaryProfile
-from insertion_match.geo import GeoError
 from insertion_match.service import db
 from insertion_match.service.auth import PERSONAL_ROLES, Principal, PrincipalDep, allow
 from insertion_match.service.deps import StateDep
+from insertion_match.service.people import store_profile
 from insertion_match.service.problems import (
     PROBLEM_RESPONSES,
     UNKNOWN_BENEFICIARY,
-    forbidden_problem,
-    geo_problem,
-    home_field,
     not_found,
-    outside_detail,
     problem_response,
     validation_problem,
 )
@@ -36,6 +32,7 @@ from insertion_match.service.schemas import (
     BeneficiaryExport,
     BeneficiaryPublic,
     BeneficiarySummary,
+    Problem,
     RecommendationAuditPublic,
 )
 from insertion_match.service.state import ServiceState
@@ -90,21 +87,11 @@ def put_beneficiary(
             "loc": ("body", "id"), "type": "value_error",
             "msg": "Value error, the body's id differs from the path's",
         }]))
-    profile = profile.model_copy(update={"id": beneficiary_id})
-    try:
-        home = state.engine.locate(profile, principal.home_territories())
-    except GeoError as exc:
-        return problem_response(geo_problem(exc, "home." + home_field(profile)))
-    commission = state.engine.territories.commission_of(home.insee)
-    if not principal.covers(home.department, commission):
-        return problem_response(forbidden_problem(outside_detail(home)))
-    row, created = db.store_beneficiary(
-        state.sessions, profile, department=home.department, commission=commission,
-        home_insee=home.insee, territories=principal.territory_filter(),
-    )
-    _audit(state, principal, beneficiary_id, "create" if created else "update", row.subject)
-    response.status_code = 201 if created else 200
-    return _public(row)
+    stored = store_profile(state, principal, profile.model_copy(update={"id": beneficiary_id}))
+    if isinstance(stored, Problem):
+        return problem_response(stored)
+    response.status_code = 201 if stored.created else 200
+    return _public(stored.row)
 
 
 @router.get("/{beneficiary_id}", response_model=BeneficiaryPublic, responses=PROBLEM_RESPONSES)
