@@ -44,10 +44,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "log_level": settings.log_level.lower(), "server_header": False,
         "timeout_keep_alive": settings.keep_alive_seconds, "timeout_graceful_shutdown": 10,
         "h11_max_incomplete_event_size": 16 * 1024,  # request line and headers
+        # behind a reverse proxy: client address (per-address limits, logs) and scheme from
+        # X-Forwarded-For/-Proto, trusted from IM_FORWARDED_ALLOW_IPS only (docs/production.md)
+        "proxy_headers": settings.proxy_headers,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
-    if args.workers > 1:
+    workers = args.workers or settings.workers
+    if workers > 1:
         uvicorn.run("insertion_match.service.app:serve_app", factory=True,
-                    workers=args.workers, **options)
+                    workers=workers, **options)
     else:
         uvicorn.run(create_app(settings), **options)
     return 0
@@ -221,8 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP API (embedded SQLite by default)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, choices=range(1, 65), metavar="N",
-                       help="worker processes (default 1)")
+    serve.add_argument("--workers", type=int, choices=range(1, 65), metavar="N",
+                       help="worker processes (default: IM_WORKERS, else 1)")
     serve.set_defaults(func=cmd_serve)
 
     rec = sub.add_parser("recommend", help="print the ranked, explained actions for a profile")

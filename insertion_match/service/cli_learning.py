@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from insertion_match.service.settings import REPO_ROOT, Settings
+from insertion_match.service.settings import DATA_ROOT, SHIPPED_MODEL, Settings
 
 EXIT_REGRESSION = 3
 DEFAULT_PEOPLE = 20_000
@@ -82,7 +82,7 @@ def _served_model(args: argparse.Namespace, settings: Settings, world, config):
     if args.retrain:
         return None, "trained in memory (--retrain)"
     path = Path(args.model) if args.model else (
-        settings.model_path or REPO_ROOT / "models" / f"{MODEL_STEM}.joblib")
+        settings.model_path or SHIPPED_MODEL)
     if not path.is_file():
         return None, f"trained in memory (no artefact at {path})"
     loaded = load_model(path, validate=validate_learned)
@@ -113,7 +113,7 @@ def _rules(args: argparse.Namespace) -> list[tuple[str, float]]:
     return rules
 
 
-JUDGED_DIR = REPO_ROOT / "data" / "evaluation" / "judged"
+JUDGED_DIR = DATA_ROOT / "evaluation" / "judged"
 
 
 def _judged_run(args: argparse.Namespace, settings: Settings, worst: int = 3) -> dict:
@@ -135,7 +135,7 @@ def _judged_run(args: argparse.Namespace, settings: Settings, worst: int = 3) ->
     directory = Path(getattr(args, "judged_dir", None) or JUDGED_DIR)
     collection = load_collection(directory, actions)
     path = Path(args.model) if getattr(args, "model", None) else (
-        settings.model_path or REPO_ROOT / "models" / f"{MODEL_STEM}.joblib")
+        settings.model_path or SHIPPED_MODEL)
     learned, source = None, f"no learned model (no artefact at {path})"
     if path.is_file():
         loaded = load_model(path, validate=validate_learned)
@@ -256,7 +256,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr = sub.add_parser("train", help="fit the learned ranker on logged (synthetic) outcomes")
     _world_args(tr)
     tr.add_argument("--C", type=float, default=1.0, help="inverse L2 regularisation")
-    tr.add_argument("--out", default=str(REPO_ROOT / "models"), help="directory (default models/)")
+    tr.add_argument("--out", default="models",  # a clone's models/ when run from its root
+                    help="directory (default models/ of the current directory)")
     tr.add_argument("--name", default=MODEL_STEM, help=f"file stem (default {MODEL_STEM})")
     tr.set_defaults(func=cmd_train)
 

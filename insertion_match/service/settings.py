@@ -11,22 +11,42 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: The repository root when running from a clone (editable install): holds data/ and models/.
+from insertion_match._data_paths import data_root, models_root
+
+#: The repository root when running from a clone (editable install). Only development tools
+#: (bench/, generators) use it: the service reads its data through :data:`DATA_ROOT`, which the
+#: wheel carries, and writes under ``Settings.var_dir``.
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+#: The embedded reference data (the repository's data/, in the package as insertion_match._data).
+DATA_ROOT = data_root()
+#: The shipped model's directory (the repository's models/, as insertion_match._models).
+MODELS_ROOT = models_root()
 
 #: The learned model ``insertion-match train`` writes. Served only when configured
 #: (``IM_MODEL_PATH``): the shipped one was trained on synthetic outcomes, and a ranking of
 #: people for public assistance must not switch to it silently.
-SHIPPED_MODEL = REPO_ROOT / "models" / "action-ranker.joblib"
+SHIPPED_MODEL = MODELS_ROOT / "action-ranker.joblib"
+
+
+def _default_var_dir() -> Path:
+    """``./var`` of the directory the command starts in (never inside site-packages)."""
+    return Path.cwd() / "var"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IM_", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
-    data_dir: Path = Field(default=REPO_ROOT / "data", description="Embedded reference data")
-    var_dir: Path = Field(default=REPO_ROOT / "var", description="Where the SQLite file lives")
+    data_dir: Path = Field(
+        default=DATA_ROOT, description="Reference data: catalogue, communes, ROME, mappings, geo "
+        "(IM_DATA_DIR; default: the data the package carries)",
+    )
+    var_dir: Path = Field(
+        default_factory=_default_var_dir,
+        description="Where the service writes: the default SQLite file, the web app's secret key "
+        "outside production, evaluation runs (IM_VAR_DIR; default: var/ of the current directory)",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; default: SQLite file var/insertion-match.sqlite3. "
@@ -84,6 +104,22 @@ class Settings(BaseSettings):
         "the transparent scorer serves (the shipped model was trained on synthetic outcomes)",
     )
     log_level: str = "INFO"
+    workers: int = Field(
+        default=1, ge=1, le=64,
+        description="Worker processes of `insertion-match serve` when --workers is not given "
+        "(IM_WORKERS)",
+    )
+    proxy_headers: bool = Field(
+        default=True,
+        description="Behind a reverse proxy: take the client address and scheme from "
+        "X-Forwarded-For / X-Forwarded-Proto, only from IM_FORWARDED_ALLOW_IPS (IM_PROXY_HEADERS)",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated addresses or networks of the proxies whose X-Forwarded-* "
+        "headers are trusted ('*': any; only where nothing else can reach the port) "
+        "(IM_FORWARDED_ALLOW_IPS)",
+    )
     web_secret_key: str | None = Field(
         default=None, description="Signs the web app's session cookies (IM_WEB_SECRET_KEY, at "
         "least 32 characters; the same for every worker). Default outside production: a random "

@@ -1,0 +1,5 @@
+"""The shipped learned model and its card, in the package as ``insertion_match._models``.
+
+This file only makes the directory a package, so that an editable install and the wheel both
+resolve it through importlib.resources (insertion_match/_data_paths.py). No code here.
+"""
