@@ -6,15 +6,39 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test test-postgres load bench lint validate clean train evaluate
+# Lock files (exact versions, every platform's markers, Python >= 3.11), written by `make lock`:
+# requirements-dev.lock  every extra (dev included): what `make install` installs
+# requirements.lock      the runtime and its non-dev extras (postgres...): production installs
+LOCK       := requirements.lock
+DEV_LOCK   := requirements-dev.lock
+UV_VERSION ?= 0.13.9
+UV_COMPILE  = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
+              --custom-compile-command 'make lock' --annotation-style line $(if $(UPGRADE),--upgrade)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+.PHONY: install run test test-postgres load bench lint lock validate clean train evaluate
+
+# The locked versions first, then the project itself without resolving anything again; `pip check`
+# fails when pyproject.toml asks for something the lock lacks (run `make lock` then).
+$(STAMP): pyproject.toml $(DEV_LOCK)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check || { echo "make install: $(DEV_LOCK) is out of date with pyproject.toml: run 'make lock'"; exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Refresh both lock files from pyproject.toml (uv, from PyPI; pins already in the files are kept
+# unless UPGRADE=1). Needs only Python and the package index: the venv is created if missing.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv && $(BIN)/uv --version | grep -q ' $(UV_VERSION)' \
+	    || $(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(UV_COMPILE) --all-extras -o $(DEV_LOCK)
+	$(UV_COMPILE) $$($(BIN)/python -c "import tomllib; print(' '.join('--extra ' + e for e in tomllib.load(open('pyproject.toml', 'rb'))['project'].get('optional-dependencies', {}) if e != 'dev'))") \
+	    -c $(DEV_LOCK) -o $(LOCK)
+	@echo "lock files refreshed: $(DEV_LOCK) $(LOCK) (then: make install)"
 
 run: install  ## serve the API on http://$(HOST):$(PORT) (SQLite + embedded catalogue)
 	$(BIN)/insertion-match serve --host $(HOST) --port $(PORT)
@@ -40,8 +64,9 @@ train: install  ## fit the learned ranker on the synthetic world (models/action-
 evaluate: install  ## offline evaluation on the temporal hold-out (var/evaluations/)
 	$(BIN)/insertion-match evaluate
 
-lint: install
-	$(BIN)/ruff check insertion_match tests bench
+lint: install  ## ruff (style, imports, errors) and mypy (types; config in pyproject.toml)
+	$(BIN)/ruff check insertion_match tests bench setup.py
+	$(BIN)/mypy
 
 validate: install
 	$(BIN)/insertion-match catalogue validate

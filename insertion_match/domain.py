@@ -581,7 +581,7 @@ class AtypicalHours(StrEnum):
     weekend = "weekend"  # samedi, dimanche, week-end
     shifts = "shifts"  # travail en équipe, 2x8, 3x8, par roulement
     early_late = "early_late"  # horaires décalés, tôt le matin, tard le soir
-    split = "split"  # horaires en coupure
+    split = "split"  # type: ignore[assignment]  # horaires en coupure (shadows str.split)
 
 
 ATYPICAL_LABELS_FR: dict[str, str] = {

@@ -7,7 +7,7 @@ whether it came through the API or in a file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +81,7 @@ def french_message(err: dict[str, Any]) -> str:
     return base
 
 
-def field_errors(errors: Iterable[dict[str, Any]], default: str = "body") -> list[FieldError]:
+def field_errors(errors: Iterable[Mapping[str, Any]], default: str = "body") -> list[FieldError]:
     """Every pydantic error dict as a :class:`FieldError` (path, English, French)."""
     return [
         FieldError(field_path(e.get("loc", ()), default),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -17,7 +17,7 @@ from pydantic import (
 
 from insertion_match.domain import Action, BeneficiaryProfile, ItemKind
 
-EXAMPLE_BENEFICIARY = {
+EXAMPLE_BENEFICIARY: dict[str, Any] = {
     "id": "b-0042",
     "home": {"commune": "La Ferté-Macé", "postcode": "61600", "insee": None},
     "age": 34,

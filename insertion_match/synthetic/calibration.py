@@ -90,19 +90,30 @@ def _statistics(world: SyntheticWorld) -> dict[str, Callable[[], Measure]]:
         "outcome.primo_pro.positive_exit_rate": lambda: _share(
             lg().logs[C.LABEL] == 1, lg().entered & lg().logs[C.ITEM_ID].isin(PRIMO_PRO)),
     }
+    # (defaults bind each loop's value: a closure alone would see the last one)
     for short, item in SARTHE_ITEMS.items():
-        def left(item=item):
+        def left(item: str = item) -> pd.Series:
             return lg().entered & (lg().logs[C.ITEM_ID] == item)
-        stats[f"outcome.sarthe.{short}.dynamic_exit_rate"] = lambda left=left: _share(
-            lg().logs[C.LABEL] == 1, left())
-        stats[f"outcome.sarthe.{short}.lasting_job_rate"] = lambda left=left: _share(
-            lg().logs[C.EXIT_KIND] == "emploi_durable", left())
+
+        def dynamic_exit(left: Callable[[], pd.Series] = left) -> Measure:
+            return _share(lg().logs[C.LABEL] == 1, left())
+
+        def lasting_job(left: Callable[[], pd.Series] = left) -> Measure:
+            return _share(lg().logs[C.EXIT_KIND] == "emploi_durable", left())
+
+        stats[f"outcome.sarthe.{short}.dynamic_exit_rate"] = dynamic_exit
+        stats[f"outcome.sarthe.{short}.lasting_job_rate"] = lasting_job
     for name in DTAS_SHARES:
-        stats[f"households.dtas.{name}"] = lambda name=name: _share(t == name, orne)
+        def dtas_share(name: str = name) -> Measure:
+            return _share(t == name, orne)
+
+        stats[f"households.dtas.{name}"] = dtas_share
     total = int(frein_counts.sum())
     for key in CCAS_FREINS:
-        stats[f"freins.ccas_alencon.{key}"] = lambda key=key: (
-            frein_counts[key] / total if total else float("nan"), len(ccas))
+        def ccas_share(key: str = key) -> Measure:
+            return (frein_counts[key] / total if total else float("nan"), len(ccas))
+
+        stats[f"freins.ccas_alencon.{key}"] = ccas_share
     return stats
 
 

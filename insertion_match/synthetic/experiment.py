@@ -106,7 +106,7 @@ def train(world: SyntheticWorld, config: ExperimentConfig, name: str = DEFAULT_N
         "label": "1 = the proposal ended in a positive exit (sortie dynamique, emploi durable "
                  "included)",
     }
-    metrics = {
+    metrics: dict[str, dict[str, Any]] = {
         "training window (in-sample)": probability_metrics(p_train, logs[C.LABEL].to_numpy()),
         "later logged outcomes (months "
         f"{cut}-{world.config.months - 1})": probability_metrics(

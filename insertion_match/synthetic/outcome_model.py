@@ -46,6 +46,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+#: None as a 0-d object array: ``np.where(mask, values, _NONE)`` is an object array with None
+#: where the mask is false (what ``np.where(..., None)`` does, in a form numpy's types accept).
+_NONE = np.array(None, dtype=object)
+
 EFFECTS_PATH = Path(__file__).resolve().parent / "data" / "action_effects.csv"
 DIMENSIONS = ("mobility", "housing", "health", "language", "basic_skills", "digital", "social",
               "budget", "childcare", "job_search", "qualification", "self_employment")
@@ -213,7 +217,7 @@ def outcome_probabilities(pairs: pd.DataFrame, people: pd.DataFrame, latent: pd.
     comes = np.isin(delivery, ("itinerant", "home", "remote", "dossier"))
     burden = np.where(comes, 0.0, np.minimum(minutes / person["max_travel_minutes"], 2.5))
     burden = burden * (1.0 - 0.5 * effect[:, d["mobility"]])  # organised transport, rentals
-    history = np.where(person["history_item"] == items, person["history_status"], None)
+    history = np.where(person["history_item"] == items, person["history_status"], _NONE)
     refused_before, abandoned_before = history == "refused", history == "abandoned"
     paying = act["cost_eur"].to_numpy(dtype=float) > 0
     uniq = pd.unique(items)
@@ -269,10 +273,10 @@ def sample_outcomes(probabilities: pd.DataFrame, rng: np.random.Generator) -> pd
     why = probabilities[[f"why_{r}" for r in REFUSAL_REASONS]].to_numpy()
     cum = np.cumsum(why, axis=1)
     pick = (rng.random((n, 1)) * cum[:, -1:] > cum).sum(axis=1)
-    reason = np.where(~accepted, np.array(REFUSAL_REASONS)[pick], None)
+    reason = np.where(~accepted, np.array(REFUSAL_REASONS)[pick], _NONE)
     exit_kind = np.where(status == "exited",
                          np.where(lasting, "emploi_durable",
-                                  np.where(positive, "sortie_dynamique", "other")), None)
+                                  np.where(positive, "sortie_dynamique", "other")), _NONE)
     return pd.DataFrame({"status": status, "refusal_reason": reason, "exit_kind": exit_kind,
                          "success": positive}, index=probabilities.index)
 

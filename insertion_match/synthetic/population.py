@@ -39,6 +39,9 @@ figure in the documents):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -375,7 +378,8 @@ def generate_population(
 
 def profile_of(row) -> BeneficiaryProfile:
     """The API profile of one population row (``itertuples`` row or mapping)."""
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    get: Callable[[str], Any] = (
+        row.get if isinstance(row, dict) else lambda k: getattr(row, k))
     situation = "couple" if str(get("family")).startswith("couple") else "isole"
     return BeneficiaryProfile.model_validate({
         "id": get("person_id"),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     C.ITINERANT, "distance_km", C.PLACES, "occupancy", "cost_eur", "outcome_rate", "history",
     "need_total", "main_match",
 )
-DESIGN_COLUMNS, _, _ = design_layout(extended=True)
+DESIGN_COLUMNS = design_layout(extended=True)[0]
 #: Columns of the logs besides the candidate and design columns.
 LOG_COLUMNS: tuple[str, ...] = (C.RANK, C.STATUS, C.REFUSAL_REASON, C.EXIT_KIND, C.LABEL,
                                 C.MODEL_NAME, C.MODEL_VERSION, C.SYNTHETIC)
@@ -184,12 +185,13 @@ def build_world(
     fate = outcome_model.sample_outcomes(
         truth.loc[chosen.index, [c for c in truth.columns if c.startswith(("p_", "why_"))]],
         rng_outcomes)
-    logs = candidates.loc[chosen.index].assign(**{
+    logged: dict[str, Any] = {
         C.RANK: chosen["rank"], C.STATUS: fate["status"], C.REFUSAL_REASON: fate["refusal_reason"],
         C.EXIT_KIND: fate["exit_kind"], C.LABEL: fate["success"].astype(int),
         C.MODEL_NAME: logging_policy.POLICY_NAME, C.MODEL_VERSION: logging_policy.POLICY_VERSION,
         C.SYNTHETIC: True,
-    })
+    }
+    logs = candidates.loc[chosen.index].assign(**logged)
     logs.attrs[C.SYNTHETIC] = True
     catalogue_ids = {d: tuple(str(i) for i in ix.ids) for d, ix in indexes.items()}
     return SyntheticWorld(config=config, people=people, candidates=candidates, truth=truth,

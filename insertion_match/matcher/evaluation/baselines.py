@@ -28,7 +28,7 @@ def random_scores(candidates: pd.DataFrame, random_state: int = 0) -> np.ndarray
 def popularity(logs: pd.DataFrame) -> pd.DataFrame:
     """Per item: proposals, positive exits and a smoothed success rate ((s + 1) / (n + 2))."""
     C.require_columns(logs, (C.ITEM_ID, C.LABEL), "training logs")
-    stats = logs.groupby(C.ITEM_ID)[C.LABEL].agg(proposals="size", successes="sum")
+    stats = logs.groupby(C.ITEM_ID).agg(proposals=(C.LABEL, "size"), successes=(C.LABEL, "sum"))
     stats["rate"] = (stats.successes + 1) / (stats.proposals + 2)
     return stats
 

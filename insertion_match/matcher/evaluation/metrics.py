@@ -55,7 +55,7 @@ def _discount(ranks: np.ndarray) -> np.ndarray:
 def dcg_at_k(frame: pd.DataFrame, k: int) -> pd.Series:
     """Σ over the top ``k`` of ``gain / log2(rank + 1)`` (gain = label), per person."""
     r = _ranked(frame)
-    gain = np.where(r[RANK] <= k, r[LABEL].to_numpy(dtype=float) * _discount(r[RANK]), 0.0)
+    gain = np.where(r[RANK] <= k, r[LABEL].to_numpy(dtype=float) * _discount(r[RANK].to_numpy()), 0.0)
     return pd.Series(gain, index=r.index).groupby(r[PERSON_ID].to_numpy()).sum()
 
 

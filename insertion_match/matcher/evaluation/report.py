@@ -140,7 +140,7 @@ def plot_trend(rows: list[dict], keys: tuple[str, ...] = TREND_KEYS) -> str:
     fig, ax = plt.subplots(figsize=(8, 3.4))
     xs = list(range(1, len(rows) + 1))
     for key in keys:
-        ys = [r.get(key) if r.get(key) is not None else math.nan for r in rows]
+        ys = [float(r[key]) if r.get(key) is not None else math.nan for r in rows]
         ax.plot(xs, ys, marker="o", label=key, color=METHOD_COLOURS.get(key.split(".")[0]))
     ax.set_xticks(xs, [str(r["created_at"])[:16].replace("T", " ") for r in rows], rotation=30,
                   ha="right", fontsize=7)

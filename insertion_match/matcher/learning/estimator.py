@@ -125,7 +125,7 @@ class AdditiveLogisticRegression(ClassifierMixin, BaseEstimator):
             grad = np.r_[self.C * (Z.T @ r) + w, self.C * r.sum()]
             return value, grad
 
-        bounds = [(None, None)] * (p + 1)
+        bounds: list[tuple[float | None, float | None]] = [(None, None)] * (p + 1)
         for j in positions:
             bounds[int(j)] = (0.0, None)
         result = minimize(objective, np.zeros(p + 1), jac=True, method="L-BFGS-B",

@@ -65,10 +65,12 @@ def caseload(factory: sessionmaker[Session],
                            RecommendationLog.created_at)
                     .where(RecommendationLog.subject.in_(subjects))
                     .order_by(RecommendationLog.id)):
-                recs[person] = (rec_id, created)
+                if person is not None:  # subject IN (...): never NULL here
+                    recs[person] = (rec_id, created)
             for row in session.scalars(select(OutcomeRow).where(OutcomeRow.subject.in_(subjects))
                                        .order_by(OutcomeRow.occurred_on, OutcomeRow.id)):
-                events[row.subject] = row
+                if row.subject is not None:
+                    events[row.subject] = row
     lines = []
     for r in rows:
         rec, event = recs.get(r.subject), events.get(r.subject)

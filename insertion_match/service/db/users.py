@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import JSON, DateTime, Integer, String, select, update
+from sqlalchemy import JSON, CursorResult, DateTime, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.service.db.base import Base, transaction
@@ -70,7 +71,7 @@ def set_password(factory: sessionmaker[Session], email: str, password: str) -> b
         result = session.execute(update(UserRow).where(UserRow.email == normalise_email(email))
                                  .values(password_hash=_hasher.hash(password),
                                          sessions_end_before=datetime.now(UTC)))
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 def end_sessions(factory: sessionmaker[Session], user_id: int) -> None:
@@ -96,7 +97,7 @@ def disable_user(factory: sessionmaker[Session], email: str) -> bool:
             update(UserRow).where(UserRow.email == normalise_email(email),
                                   UserRow.disabled_at.is_(None))
             .values(disabled_at=datetime.now(UTC)))
-        return bool(result.rowcount)
+        return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 def get_user(factory: sessionmaker[Session], user_id: int) -> UserRow | None:

@@ -27,6 +27,8 @@ def action_page(request: Request, user: UserDep,
         raise not_found()
     titles = document_titles(request.app.state.im.settings.catalogue_dir)
     sheet = action_sheet(engine, action_id, titles=titles)
+    if sheet is None:
+        raise not_found()
     return render(request, "action.html", {"title": sheet.title, "sheet": sheet,
                                            "back": request.query_params.get("retour", "")})
 

@@ -4,6 +4,7 @@ the actions most proposed beside their capacity. Aggregates only, never a person
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -34,7 +35,7 @@ def dashboard(request: Request, user: ManagerDep) -> Response:
         if visible(department, commission) and state.engine.action(item_id) is not None:
             per_item[item_id][status] += n  # actions only: their places are what is managed
     top = sorted(per_item.items(), key=lambda kv: (-kv[1].get("proposed", 0), kv[0]))[:10]
-    items = []
+    items: list[dict[str, Any]] = []
     for item_id, counts in top:
         sheet = action_sheet(state.engine, item_id)
         action = state.engine.action(item_id)

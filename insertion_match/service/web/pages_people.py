@@ -106,6 +106,7 @@ def _save(request: Request, user: WebUser, form: dict, person_id: str | None) ->
         elif visible_person(_state(request), user.principal, person_id) is not None:
             errors["id"] = "Cet identifiant est déjà utilisé : choisissez-en un autre."
     else:
+        assert person_id is not None  # not new: the person's id is in the path
         history = db.profile_of(_person(request, user, person_id)).model_dump(
             mode="json")["history"]
     profile, form_errors = form_to_profile(form, person_id or "x", history)
