@@ -355,7 +355,8 @@ def convert(svc: Any, structure: Any, ref: DiReference) -> Converted:
     own = place.insee if place is not None and place.own else None
     if not freins:
         why = ("sans thématique" if not thematiques else
-               "aucune de ses thématiques ne correspond à un frein (" + ", ".join(thematiques) + ")")
+               "aucune de ses thématiques ne correspond à un frein (ex. s'ouvrir à "
+               "l'international)")
         return Converted(None, why, own_place=own)
     territory, zone_note = _territory(svc.zone_eligibilite, place, ref)
     if territory is None:
