@@ -31,18 +31,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
 
-KINDS = ["Centre social", "CCAS", "Association Tremplin", "Garage solidaire", "Espace France "
-         "services", "Atelier numérique", "Épicerie sociale", "Maison de l'emploi",
+KINDS = ["Centre social", "CCAS", "Association Tremplin", "Garage solidaire", ("Espace France "
+         "services"), "Atelier numérique", "Épicerie sociale", "Maison de l'emploi",
          "Association Lire et écrire", "Point information jeunesse", "Régie de quartier"]
 TITLES = {
     "mobilite": ["Auto-école sociale", "Location solidaire de scooters", "Conseil en mobilité"],
-    "numerique": ["Atelier d'initiation à l'ordinateur", "Accès libre à Internet et aide en "
-                  "ligne", "Atelier démarches en ligne"],
-    "lecture-ecriture-calcul": ["Atelier de français", "Cours d'alphabétisation", "Atelier "
-                                "savoirs de base"],
+    "numerique": ["Atelier d'initiation à l'ordinateur", ("Accès libre à Internet et aide en "
+                  "ligne"), "Atelier démarches en ligne"],
+    "lecture-ecriture-calcul": ["Atelier de français", "Cours d'alphabétisation", ("Atelier "
+                                "savoirs de base")],
     "logement-hebergement": ["Permanence logement", "Aide à la recherche d'un logement"],
-    "preparer-sa-candidature": ["Atelier CV et lettre de motivation", "Club de recherche "
-                                "d'emploi"],
+    "preparer-sa-candidature": ["Atelier CV et lettre de motivation", ("Club de recherche "
+                                "d'emploi")],
     "trouver-un-emploi": ["Préparation aux entretiens d'embauche", "Job dating local"],
     "remobilisation": ["Atelier estime de soi", "Sorties culturelles et sportives",
                        "Jardin partagé"],
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             res = subprocess.run(
                 [sys.executable, "-m", "insertion_match.service.cli", "catalogue", "import-di",
                  str(services), str(structures), "--skip-invalid"],
-                env=env, cwd=REPO, capture_output=True, text=True)
+                check=False, env=env, cwd=REPO, capture_output=True, text=True)
             elapsed = time.perf_counter() - t0
             rejected = [line for line in res.stderr.splitlines() if "rejet :" in line]
             print(f"\n== {run}: exit {res.returncode}, {elapsed:.1f} s wall (process included)")

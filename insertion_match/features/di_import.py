@@ -475,8 +475,12 @@ class Deduplicator:
             if s_struct < STRUCTURE_MIN:
                 continue
             s_title = fuzz.token_set_ratio(title, c.title)
-            if s_title >= TITLE_MIN and s_struct + s_title > best_score:
-                best, best_score = c.action, s_struct + s_title
+            if s_title < TITLE_MIN:
+                continue
+            # a title contained in another scores 100 with both: the closer whole title wins
+            total = s_struct + s_title + fuzz.token_sort_ratio(title, c.title) / 100
+            if total > best_score:
+                best, best_score = c.action, total
         return best
 
 
