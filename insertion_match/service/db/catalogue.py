@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, delete, func, select
+from sqlalchemy import JSON, Date, DateTime, Integer, String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.domain import Action, DataInclusionLink
@@ -102,12 +102,15 @@ def count_actions(factory: sessionmaker[Session]) -> int:
         return int(session.scalar(select(func.count()).select_from(ActionRow)) or 0)
 
 
+def _values_of(action: Action) -> dict:
+    return {"id": action.id, "department": action.territory.department,
+            "category": action.category.value, "active": action.active,
+            "source_document": action.source.document,
+            "document": action.model_dump(mode="json", exclude_none=True)}
+
+
 def _row_of(action: Action) -> ActionRow:
-    return ActionRow(
-        id=action.id, department=action.territory.department, category=action.category.value,
-        active=action.active, source_document=action.source.document,
-        document=action.model_dump(mode="json", exclude_none=True),
-    )
+    return ActionRow(**_values_of(action))
 
 
 def load_di_links(factory: sessionmaker[Session]) -> dict[str, DataInclusionLinkRow]:
@@ -137,9 +140,11 @@ def apply_di_import(factory: sessionmaker[Session], write: DiWrite) -> None:
         for start in range(0, len(services), 500):
             session.execute(delete(DataInclusionLinkRow).where(
                 DataInclusionLinkRow.service_id.in_(services[start:start + 500])))
-        session.flush()
-        session.add_all(_row_of(a) for a in write.upsert_actions)
-        session.add_all(DataInclusionLinkRow(**link, imported_at=now) for link in write.links)
+        if write.upsert_actions:  # bulk inserts (thousands of rows in one statement each)
+            session.execute(insert(ActionRow), [_values_of(a) for a in write.upsert_actions])
+        if write.links:
+            session.execute(insert(DataInclusionLinkRow),
+                            [{**link, "imported_at": now} for link in write.links])
 
 
 def attach_links(actions: list[Action], links: Sequence[DataInclusionLinkRow]) -> list[Action]:
