@@ -100,7 +100,7 @@ def generate(n_services: int, seed: int, out: Path) -> tuple[Path, Path]:
         st, dept = structures[s], structure_dept[s]
         prefix = rng.choice(list(TITLES))
         picked = rng.sample(by_prefix[prefix], k=min(len(by_prefix[prefix]), rng.choice([1, 1, 2])))
-        if rng.random() < 0.3:
+        if rng.random() < 0.15:
             picked.append(rng.choice(themes))
         title = rng.choice(TITLES[prefix])
         record = {
@@ -115,7 +115,7 @@ def generate(n_services: int, seed: int, out: Path) -> tuple[Path, Path]:
                                    ["jeunes"], ["femmes"], ["residents-qpv-frr"]]),
             "modes_accueil": rng.choices([["en-presentiel"], ["a-distance"],
                                           ["a-distance", "en-presentiel"], None],
-                                         [0.7, 0.05, 0.1, 0.15])[0],
+                                         [0.78, 0.03, 0.05, 0.14])[0],
             "frais": rng.choice(["gratuit", "gratuit", "payant", None]),
             "telephone": st["telephone"],
             "mobilisable_par": rng.choice([["professionnels"], ["professionnels", "usagers"]]),
@@ -232,8 +232,10 @@ def _recommend(env: dict, work: Path) -> None:
                   "data·inclusion")
             for item in items[:10]:
                 origin = "data·inclusion" if item.id.startswith("di-") else "catalogue"
+                trip = (f"{item.travel.mode} {item.travel.minutes:.0f} min"
+                        if item.travel.minutes is not None else item.travel.mode or "-")
                 print(f"  {item.rank:>2}. [{origin}] {item.title} — "
-                      f"{item.provider or '?'} ({item.commune or 'lieu à préciser'}), "
+                      f"{item.provider or '?'} ({item.commune or 'lieu à préciser'}; {trip}), "
                       f"score {item.score:.3f}")
                 if item.id.startswith("di-"):
                     for r in item.reasons:

@@ -11,8 +11,9 @@
      structure's, through the gazetteer; without a locatable place the site is "à préciser";
    - ``zone_eligibilite`` → the territory (a served département, or its communes); an EPCI code
      (no EPCI table here) or no zone: the département of the place, with a warning;
-   - ``modes_accueil`` → travel: ``a-distance`` makes the service come to the person
-     (``itinerant``, no trip);
+   - ``modes_accueil`` → travel: ``a-distance`` alone makes the service come to the person
+     (``itinerant``, no trip); offered both ways, the trip to the place is still estimated and a
+     warning says it is also offered at a distance;
    - ``publics``: a public that includes RSA beneficiaries (``tous-publics``,
      ``beneficiaires-des-minimas-sociaux``, ``demandeurs-emploi``) sets no condition; ``femmes``
      alone is the rule ``sex: f``; any other public (``jeunes`` without ages, ``residents-qpv-frr``,
@@ -364,7 +365,7 @@ def convert(svc: Any, structure: Any, ref: DiReference) -> Converted:
                          + ", ".join(SERVED_DEPARTMENTS) + ")", own_place=own)
     dept = territory.department
     modes = {m.value for m in (svc.modes_accueil or ())}
-    remote = "a-distance" in modes
+    remote = modes == {"a-distance"}  # only at a distance: no trip (itinerant)
     notes = [(f"Fiche data·inclusion (source « {svc.source} », mise à jour le "
              f"{svc.date_maj:%d/%m/%Y}) : conditions à vérifier auprès de la structure")]
     publics = sorted(p.value for p in (svc.publics or ()))
@@ -391,8 +392,8 @@ def convert(svc: Any, structure: Any, ref: DiReference) -> Converted:
     else:
         site = Site(commune=place.commune, insee=place.insee, lat=place.lat, lon=place.lon,
                     address=place.address, precision="address" if place.address else "commune")
-    if remote and "en-presentiel" in modes:
-        notes.append("proposé à distance et en présentiel")
+    if modes == {"a-distance", "en-presentiel"}:  # the trip is still estimated (conservative)
+        notes.append("aussi proposé à distance")
     eligibility = Eligibility(sex=sex, other_fr=" ; ".join(notes) + ".")
     public_fr = ", ".join(_PUBLIC_LABELS.get(p, p) for p in publics) or None
     if svc.publics_precisions:

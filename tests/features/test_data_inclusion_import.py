@@ -142,6 +142,8 @@ def test_rules_from_publics_fees_conditions_and_modes(ref):
     assert unknown_fee.cost_eur is None  # "À vérifier", never invented
     remote = one(ref, service(modes_accueil=["a-distance"])).action
     assert remote.itinerant
+    both = one(ref, service(modes_accueil=["a-distance", "en-presentiel"])).action
+    assert not both.itinerant and "aussi proposé à distance" in both.eligibility.other_fr
     pro = one(ref, service(mobilisable_par=["professionnels"])).action
     assert pro.prescription_required
 
