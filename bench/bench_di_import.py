@@ -85,7 +85,7 @@ def generate(n_services: int, seed: int, out: Path) -> tuple[Path, Path]:
     today = date.today()
     for k in range(max(1, n_services // 4)):
         dept = rng.choices(list(weights), list(weights.values()))[0]
-        c = rng.choice(communes[dept][:150])  # the larger towns of the list order
+        c = rng.choice(communes[dept][:150])  # the first 150 communes (INSEE order)
         structures.append({
             "source": "bench", "id": f"bench--s{k}", "nom": f"{rng.choice(KINDS)} de {c['name']}",
             "date_maj": (today - timedelta(days=rng.randint(0, 700))).isoformat(),
