@@ -506,6 +506,7 @@ class DiPlan:
     placeless: int = 0
     links: list[dict] = field(default_factory=list)
     delete_action_ids: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)  # service ids no longer imported
     imported_actions: dict[str, Action] = field(default_factory=dict)  # all created, by id
     new_created: int = 0
     new_merged: int = 0
@@ -523,11 +524,16 @@ def plan_import(
         structure = batch.structures.get(svc.structure_id)
         digest = content_hash(batch.raw[svc.id], batch.raw_structures.get(svc.structure_id))
         conv = convert(svc, structure, ref)
+        old = stored_links.get(svc.id)
         if conv.action is None:
             plan.skipped[conv.skipped_fr or "?"] = plan.skipped.get(conv.skipped_fr or "?", 0) + 1
+            if old is not None:  # imported before, out of scope now: withdrawn
+                plan.withdrawn.append(svc.id)
+                if not old.merged and old.action_id not in curated_ids:
+                    plan.delete_action_ids.append(old.action_id)
+                    plan.imported_actions.pop(old.action_id, None)
             continue
         target = dedup.match(svc, structure, conv.action.territory.department, conv.own_place)
-        old = stored_links.get(svc.id)
         link = {"service_id": svc.id, "source": svc.source, "structure_id": svc.structure_id,
                 "date_maj": svc.date_maj, "content_sha256": digest}
         if target is not None:

@@ -92,6 +92,9 @@ def cmd_catalogue_import_di(args: argparse.Namespace, settings: Settings) -> int
           f"{sum(plan.skipped.values())} ignoré(s), {len(batch.rejected)} rejeté(s)")
     for reason, count in sorted(plan.skipped.items(), key=lambda kv: -kv[1]):
         print(f"  ignorés ({count}) : {reason}")
+    if plan.withdrawn:
+        print(f"  {len(plan.withdrawn)} service(s) importé(s) auparavant et désormais ignoré(s) : "
+              "retiré(s) du catalogue")
     if plan.placeless:
         print(f"  {plan.placeless} service(s) importé(s) sans lieu localisable (lieu à préciser)")
     print(f"le moteur sert désormais {outcome.action_count} actions (catalogue + data·inclusion)")

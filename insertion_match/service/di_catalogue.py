@@ -46,15 +46,18 @@ def import_data_inclusion(
     stored_imported = {a.id: a for a in stored if a.source.document == DI_DOCUMENT}
     links = load_di_links(state.sessions)
     plan = plan_import(batch, curated, stored_imported, links, ref)
-    if not plan.links and not plan.delete_action_ids:  # all unchanged: nothing to write
+    if not (plan.links or plan.delete_action_ids or plan.withdrawn):  # nothing to write
         return DiOutcome(imported=True, plan=plan, action_count=len(state.engine.actions))
     final_links = dict(links)
+    for service_id in plan.withdrawn:
+        final_links.pop(service_id, None)
     for link in plan.links:
         final_links[link["service_id"]] = SimpleNamespace(**link)
     actions = attach_links([*curated, *plan.imported_actions.values()],
                            list(final_links.values()))
     candidate = state.engine.with_actions(actions)  # fails before any write if invalid
     with state._lock:  # the same lock as ServiceState.import_catalogue
-        apply_di_import(state.sessions, DiWrite(plan.created, plan.delete_action_ids, plan.links))
+        apply_di_import(state.sessions, DiWrite(plan.created, plan.delete_action_ids, plan.links,
+                                                plan.withdrawn))
         state.engine = candidate
     return DiOutcome(imported=True, plan=plan, action_count=len(actions))

@@ -218,6 +218,13 @@ def test_reimport_changes_nothing_and_a_changed_record_is_updated(state, ref, ca
     titles = {a.title for a in db.load_actions(state.sessions)}
     assert "Permanence conseil budget" in titles and "Permanence budget" not in titles
     assert db.count_actions(state.sessions) == len(catalogue) + 2
+    records[1]["zone_eligibilite"], records[1]["code_insee"] = ["14"], "14118"  # now in Caen
+    records[1]["commune"] = "Caen"
+    moved = _import(state, ref, records, [structure()]).plan
+    assert moved.withdrawn == ["test--2"] and moved.unchanged == 1
+    assert db.count_actions(state.sessions) == len(catalogue) + 1
+    assert set(load_di_links(state.sessions)) == {"test--1"}
+    assert action_id_of("test--2") not in state.engine.by_id
 
 
 def test_a_duplicate_of_a_curated_action_is_merged_and_linked(state, ref, catalogue):

@@ -127,6 +127,7 @@ class DiWrite:
     upsert_actions: Sequence[Action]
     delete_action_ids: Sequence[str]
     links: Sequence[dict]
+    delete_service_ids: Sequence[str] = ()
 
 
 def apply_di_import(factory: sessionmaker[Session], write: DiWrite) -> None:
@@ -136,7 +137,7 @@ def apply_di_import(factory: sessionmaker[Session], write: DiWrite) -> None:
         ids = list(write.delete_action_ids) + [a.id for a in write.upsert_actions]
         for start in range(0, len(ids), 500):
             session.execute(delete(ActionRow).where(ActionRow.id.in_(ids[start:start + 500])))
-        services = [link["service_id"] for link in write.links]
+        services = [link["service_id"] for link in write.links] + list(write.delete_service_ids)
         for start in range(0, len(services), 500):
             session.execute(delete(DataInclusionLinkRow).where(
                 DataInclusionLinkRow.service_id.in_(services[start:start + 500])))
