@@ -334,6 +334,19 @@ class SourceRef(_Strict):
     extract_id: str | None = Field(default=None, description="Id of the seed extract entry")
 
 
+class DataInclusionLink(_Strict):
+    """Where an action meets data·inclusion: the service(s) imported from it (or merged into a
+    curated action), by their data·inclusion ids (``catalogue import-di``)."""
+
+    service_ids: tuple[str, ...] = Field(min_length=1, description="data·inclusion service ids")
+    source: str = Field(description="data·inclusion producer, e.g. 'dora'")
+    structure_id: str | None = None
+    date_maj: date | None = Field(default=None, description="Last update at the producer")
+    merged: bool = Field(
+        default=False, description="True: a curated action the service(s) duplicate (the "
+        "curated record is kept); False: an action created from data·inclusion")
+
+
 class Action(_Strict):
     """One prescribable insertion action of a PDI / PLICS / PTI."""
 
@@ -398,6 +411,9 @@ class Action(_Strict):
     period: str | None = Field(default=None, description="Programme period, e.g. '2022'")
     source: SourceRef
     curation_note: str | None = Field(default=None, description="What the curator decided, why")
+    data_inclusion: DataInclusionLink | None = Field(
+        default=None, description="The data·inclusion service(s) this action comes from or "
+        "duplicates (set by the import, never in the curated files)")
 
     @field_validator("freins")
     @classmethod

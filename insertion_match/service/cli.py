@@ -196,29 +196,6 @@ def cmd_catalogue_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_catalogue_export(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import date
-
-    from insertion_match.features.data_inclusion import export_services
-    from insertion_match.features.freins_mapping import FreinsMapping
-
-    directory = Path(args.directory) if args.directory else settings.catalogue_dir
-    try:
-        actions = load_catalogue(directory)
-    except CatalogueError as exc:
-        return _fail("catalogue invalid:\n" + "\n".join(exc.problems))
-    gazetteer, territories = MatchingEngine.load_reference(settings.data_dir)
-    services = export_services(actions, FreinsMapping.load(settings.data_dir), gazetteer,
-                               territories, date_maj=date.today())
-    text = json.dumps(services, ensure_ascii=False, indent=2)
-    if args.output == "-":
-        print(text)
-    else:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
-        print(f"wrote {len(services)} data·inclusion v1 services to {args.output}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="insertion-match", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -248,10 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = cat_sub.add_parser("import", help="replace the stored catalogue, atomically")
     imp.add_argument("directory", nargs="?")
     imp.set_defaults(func=cmd_catalogue_import)
-    exp = cat_sub.add_parser("export", help="write the catalogue as data·inclusion v1 services")
-    exp.add_argument("output", help="output JSON file, or - for standard output")
-    exp.add_argument("--directory", help="catalogue directory (default data/catalogue)")
-    exp.set_defaults(func=cmd_catalogue_export)
+    from insertion_match.service.cli_catalogue_di import register as register_di_commands
+
+    register_di_commands(cat_sub)  # catalogue export, catalogue import-di (data·inclusion v1)
     from insertion_match.service.cli_admin import register as register_admin_commands
 
     register_admin_commands(sub)  # db upgrade|current|revision, keys ..., purge
