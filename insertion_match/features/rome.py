@@ -370,9 +370,9 @@ class RomeReferential:
         key = self.normalise(text)
         if not key:
             return []
-        found = process.extract(key, self._keys, scorer=_suggest_score, limit=limit * 4,
+        found = process.extract(key, self._keys, scorer=_suggest_score, limit=limit * 8,
                                 processor=None, score_cutoff=SUGGEST_MIN_SCORE)
-        found.sort(key=lambda f: (-round(f[1], 1), self._entries[f[0]][2], len(f[0])))
+        found.sort(key=lambda f: (-f[1], len(f[0]), self._entries[f[0]][2]))
         seen: dict[str, str] = {}
         for k, _, _ in found:
             code_k, label, _ = self._entries[k]
@@ -421,10 +421,15 @@ def unrecognised_targets(
 
 
 def _suggest_score(query: str, choice: str, **kwargs: object) -> float:
-    """Looser than :func:`_title_score` (suggestions, not matches): partial overlaps count."""
+    """Looser than :func:`_title_score` (suggestions, not matches): each query word counts by
+    its closest word of the title when that one is near (70+), so a typo and an extra word ("plombir du dimanche") still
+    point to the plumber; rounded, so that ties go to the shorter, main title."""
     cutoff = kwargs.get("score_cutoff") or 0
-    best = max(fuzz.ratio(query, choice), fuzz.token_sort_ratio(query, choice),
-               0.9 * fuzz.token_set_ratio(query, choice))
+    words = choice.split()
+    scores = [max(fuzz.ratio(q, w) for w in words) for q in query.split()]
+    per_word = sum(x for x in scores if x >= 70) / max(len(scores), 1)  # near words only
+    best = max(fuzz.ratio(query, choice), fuzz.token_sort_ratio(query, choice), 0.9 * per_word)
+    best = float(round(best))
     return best if best >= cutoff else 0.0
 
 
