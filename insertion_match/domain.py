@@ -572,6 +572,12 @@ CONTRACT_LABELS_FR: dict[str, str] = {
 }
 #: Contracts of work-integration structures (IAE) and subsidised contracts.
 INSERTION_CONTRACTS = frozenset({"DDI", "TTI", "PEC"})
+#: Kinds of work-integration structures (SIAE), as les emplois de l'inclusion names them.
+SIAE_KINDS_FR: dict[str, str] = {
+    "ACI": "atelier et chantier d'insertion", "AI": "association intermédiaire",
+    "EI": "entreprise d'insertion", "EITI": "entreprise d'insertion par le travail indépendant",
+    "ETTI": "entreprise de travail temporaire d'insertion",
+}
 
 
 class AtypicalHours(StrEnum):
@@ -658,9 +664,15 @@ class Opportunity(_Strict):
     url: str | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=4000)
     synthetic: bool = Field(default=False, description="Synthetic demo offer: not a real one")
+    iae: bool = Field(default=False, description="A position in a work-integration structure "
+                      "(SIAE, insertion par l'activité économique), with support on the job")
+    siae_kind: Literal["ACI", "AI", "EI", "EITI", "ETTI"] | None = Field(
+        default=None, description="Kind of SIAE of an IAE position (see SIAE_KINDS_FR)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Opportunity:
+        if self.siae_kind is not None and not self.iae:
+            raise ValueError("siae_kind is only for an IAE position (iae: true)")
         if self.id != f"{self.source}:{self.external_id}":
             raise ValueError(f"id must be '{self.source}:{self.external_id}'")
         if self.kind == "job" and self.rome_code is None:

@@ -112,6 +112,10 @@ class OpportunityFacts(BaseModel):
     url: str | None
     source: str
     synthetic: bool = Field(description="A synthetic demo offer, not a real one")
+    iae: bool = Field(default=False, description="A position in a work-integration structure "
+                      "(SIAE), with support on the job")
+    siae_kind: str | None = Field(default=None, examples=["ACI"],
+                                  description="ACI, AI, EI, EITI or ETTI")
 
 
 class ItemPublic(BaseModel):
