@@ -260,6 +260,11 @@ class RomeReferential:
                 entries[self.normalise(row.title)] = (row.code_rome, self.labels[row.code_rome], 0)
         self._keys: list[str] = sorted(entries, key=lambda k: (len(k), k))
         self._entries = entries
+        self._keys_of_word: dict[str, list[str]] = defaultdict(list)
+        for key in self._keys:
+            for word in key.split():
+                self._keys_of_word[word].append(key)
+        self._vocabulary: list[str] = sorted(self._keys_of_word)
         self._by_words: dict[str, str] = {}
         for key in self._keys:  # shortest first: the first key of a word set wins
             self._by_words.setdefault(" ".join(sorted(key.split())), key)
@@ -357,27 +362,41 @@ class RomeReferential:
         (a number says nothing about its neighbours); a text gets the appellations whose
         similarity is at least :data:`SUGGEST_MIN_SCORE`, one per label.
         """
-        text = text.strip()
+        return list(self._closest_cached(text.strip(), limit))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - the referential lives as long as the process
+    def _closest_cached(self, text: str, limit: int) -> tuple[tuple[str, str], ...]:
         code = text.upper()
         if CODE_RE.match(code):
             for prefix in (code[:3], code[:1]):
                 same = [c for c in self.codes if c.startswith(prefix)]
                 if same:
-                    return [(self.labels[c], c) for c in same[:limit]]
-            return []
+                    return tuple((self.labels[c], c) for c in same[:limit])
+            return ()
         if OGR_RE.match(text):
-            return []
+            return ()
         key = self.normalise(text)
         if not key:
-            return []
-        found = process.extract(key, self._keys, scorer=_suggest_score, limit=limit * 8,
-                                processor=None, score_cutoff=SUGGEST_MIN_SCORE)
-        found.sort(key=lambda f: (-f[1], len(f[0]), self._entries[f[0]][2]))
+            return ()
+        # Candidates: the titles holding a word near a query word (through the vocabulary),
+        # and the closest titles as a whole; the word-level score then orders them.
+        weight: Counter[str] = Counter()
+        for word in key.split():
+            for near, score, _ in process.extract(word, self._vocabulary, scorer=fuzz.ratio,
+                                                  limit=10, processor=None, score_cutoff=70):
+                for k in self._keys_of_word[near]:
+                    weight[k] += score
+        pool = {k for k, _ in weight.most_common(300)} | {
+            k for k, _, _ in process.extract(key, self._keys, scorer=fuzz.ratio, limit=50,
+                                             processor=None)}
+        found = [(k, sc, 0) for k in pool
+                 if (sc := _suggest_score(key, k, score_cutoff=SUGGEST_MIN_SCORE))]
+        found.sort(key=lambda f: (-f[1], len(f[0]), self._entries[f[0]][2], f[0]))
         seen: dict[str, str] = {}
         for k, _, _ in found:
             code_k, label, _ = self._entries[k]
             seen.setdefault(label, code_k)
-        return list(seen.items())[:limit]
+        return tuple(seen.items())[:limit]
 
     def match_titles(self, texts: list[str]) -> list[TitleMatch]:
         return [self.match_title(t) for t in texts]
