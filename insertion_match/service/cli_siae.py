@@ -35,7 +35,10 @@ def cmd_import_siae(args: argparse.Namespace, settings: Settings) -> int:
         structures = read_structures(text)
     except ValueError as exc:
         return _fail(f"{path} : fichier SIAE illisible ({exc})")
-    today = date.fromisoformat(args.today) if args.today else date.today()
+    try:
+        today = date.fromisoformat(args.today) if args.today else date.today()
+    except ValueError:
+        return _fail(f"--today : date ISO attendue (AAAA-MM-JJ), reçu « {args.today} »")
     state = build_state(settings)
     try:
         parsed = parse_siae(structures, state.engine.gazetteer, state.engine.rome,

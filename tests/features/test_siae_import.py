@@ -84,6 +84,10 @@ def test_positions_closed_since_expire_and_a_second_run_changes_nothing(gazettee
     assert sorted(later.expired) == sorted(expired)
     again = _parse(doc, gazetteer, rome, [*stored[2:], *later.batch.opportunities])
     assert again.expired == []  # already expired: not written again
+    # Open again: proposed again (no expiry).
+    reopened = _parse(orne_page(), gazetteer, rome, [*stored[2:], *later.batch.opportunities])
+    assert reopened.expired == []
+    assert all(o.expires_at is None for o in reopened.batch.opportunities)
     # A structure absent from the file keeps its positions.
     only_etti = page(orne_page()["results"][2])
     assert _parse(only_etti, gazetteer, rome, stored).expired == []

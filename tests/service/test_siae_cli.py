@@ -114,3 +114,6 @@ def test_an_unreadable_file_is_a_french_error(env, capsys):
     assert "fichier SIAE illisible" in capsys.readouterr().err
     assert cli_main(["offers", "import-siae", str(tmp_path / "absent.json")]) == 1
     assert "impossible de lire" in capsys.readouterr().err
+    path.write_text("[]", encoding="utf-8")
+    assert cli_main(["offers", "import-siae", str(path), "--today", "01/12/2026"]) == 1
+    assert "date ISO attendue" in capsys.readouterr().err
