@@ -8,6 +8,8 @@ pure data (pydantic models and enums), with no I/O, so that ``geo``, ``features`
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
@@ -588,6 +590,12 @@ CONTRACT_LABELS_FR: dict[str, str] = {
 }
 #: Contracts of work-integration structures (IAE) and subsidised contracts.
 INSERTION_CONTRACTS = frozenset({"DDI", "TTI", "PEC"})
+#: Kinds of work-integration structures (SIAE), as les emplois de l'inclusion names them.
+SIAE_KINDS_FR: dict[str, str] = {
+    "ACI": "atelier et chantier d'insertion", "AI": "association intermédiaire",
+    "EI": "entreprise d'insertion", "EITI": "entreprise d'insertion par le travail indépendant",
+    "ETTI": "entreprise de travail temporaire d'insertion",
+}
 
 
 class AtypicalHours(StrEnum):
@@ -674,9 +682,15 @@ class Opportunity(_Strict):
     url: str | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=4000)
     synthetic: bool = Field(default=False, description="Synthetic demo offer: not a real one")
+    iae: bool = Field(default=False, description="A position in a work-integration structure "
+                      "(SIAE, insertion par l'activité économique), with support on the job")
+    siae_kind: Literal["ACI", "AI", "EI", "EITI", "ETTI"] | None = Field(
+        default=None, description="Kind of SIAE of an IAE position (see SIAE_KINDS_FR)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Opportunity:
+        if self.siae_kind is not None and not self.iae:
+            raise ValueError("siae_kind is only for an IAE position (iae: true)")
         if self.id != f"{self.source}:{self.external_id}":
             raise ValueError(f"id must be '{self.source}:{self.external_id}'")
         if self.kind == "job" and self.rome_code is None:
@@ -739,6 +753,49 @@ EXIT_KIND_LABELS_FR: dict[str, str] = {
 }
 
 
+class DoraOrientationStatus(StrEnum):
+    """Status of an orientation toward a service in DORA (gip-inclusion/dora-back,
+    ``orientations.models.OrientationStatus``: OUVERTE, VALIDÉE, REFUSÉE)."""
+
+    ouverte = "ouverte"
+    validee = "validée"
+    refusee = "refusée"
+
+
+#: DORA status → our status of the event (an orientation "ouverte" is a proposal).
+DORA_STATUS_TO_OUTCOME: dict[str, str] = {"ouverte": "proposed", "validée": "accepted",
+                                          "refusée": "refused"}
+#: Our statuses compatible with each DORA status (a validated orientation may have been
+#: entered, abandoned or exited since).
+DORA_STATUS_COMPATIBLE: dict[str, frozenset[str]] = {
+    "ouverte": frozenset({"proposed"}), "refusée": frozenset({"refused"}),
+    "validée": frozenset({"accepted", "entered", "abandoned", "exited"}),
+}
+#: DORA's refusal reasons (``orientations`` migration 0005, values as DORA writes them) → ours.
+DORA_REFUSAL_REASONS: dict[str, str] = {
+    "bénéficiaire-non-joignable": "other", "bénéficiaire-absent": "other",
+    "bénéficiaire-en-emploi": "other", "bénéficiaire-en-formation": "other",
+    "bénéficiaire-non-éligible": "not_eligible", "bénéficiaire-non-mobile": "not_mobile",
+    "bénéficiaire-non-intéressé": "not_interested", "freins-périphériques": "incompatible_frein",
+    "session-complète": "other", "orientation-en-doublon": "other", "autre": "other",
+}
+_REFUSAL_PRIORITY = ("not_eligible", "not_mobile", "incompatible_frein", "not_interested")
+
+
+def _plain(text: str) -> str:
+    return unicodedata.normalize("NFKD", text.strip().lower()).encode("ascii", "ignore").decode()
+
+
+_DORA_STATUS_KEYS = {_plain(v): v for v in DORA_STATUS_TO_OUTCOME}
+_DORA_REASON_KEYS = {_plain(v): v for v in DORA_REFUSAL_REASONS}
+
+
+def dora_refusal_reason(reasons: Sequence[str]) -> str:
+    """Our refusal reason for DORA's (several may be given): the most telling one, else other."""
+    ours = {DORA_REFUSAL_REASONS.get(r, "other") for r in reasons}
+    return next((r for r in _REFUSAL_PRIORITY if r in ours), "other")
+
+
 class OutcomeRecord(_Strict):
     """One event of a prescription: proposed (with the rank and model that produced it), then
     accepted / refused (with a reason) / entered / abandoned / exited (with the kind of exit).
@@ -763,6 +820,48 @@ class OutcomeRecord(_Strict):
         default=None, ge=1, le=2_147_483_647, description="The ``recommendation_id`` of the answer that showed "
         "the item (its audit row): ties the event to the list shown. Rank and model are then "
         "read from that list when not given")
+    di_service_id: str | None = Field(
+        default=None, max_length=200,
+        pattern=r"^[a-z0-9][a-z0-9_-]*?(?::|--)[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        description="The data·inclusion id of the service the person was oriented to "
+        "('source:id' or 'source--id', e.g. 'dora:1234'), when the item is one",
+        examples=["dora:a1b2c3"])
+    orientation_status: DoraOrientationStatus | None = Field(
+        default=None, description="DORA's status of the orientation: 'ouverte' (→ proposed), "
+        "'validée' (→ accepted; entered, abandoned, exited are later steps), 'refusée' (→ "
+        "refused). ``status`` may then be omitted: it is derived")
+    orientation_refusal_reasons: tuple[str, ...] = Field(
+        default=(), max_length=11, description="DORA's refusal reasons of a 'refusée' orientation "
+        "(bénéficiaire-non-éligible, bénéficiaire-non-mobile, freins-périphériques, "
+        "bénéficiaire-non-intéressé, ... see DORA_REFUSAL_REASONS); ``refusal_reason`` is derived "
+        "from them when omitted")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_orientation(cls, data: object) -> object:
+        """Read DORA's values (any case, with or without accents) and derive ``status`` and
+        ``refusal_reason`` when they are omitted."""
+        if not isinstance(data, dict) or data.get("orientation_status") in (None, ""):
+            return data
+        data = dict(data)
+        raw = data["orientation_status"]
+        status = _DORA_STATUS_KEYS.get(_plain(raw)) if isinstance(raw, str) else None
+        if status is None:
+            return data  # the enum reports the error
+        data["orientation_status"] = status
+        reasons = data.get("orientation_refusal_reasons") or ()
+        if isinstance(reasons, str):
+            reasons = [r for r in reasons.split("|") if r.strip()]
+        if isinstance(reasons, (list, tuple)):
+            reasons = [_DORA_REASON_KEYS.get(_plain(r), r) if isinstance(r, str) else r
+                       for r in reasons]
+            data["orientation_refusal_reasons"] = reasons
+        if data.get("status") in (None, ""):
+            data["status"] = DORA_STATUS_TO_OUTCOME[status]
+        if status == "refusée" and data.get("refusal_reason") in (None, "") and \
+                isinstance(reasons, list) and all(isinstance(r, str) for r in reasons):
+            data["refusal_reason"] = dora_refusal_reason(reasons)
+        return data
 
     @field_validator("item_id", "model_name", "model_version")
     @classmethod
@@ -780,6 +879,18 @@ class OutcomeRecord(_Strict):
             raise ValueError("exit_kind is required when status is 'exited', and only then")
         if (self.model_name is None) != (self.model_version is None):
             raise ValueError("give both model_name and model_version, or neither")
+        unknown = [r for r in self.orientation_refusal_reasons if r not in DORA_REFUSAL_REASONS]
+        if unknown:
+            raise ValueError(f"unknown DORA refusal reason(s) {unknown}; known: "
+                             f"{', '.join(DORA_REFUSAL_REASONS)}")
+        if self.orientation_refusal_reasons and self.orientation_status is not \
+                DoraOrientationStatus.refusee:
+            raise ValueError("orientation_refusal_reasons are only for a 'refusée' orientation")
+        if self.orientation_status is not None and self.status.value not in \
+                DORA_STATUS_COMPATIBLE[self.orientation_status.value]:
+            raise ValueError(f"status '{self.status.value}' contradicts orientation_status "
+                             f"'{self.orientation_status.value}' (→ "
+                             f"'{DORA_STATUS_TO_OUTCOME[self.orientation_status.value]}')")
         return self
 
     @property

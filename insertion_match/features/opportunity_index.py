@@ -53,6 +53,7 @@ class OfferArrays:
     rome_v3: np.ndarray  # int32 ROME v3 parent index; -1 none
     durable: np.ndarray  # bool: CDI, CDI intérimaire, CDD >= 6 months
     insertion_contract: np.ndarray  # bool: IAE / subsidised
+    iae: np.ndarray  # bool: a position in a work-integration structure (SIAE)
     age_max: np.ndarray  # float: apprenticeship (APP) 29, NaN none (RQTH: no upper bound)
     hours: np.ndarray  # float, NaN unknown
     atypical: np.ndarray  # (n, len(ATYPICAL)) bool
@@ -181,8 +182,9 @@ def offer_arrays(opportunities: Sequence[Opportunity], rome: RomeReferential) ->
         rome_gd=pick(rome.gd_index),
         rome_v3=pick(rome.v3_index),
         durable=np.array([durable(o) for o in opportunities], dtype=bool),
-        insertion_contract=np.array([o.contract_type in INSERTION_CONTRACTS
+        insertion_contract=np.array([o.contract_type in INSERTION_CONTRACTS or o.iae
                                      for o in opportunities], dtype=bool),
+        iae=np.array([o.iae for o in opportunities], dtype=bool),
         age_max=np.array([APPRENTICESHIP_AGE_MAX if o.contract_type == "APP" else np.nan
                           for o in opportunities], dtype=float),
         hours=np.array([np.nan if o.hours_per_week is None else o.hours_per_week

@@ -10,6 +10,15 @@ One event per line, UTF-8, comma-separated, with a header naming the columns of
 :func:`parse_outcomes_csv` validates every line and reports every problem of every rejected
 line (line number, field, message in English and French), so a whole file can be fixed in one
 go; storing is then all or nothing (the route's job).
+
+Orientation hand-off (DORA): optional columns ``di_service_id`` (the data·inclusion service id),
+``orientation_status`` (``ouverte`` / ``validée`` / ``refusée``, any case, accents optional) and
+``orientation_refusal_reasons`` (DORA's values separated by ``|``). With ``orientation_status``
+the ``status`` column may be left empty or omitted: it is derived (ouverte → proposed,
+validée → accepted, refusée → refused, with ``refusal_reason`` derived from DORA's reasons)::
+
+    beneficiary_id,item_id,occurred_on,di_service_id,orientation_status,orientation_refusal_reasons
+    b-0042,flers-mobylis-permis-b,2024-03-08,dora:a1b2c3,refusée,bénéficiaire-non-mobile
 """
 
 from __future__ import annotations
@@ -27,9 +36,12 @@ from insertion_match.validation import FieldError, field_errors
 
 CSV_COLUMNS: tuple[str, ...] = (
     "beneficiary_id", "item_id", "item_kind", "status", "occurred_on", "refusal_reason",
-    "exit_kind", "rank", "model_name", "model_version",
+    "exit_kind", "rank", "model_name", "model_version", "di_service_id", "orientation_status",
+    "orientation_refusal_reasons",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("beneficiary_id", "item_id", "status", "occurred_on")
+#: A column that may stand for a required one (the status is derived from DORA's).
+STANDS_FOR: dict[str, str] = {"status": "orientation_status"}
 MAX_ROWS = 100_000
 
 
@@ -80,7 +92,8 @@ def parse_outcomes_csv(
     if not header:
         raise OutcomesCsvError("empty file: a header line is needed")
     unknown = sorted(set(header) - set(CSV_COLUMNS))
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header
+               and STANDS_FOR.get(c, c) not in header]
     if unknown or missing:
         raise OutcomesCsvError(
             (f"unknown column(s): {', '.join(unknown)}; " if unknown else "")
@@ -103,7 +116,12 @@ def parse_outcomes_csv(
             rejected.append(RejectedRow(line, (RowProblem(
                 "row", "more cells than columns", "plus de cellules que de colonnes"),)))
             continue
-        values = {k: v.strip() for k, v in row.items() if v is not None and v.strip() != ""}
+        values: dict[str, object] = {k: v.strip() for k, v in row.items()
+                                     if v is not None and v.strip() != ""}
+        if "orientation_refusal_reasons" in values:
+            values["orientation_refusal_reasons"] = [
+                r.strip() for r in str(values["orientation_refusal_reasons"]).split("|")
+                if r.strip()]
         try:
             record = OutcomeRecord.model_validate(values)
         except ValidationError as exc:

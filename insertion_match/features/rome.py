@@ -12,10 +12,16 @@ acronyms expanded (``ABBREVIATIONS``), feminine words mapped to the masculine th
 pairs the referential itself writes ("Vendeur / Vendeuse en épicerie" teaches
 vendeuse → vendeur), articles and prepositions dropped, repeated words dropped.
 
-Matching: a code is taken as it is; then the exact normalised key; then rapidfuzz over every
+Matching: a ROME code is taken as it is; a ROME 4.0 appellation code ("code OGR", 5 or 6
+digits, e.g. "10537", optionally written "OGR 10537") is read as its appellation and so its
+fiche; then the exact normalised key; then rapidfuzz over every
 distinct key (masculine and feminine forms of the long and short labels): the best score wins,
 ties go to the exact word set, then the shorter title, then the fiche's main appellation.
 Results are cached per text (``functools.lru_cache``): a profile's targets are resolved once.
+
+A target that matches nothing is never dropped silently: :meth:`RomeReferential.closest_titles`
+gives the closest appellations (a lower similarity bar than a match), and
+:func:`unrecognised_targets` the list the answer carries, with a French note each.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +48,10 @@ V3_JSON = ROME_DIR / "romes_v3_les_emplois.json"
 GENERIC_TITLES_CSV = ROME_DIR / "generic_titles.csv"
 
 CODE_RE = re.compile(r"^[A-N]\d{4}$")
+#: A ROME 4.0 appellation code (code OGR), bare or written "OGR 10537" / "code OGR : 10537".
+OGR_RE = re.compile(r"^(?:(?:code\s*)?ogr\s*[:#-]?\s*)?(\d{5,6})$", re.IGNORECASE)
+#: Suggestions for a target that matches nothing start from this similarity (0-100).
+SUGGEST_MIN_SCORE = 50.0
 
 #: A fuzzy match is accepted from this score (0-100) on.
 MIN_SCORE = 75.0
@@ -131,7 +142,7 @@ class TitleMatch:
     code: str | None
     label: str | None  # the appellation (or fiche) label matched
     score: float  # 0-100
-    method: str  # "code" | "exact" | "fuzzy" | "none"
+    method: str  # "code" | "appellation" (code OGR) | "exact" | "fuzzy" | "none"
 
 
 class RomeReferential:
@@ -162,6 +173,11 @@ class RomeReferential:
         self.v3_index = np.array([v3s.index(self.v3_parent[c]) for c in self.codes],
                                  dtype=np.int32)
         self.appellation_count = len(appellations)
+        #: code OGR -> (ROME code, appellation label), every appellation of the referential.
+        self.appellation_by_ogr: dict[str, tuple[str, str]] = dict(zip(
+            appellations.code_ogr, zip(appellations.code_rome,
+                                       appellations.libelle_appellation_long, strict=True),
+            strict=True))
         self._feminine = self._learn_feminine(appellations.libelle_appellation_long)
         self._build_title_index(appellations, generic_titles)
 
@@ -244,6 +260,11 @@ class RomeReferential:
                 entries[self.normalise(row.title)] = (row.code_rome, self.labels[row.code_rome], 0)
         self._keys: list[str] = sorted(entries, key=lambda k: (len(k), k))
         self._entries = entries
+        self._keys_of_word: dict[str, list[str]] = defaultdict(list)
+        for key in self._keys:
+            for word in key.split():
+                self._keys_of_word[word].append(key)
+        self._vocabulary: list[str] = sorted(self._keys_of_word)
         self._by_words: dict[str, str] = {}
         for key in self._keys:  # shortest first: the first key of a word set wins
             self._by_words.setdefault(" ".join(sorted(key.split())), key)
@@ -290,6 +311,12 @@ class RomeReferential:
             if code in self.position:
                 return TitleMatch(text, code, self.labels[code], 100.0, "code")
             return TitleMatch(text, None, None, 0.0, "none")
+        ogr = OGR_RE.match(text)
+        if ogr:
+            hit_ogr = self.appellation_by_ogr.get(ogr[1])
+            if hit_ogr is None:
+                return TitleMatch(text, None, None, 0.0, "none")
+            return TitleMatch(text, hit_ogr[0], hit_ogr[1], 100.0, "appellation")
         key = self.normalise(text)
         if not key:
             return TitleMatch(text, None, None, 0.0, "none")
@@ -326,6 +353,51 @@ class RomeReferential:
             seen.setdefault(label, code)
         return list(seen.items())[:limit]
 
+    def closest_titles(self, text: str, limit: int = 5) -> list[tuple[str, str]]:
+        """Up to ``limit`` (appellation, ROME code) closest to a target that matched nothing,
+        best first, for the "did you mean" list; never raises, may be empty.
+
+        A ROME code the referential lacks ("K9999") suggests the fiches of its domaine
+        professionnel ("K99"), else of its grand domaine; an unknown code OGR suggests nothing
+        (a number says nothing about its neighbours); a text gets the appellations whose
+        similarity is at least :data:`SUGGEST_MIN_SCORE`, one per label.
+        """
+        return list(self._closest_cached(text.strip(), limit))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - the referential lives as long as the process
+    def _closest_cached(self, text: str, limit: int) -> tuple[tuple[str, str], ...]:
+        code = text.upper()
+        if CODE_RE.match(code):
+            for prefix in (code[:3], code[:1]):
+                same = [c for c in self.codes if c.startswith(prefix)]
+                if same:
+                    return tuple((self.labels[c], c) for c in same[:limit])
+            return ()
+        if OGR_RE.match(text):
+            return ()
+        key = self.normalise(text)
+        if not key:
+            return ()
+        # Candidates: the titles holding a word near a query word (through the vocabulary),
+        # and the closest titles as a whole; the word-level score then orders them.
+        weight: Counter[str] = Counter()
+        for word in key.split():
+            for near, score, _ in process.extract(word, self._vocabulary, scorer=fuzz.ratio,
+                                                  limit=10, processor=None, score_cutoff=70):
+                for k in self._keys_of_word[near]:
+                    weight[k] += score
+        pool = {k for k, _ in weight.most_common(300)} | {
+            k for k, _, _ in process.extract(key, self._keys, scorer=fuzz.ratio, limit=50,
+                                             processor=None)}
+        found = [(k, sc, 0) for k in pool
+                 if (sc := _suggest_score(key, k, score_cutoff=SUGGEST_MIN_SCORE))]
+        found.sort(key=lambda f: (-f[1], len(f[0]), self._entries[f[0]][2], f[0]))
+        seen: dict[str, str] = {}
+        for k, _, _ in found:
+            code_k, label, _ = self._entries[k]
+            seen.setdefault(label, code_k)
+        return tuple(seen.items())[:limit]
+
     def match_titles(self, texts: list[str]) -> list[TitleMatch]:
         return [self.match_title(t) for t in texts]
 
@@ -333,6 +405,51 @@ class RomeReferential:
 
     def fiche_label(self, code: str) -> str:
         return self.labels.get(code, code)
+
+
+@dataclass(frozen=True)
+class UnrecognisedTarget:
+    """A target job that matched no ROME fiche, with the closest appellations."""
+
+    text: str
+    suggestions: tuple[tuple[str, str], ...]  # (appellation, ROME code), best first
+
+    @property
+    def note_fr(self) -> str:
+        """The French warning of the answer's ``unchecked`` list."""
+        head = f"métier visé non reconnu : « {self.text} »"
+        if OGR_RE.match(self.text):
+            head += " (code OGR inconnu du ROME 4.0)"
+        elif CODE_RE.match(self.text.strip().upper()):
+            head += " (code ROME inconnu)"
+        if not self.suggestions:
+            return head + " ; aucun métier proche trouvé, préciser l'intitulé ou le code ROME"
+        names = ", ".join(f"{label} ({code})" for label, code in self.suggestions[:3])
+        return f"{head} ; métiers proches : {names}"
+
+
+def unrecognised_targets(
+    targets: Iterable[str], rome: RomeReferential, limit: int = 5
+) -> tuple[UnrecognisedTarget, ...]:
+    """The targets of ``targets`` that match no fiche, each with its closest appellations."""
+    out = []
+    for text in targets:
+        if rome.match_title(text).code is None:
+            out.append(UnrecognisedTarget(text, tuple(rome.closest_titles(text, limit))))
+    return tuple(out)
+
+
+def _suggest_score(query: str, choice: str, **kwargs: object) -> float:
+    """Looser than :func:`_title_score` (suggestions, not matches): each query word counts by
+    its closest word of the title when that one is near (70+), so a typo and an extra word ("plombir du dimanche") still
+    point to the plumber; rounded, so that ties go to the shorter, main title."""
+    cutoff = kwargs.get("score_cutoff") or 0
+    words = choice.split()
+    scores = [max(fuzz.ratio(q, w) for w in words) for q in query.split()]
+    per_word = sum(x for x in scores if x >= 70) / max(len(scores), 1)  # near words only
+    best = max(fuzz.ratio(query, choice), fuzz.token_sort_ratio(query, choice), 0.9 * per_word)
+    best = float(round(best))
+    return best if best >= cutoff else 0.0
 
 
 def _title_score(query: str, choice: str, **kwargs: object) -> float:

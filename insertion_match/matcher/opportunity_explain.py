@@ -94,6 +94,8 @@ def reason_label(term: str, view: PairView, i: int) -> str:
         if view.offers.insertion_contract[view.op(i)]:
             return f"Contrat d'insertion, adapté à l'orientation {orientation}"
         return f"Cohérent avec l'orientation {orientation}"
+    if term == "iae":
+        return f"Poste en insertion (SIAE : {o.siae_kind or 'IAE'}) : accompagnement sur le poste"
     if term == "history":
         return "Déjà refusée par la personne" if f.history[i] == HistoryCode.refused else (
             "Déjà abandonnée par la personne")
@@ -152,4 +154,6 @@ def opportunity_details(view: PairView, i: int) -> dict:
         "url": o.url,
         "source": o.source,
         "synthetic": o.synthetic,
+        "iae": o.iae,
+        "siae_kind": o.siae_kind,
     }

@@ -113,6 +113,7 @@ def recommend_opportunities(
     scorer: OpportunityScorer, kinds: Sequence[str], limit: int = 10,
     include_excluded: bool = False, today: date | None = None,
     bridge: Callable[[str], tuple[str, ...]] | None = None,
+    unrecognised_note: Callable[[str], str] | None = None,
 ) -> OpportunityResult:
     """Rank the eligible live offers of each kind in ``kinds`` for one person (m = 1).
 
@@ -159,7 +160,8 @@ def recommend_opportunities(
         unchecked_fr = [("métiers visés non renseignés : proximité avec les métiers des offres "
                          "non évaluée")]
     else:
-        unchecked_fr = [f"métier visé non reconnu : « {t} »"
+        unchecked_fr = [unrecognised_note(t) if unrecognised_note else
+                        f"métier visé non reconnu : « {t} »"
                         for t, code in zip(person.target_text[0], person.target_pos[0],
                                            strict=False) if code < 0]
     unchecked_fr += [UNCHECKED_FR[c] for c in sorted(unchecked) if c in UNCHECKED_FR]

@@ -27,6 +27,9 @@ term                   contribution
                        offer (:data:`READINESS`); insertion contracts (IAE) count as ready for
                        social and socio-professional orientations
 ``history``            ``−refused_penalty`` / ``−abandoned_penalty``
+``iae``                ``+iae_weight`` for a position in a work-integration structure (SIAE,
+                       ``Opportunity.iae``): RSA beneficiaries meet the IAE administrative
+                       criterion, and the post comes with support on the job
 =====================  ======================================================================
 
 Pure and vectorised over pairs; the score is exactly the row sum of the contributions.
@@ -58,7 +61,7 @@ READINESS: dict[str, tuple[float, float, float]] = {
     "insertion": (1.0, 1.0, 0.5),  # IAE and subsidised contracts
 }
 OTHER_TERMS: tuple[str, ...] = ("rome", "skills", "training", "experience", "reach", "hours",
-                                "licence", "contract", "readiness", "history")
+                                "licence", "contract", "readiness", "history", "iae")
 TERMS: tuple[str, ...] = tuple(f"frein.{k}" for k in FREINS) + OTHER_TERMS
 #: (kind code, frein) weights, rows in ``domain.OPPORTUNITY_KINDS`` order.
 ADDRESSES = np.zeros((len(OPPORTUNITY_KINDS), len(FREINS)))
@@ -84,6 +87,7 @@ class OpportunityWeights:
     readiness_weight: float = 0.05
     refused_penalty: float = 0.10
     abandoned_penalty: float = 0.05
+    iae_weight: float = 0.04
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class OpportunityScorer:
     """Additive, documented weights; pure and vectorised over (person, offer) pairs."""
 
     name = "transparent-offers"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1.0: the ``iae`` term
 
     def __init__(self, weights: OpportunityWeights | None = None) -> None:
         self.weights = weights or OpportunityWeights()
@@ -152,8 +156,9 @@ class OpportunityScorer:
         readiness = w.readiness_weight * alignment
         history = np.select([f.history == HistoryCode.refused, f.history == HistoryCode.abandoned],
                             [-w.refused_penalty, -w.abandoned_penalty], 0.0)
+        iae = w.iae_weight * b(offers.iae).astype(float)
         other = np.column_stack([rome, skills, training, experience, reach, hours, licence,
-                                 contract, readiness, history]) if n else np.zeros(
+                                 contract, readiness, history, iae]) if n else np.zeros(
             (0, len(OTHER_TERMS)))
         contributions = np.hstack([need.reshape(n, len(FREINS)), other])
         return ScoredPairs(contributions=contributions, scores=contributions.sum(axis=1))

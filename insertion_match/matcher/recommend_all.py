@@ -19,12 +19,12 @@ from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.opportunity_index import OpportunityIndex
 from insertion_match.features.people import person_arrays
 from insertion_match.features.profile import PersonContext
-from insertion_match.features.rome import RomeReferential
+from insertion_match.features.rome import RomeReferential, unrecognised_targets
 from insertion_match.matcher.eligibility import evaluate_eligibility
 from insertion_match.matcher.opportunity_recommend import recommend_opportunities
 from insertion_match.matcher.opportunity_scoring import OpportunityScorer
 from insertion_match.matcher.recommend import recommend_actions
-from insertion_match.matcher.results import KindCount, Recommendation
+from insertion_match.matcher.results import KindCount, Recommendation, UnrecognisedTargetJob
 
 _MOBILITE = FREINS.index("mobilite")
 _GARDE = FREINS.index("garde_enfants")
@@ -58,13 +58,17 @@ def recommend_all(
     offer_kinds = [k for k in kinds if k != "action"]
     opp = None
     assumptions = list(ctx.assumptions)
+    unrecognised = ()
     if offer_kinds and rome is not None:
         person = person_arrays(ctx, rome)
         action_index = action_indexes.get(ctx.department)
+        unrecognised = unrecognised_targets(person.target_text[0], rome)
+        notes = {u.text: u.note_fr for u in unrecognised}
         opp = recommend_opportunities(
             person, ctx.history, opportunity_indexes, opportunity_scorer, offer_kinds, limit,
             include_excluded, today, bridge=lambda change: bridge_actions(ctx, action_index,
-                                                                          change))
+                                                                          change),
+            unrecognised_note=lambda text: notes.get(text, f"métier visé non reconnu : « {text} »"))
     elif offer_kinds:
         assumptions.append("Aucune offre (emploi, bénévolat, stage, immersion) n'est chargée")
     items, excluded, levers, unchecked, counts = [], [], [], [], []
@@ -98,4 +102,6 @@ def recommend_all(
         excluded=tuple(excluded), levers=tuple(levers), unchecked=tuple(unchecked),
         assumptions=tuple(assumptions), candidates=sum(c.candidates for c in counts),
         eligible=sum(c.eligible for c in counts), counts=tuple(counts),
+        target_jobs_unrecognised=tuple(UnrecognisedTargetJob(u.text, u.suggestions)
+                                       for u in unrecognised),
     )

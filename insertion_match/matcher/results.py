@@ -72,6 +72,14 @@ class KindCount:
 
 
 @dataclass(frozen=True)
+class UnrecognisedTargetJob:
+    """A target job no ROME fiche matched, with the closest appellations (label, ROME code)."""
+
+    text: str
+    suggestions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Recommendation:
     beneficiary_id: str | None
     model_name: str
@@ -86,6 +94,7 @@ class Recommendation:
     candidates: int = 0
     eligible: int = 0
     counts: tuple[KindCount, ...] = ()
+    target_jobs_unrecognised: tuple[UnrecognisedTargetJob, ...] = ()  # offers asked only
 
 
 @dataclass(frozen=True)

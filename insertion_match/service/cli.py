@@ -234,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     from insertion_match.service.cli_offers import register as register_offer_commands
 
     register_offer_commands(sub)  # offers import FILE, offers demo
+    from insertion_match.service.cli_siae import register as register_siae_commands
+
+    register_siae_commands(sub)  # offers import-siae FILE (les emplois de l'inclusion)
     from insertion_match.service.cli_learning import register as register_learning_commands
 
     register_learning_commands(sub)  # synthetic calibration, train, evaluate, evaluate-judged

@@ -28,6 +28,10 @@ def to_response(
         "assumptions": list(result.assumptions),
         "candidates": result.candidates,
         "eligible": result.eligible,
+        "target_jobs_unrecognised": [
+            {"text": u.text, "suggestions": [{"label": label, "rome_code": code}
+                                             for label, code in u.suggestions]}
+            for u in result.target_jobs_unrecognised],
         "counts": data["counts"] or [{"kind": "action", "candidates": result.candidates,
                                       "eligible": result.eligible, "returned": len(result.items)}],
     })

@@ -112,6 +112,10 @@ class OpportunityFacts(BaseModel):
     url: str | None
     source: str
     synthetic: bool = Field(description="A synthetic demo offer, not a real one")
+    iae: bool = Field(default=False, description="A position in a work-integration structure "
+                      "(SIAE), with support on the job")
+    siae_kind: str | None = Field(default=None, examples=["ACI"],
+                                  description="ACI, AI, EI, EITI or ETTI")
 
 
 class ItemPublic(BaseModel):
@@ -181,6 +185,17 @@ class HomePublic(BaseModel):
     commune: str
 
 
+class TargetSuggestion(BaseModel):
+    label: str = Field(description="ROME 4.0 appellation")
+    rome_code: str
+
+
+class UnrecognisedTargetPublic(BaseModel):
+    text: str = Field(description="The target job as written")
+    suggestions: list[TargetSuggestion] = Field(
+        default_factory=list, description="Closest appellations, best first (may be empty)")
+
+
 class RecommendationResponse(BaseModel):
     beneficiary_id: str | None
     recommendation_id: int | None = Field(
@@ -201,6 +216,11 @@ class RecommendationResponse(BaseModel):
     eligible: int
     counts: list[KindCountPublic] = Field(
         default_factory=list, description="Per requested kind, in request order")
+    target_jobs_unrecognised: list[UnrecognisedTargetPublic] = Field(
+        default_factory=list, description="Target jobs (titles, ROME codes or ROME 4.0 "
+        "appellation codes 'code OGR') that match no ROME fiche, with the closest appellations; "
+        "filled when offers are asked (the actions do not use target jobs). Each also has a "
+        "French note in ``unchecked``")
 
 
 class BeneficiaryPublic(BaseModel):

@@ -16,14 +16,31 @@ EXAMPLE_OUTCOME = {
 }
 
 
+EXAMPLE_HANDOFF = {
+    "beneficiary_id": "b-0042", "item_id": "flers-mobylis-permis-b",
+    "occurred_on": "2024-03-08", "di_service_id": "dora:a1b2c3",
+    "orientation_status": "refusée", "orientation_refusal_reasons": ["bénéficiaire-non-mobile"],
+}
+
+
+def _status_optional(schema: dict) -> None:
+    """``status`` may be omitted when ``orientation_status`` (DORA) is given: it is derived."""
+    schema["required"] = [f for f in schema.get("required", []) if f != "status"]
+    schema["examples"] = [EXAMPLE_OUTCOME, {
+        "beneficiary_id": "b-0042", "item_id": "flers-mobylis-permis-b",
+        "status": "refused", "refusal_reason": "not_mobile", "occurred_on": "2024-03-08"},
+        EXAMPLE_HANDOFF]
+
+
 class OutcomeCreate(OutcomeRecord):
-    """One event of a prescription (see ``OutcomeRecord``)."""
+    """One event of a prescription (see ``OutcomeRecord``). An orientation handed off through
+    DORA carries ``orientation_status`` (and ``di_service_id``): ``status`` is then derived
+    (ouverte → proposed, validée → accepted, refusée → refused with the reason read from
+    ``orientation_refusal_reasons``), or checked against it when given."""
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, str_strip_whitespace=True,
-        json_schema_extra={"examples": [EXAMPLE_OUTCOME, {
-            "beneficiary_id": "b-0042", "item_id": "flers-mobylis-permis-b",
-            "status": "refused", "refusal_reason": "not_mobile", "occurred_on": "2024-03-08"}]})
+        json_schema_extra=_status_optional)
 
 
 class OutcomePublic(OutcomeRecord):

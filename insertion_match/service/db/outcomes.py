@@ -9,6 +9,10 @@ freins: what a learner needs joins on the stored profile.
 ``subject`` is the stored person's internal identity (``beneficiaries``): a person's events are
 read by it, so another territory's person under the same id never sees them, and erasing the
 person deletes them. Events imported by an admin for people not stored have no subject.
+
+An event handed off through DORA also keeps the data·inclusion service id and DORA's status and
+refusal reasons (``di_service_id``, ``orientation_status``, ``orientation_refusal_reasons``
+joined with ``|``), beside the status they map to.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ class OutcomeRow(Base):
     model_name: Mapped[str | None] = mapped_column(String(80))
     model_version: Mapped[str | None] = mapped_column(String(40))
     recommendation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    di_service_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    orientation_status: Mapped[str | None] = mapped_column(String(16))
+    orientation_refusal_reasons: Mapped[str | None] = mapped_column(String(400))
     source: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -49,6 +56,9 @@ class OutcomeRow(Base):
             "occurred_on": self.occurred_on, "refusal_reason": self.refusal_reason,
             "exit_kind": self.exit_kind, "rank": self.rank, "model_name": self.model_name,
             "model_version": self.model_version, "recommendation_id": self.recommendation_id,
+            "di_service_id": self.di_service_id, "orientation_status": self.orientation_status,
+            "orientation_refusal_reasons": tuple(
+                r for r in (self.orientation_refusal_reasons or "").split("|") if r),
         })
 
 
@@ -115,6 +125,10 @@ def _rows(session: Session, records: Sequence[OutcomeRecord], source: str,
             "exit_kind": record.exit_kind.value if record.exit_kind else None,
             "occurred_on": record.occurred_on, "rank": rank, "model_name": name,
             "model_version": version, "recommendation_id": recommendation_id,
+            "di_service_id": record.di_service_id,
+            "orientation_status": record.orientation_status.value
+            if record.orientation_status else None,
+            "orientation_refusal_reasons": "|".join(record.orientation_refusal_reasons) or None,
             "source": source[:40], "recorded_at": now,
         })
     return rows
