@@ -46,6 +46,7 @@ from insertion_match.geo.transit import (
 )
 
 REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
+NO_WEEKDAY = "aucune course un jour de semaine (lundi–vendredi) dans le calendrier du flux"
 #: Problems listed in full; beyond, a count.
 MAX_LISTED = 50
 
@@ -133,16 +134,12 @@ def _check_tables(feed) -> list[str]:
     for i in np.flatnonzero(~trips["route_id"].astype(str).isin(known_routes).to_numpy()):
         problems.append(f"trips.txt ligne {i + 2} ({trips['trip_id'].iloc[i]}) : ligne "
                         f"{trips['route_id'].iloc[i]} inconnue de routes.txt")
-    arr, dep = (_seconds(st[c]) if c in st.columns else np.full(len(st), np.nan)
-                for c in ("arrival_time", "departure_time"))
-    timed = ~(np.isnan(arr) & np.isnan(dep))
-    raw = (st.get("arrival_time"), st.get("departure_time"))
-    given = np.zeros(len(st), dtype=bool)
-    for series in raw:
-        if series is not None:
-            given |= series.notna().to_numpy() & (series.astype("string").str.strip() != ""
-                                                  ).fillna(False).to_numpy()
-    unreadable = given & ~timed
+    unreadable = np.zeros(len(st), dtype=bool)
+    for col in ("arrival_time", "departure_time"):
+        if col in st.columns:
+            text = st[col].astype("string").str.strip()
+            given = (text.notna() & (text != "")).fillna(False).to_numpy(dtype=bool)
+            unreadable |= given & np.isnan(_seconds(st[col]))
     seq = pd.to_numeric(st["stop_sequence"], errors="coerce")
     for i in np.flatnonzero(unreadable):
         problems.append(f"stop_times.txt ligne {i + 2} (course {st['trip_id'].iloc[i]}) : "
@@ -165,7 +162,7 @@ def _busiest_weekday(feed) -> str:
     dates = gk.get_dates(feed)
     weekdays = [d for d in dates if datetime.strptime(d, "%Y%m%d").weekday() < 5]
     if not weekdays:
-        raise FeedError(["aucun jour de semaine (lundi–vendredi) dans le calendrier du flux"])
+        raise FeedError([NO_WEEKDAY])
     # the busiest weekday of each of the first weeks covers school and holiday calendars alike
     return str(gk.compute_busiest_date(feed, weekdays[:31]))
 
@@ -189,6 +186,8 @@ def read_network(path: Path, name: str) -> ImportSummary:
         st = gk.get_stop_times(feed, service_date)
     except Exception as exc:  # noqa: BLE001
         raise FeedError([f"calendrier du flux illisible : {type(exc).__name__}: {exc}"]) from exc
+    if trips is None or len(trips) == 0:
+        raise FeedError([NO_WEEKDAY])
     st = st[st["trip_id"].isin(trips["trip_id"])].copy()
     st["arr"] = _seconds(st["arrival_time"])
     st["dep"] = _seconds(st["departure_time"])

@@ -307,3 +307,21 @@ def best_travel_to_sites(
     index = np.where(np.isfinite(best), index[first], -1).astype(np.int64)
     source = np.where(index >= 0, source[first], None)
     return best, index, source
+
+
+def timetable_note(sources: ArrayLike | None, i: int) -> str:
+    """French words to append to a travel time read from a feed's timetables
+    (« , d'après les horaires du réseau X »), nothing for the estimate."""
+    if sources is None:
+        return ""
+    value = np.asarray(sources, dtype=object)[i]
+    if isinstance(value, str) and value.startswith("gtfs:"):
+        return f", d'après les horaires du réseau {value.removeprefix('gtfs:')}"
+    return ""
+
+
+def source_at(sources: ArrayLike | None, i: int) -> str:
+    """``travel.source`` of trip ``i``: ``"gtfs:NAME"`` or ``ESTIMATE_SOURCE`` (also when the
+    caller kept no sources)."""
+    value = None if sources is None else np.asarray(sources, dtype=object)[i]
+    return str(value) if isinstance(value, str) and value else ESTIMATE_SOURCE

@@ -20,6 +20,7 @@ from insertion_match.domain import (
 )
 from insertion_match.features.people import MODES
 from insertion_match.geo import MODE_LABELS_FR
+from insertion_match.geo.travel import source_at, timetable_note
 from insertion_match.matcher.opportunity_eligibility import PairEligibility, PairView
 from insertion_match.matcher.opportunity_scoring import KIND_FREINS, TERMS
 from insertion_match.matcher.results import Reason, Travel, Warning
@@ -33,7 +34,8 @@ def travel_of(view: PairView, i: int) -> Travel:
     mode = int(view.feats.mode[i])
     if mode < 0:
         return Travel(mode=None, minutes=None)
-    return Travel(mode=MODES[mode].value, minutes=round(float(view.feats.minutes[i]), 1))
+    return Travel(mode=MODES[mode].value, minutes=round(float(view.feats.minutes[i]), 1),
+                  source=source_at(view.feats.travel_source, i))
 
 
 def _target(view: PairView, i: int) -> str:
@@ -73,7 +75,8 @@ def reason_label(term: str, view: PairView, i: int) -> str:
             "Expérience exigée")
     if term == "reach":
         mode = int(f.mode[i])
-        return f"À {round(float(f.minutes[i]))} min {MODE_LABELS_FR[MODES[mode]]}"
+        return (f"À {round(float(f.minutes[i]))} min {MODE_LABELS_FR[MODES[mode]]}"
+                f"{timetable_note(f.travel_source, i)}")
     if term == "hours":
         parts = []
         if f.hours_gap[i] > 0:
