@@ -23,7 +23,6 @@ from insertion_match.geo.travel import MAX_MINUTES, mode_minutes_between
 #: domaine professionnel, 1 same grand domaine, 0 unrelated.
 PROXIMITY = np.array([0.0, 0.2, 0.5, 0.8, 1.0])
 _CAR = MODES.index(Mode.car)
-_PT = MODES.index(Mode.public_transport)
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,8 @@ class PairFeatures:
     training_gap: np.ndarray  # offer level − person level, NaN unknown or none asked
     hours_gap: np.ndarray  # offer hours − available hours, NaN unknown
     history: np.ndarray  # int8: 0 none, 1 refused, 2 abandoned, 3 done, 4 ongoing
-    travel_source: np.ndarray | None = None  # public transport: "estimate" | "gtfs:NAME"
+    travel_source: np.ndarray | None = None  # of the public-transport time: "estimate" |
+    # "gtfs:NAME" (whatever the fastest mode; read it where ``mode`` is public transport)
 
     @property
     def proximity(self) -> np.ndarray:
@@ -117,5 +117,5 @@ def pair_features(people: PeopleArrays, offers: OfferArrays, history: np.ndarray
         distance_km=distance, minutes=minutes, mode=mode, car_minutes=car,
         proximity_level=level, matched_target=which, skills=skills_overlap(people, offers),
         training_gap=np.asarray(gap, float), hours_gap=np.asarray(hours_gap, float),
-        history=history, travel_source=np.where(mode == _PT, pt_source, None),
+        history=history, travel_source=pt_source,
     )

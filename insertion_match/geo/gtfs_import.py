@@ -175,7 +175,7 @@ def read_network(path: Path, name: str) -> ImportSummary:
 
     try:
         feed = gk.read_feed(path, dist_units="km")
-    except Exception as exc:  # noqa: BLE001 - any parsing failure of a third-party reader
+    except Exception as exc:  # any parsing failure of a third-party reader
         raise FeedError([f"flux GTFS illisible : {type(exc).__name__}: {exc}"]) from exc
     problems = _check_tables(feed)
     if problems:
@@ -184,7 +184,7 @@ def read_network(path: Path, name: str) -> ImportSummary:
     try:
         trips = gk.get_trips(feed, service_date)
         st = gk.get_stop_times(feed, service_date)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # the reader's own failures, whatever they are
         raise FeedError([f"calendrier du flux illisible : {type(exc).__name__}: {exc}"]) from exc
     if trips is None or len(trips) == 0:
         raise FeedError([NO_WEEKDAY])
@@ -209,7 +209,7 @@ def read_network(path: Path, name: str) -> ImportSummary:
     st["station"] = st["stop_id"].astype(str).map(station_of)
 
     # ride legs of every trip: (board i, alight j > i), boarding in the morning window
-    trip_codes, trip_code = np.unique(st["trip_id"].astype(str).to_numpy(), return_inverse=True)
+    _, trip_code = np.unique(st["trip_id"].astype(str).to_numpy(), return_inverse=True)
     station = st["station"].to_numpy()
     arr, dep = st["arr"].to_numpy(), st["dep"].to_numpy()
     longest = int(np.bincount(trip_code).max()) if len(trip_code) else 0
@@ -224,10 +224,11 @@ def read_network(path: Path, name: str) -> ImportSummary:
         alights.append(station[alight[ok]])
         rides.append((arr[alight[ok]] - dep[board[ok]]) / 60.0)
     if not boards or not sum(len(b) for b in boards):
-        raise FeedError([f"aucun départ entre {WINDOW_START_S // 3600:02d}h00 et "
-                         f"{WINDOW_END_S // 3600:02d}h{WINDOW_END_S % 3600 // 60:02d} le "
-                         f"{service_date} (jour de semaine le plus chargé du flux) : rien à "
-                         "calculer"])
+        window = (f"{WINDOW_START_S // 3600:02d}h00 et {WINDOW_END_S // 3600:02d}h"
+                  f"{WINDOW_END_S % 3600 // 60:02d}")
+        message = (f"aucun départ entre {window} le {service_date} (jour de semaine le plus "
+                   "chargé du flux) : rien à calculer")
+        raise FeedError([message])
     legs = pd.DataFrame({"a": np.concatenate(boards), "b": np.concatenate(alights),
                          "ride": np.concatenate(rides)})
     # departures per (a, b): one per trip (a loop passing twice counts once)

@@ -70,6 +70,7 @@ FORMAT_VERSION = 1
 #: A network name: what ``travel.source`` says after "gtfs:" and the stored file's name.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KM_PER_DEG = 111.195  # km per degree of latitude on the haversine sphere
+_CELL_BASE = 1 << 20  # cell key = lat cell × base + lon cell (cells of a few km)
 
 
 def walk_minutes(km: ArrayLike) -> NDArray[np.float64]:
@@ -102,6 +103,18 @@ class TransitNetwork:
         object.__setattr__(self, "_lat0", float(np.mean(self.lat)) if self.lat.size else 0.0)
         object.__setattr__(self, "_tree", cKDTree(self._xy(self.lat, self.lon))
                            if self.lat.size else None)
+        # coarse cells at least the access radius wide: a point can reach a stop only from
+        # the 3 × 3 cells around that stop's cell (a cheap, vectorised prefilter)
+        cell_lat = ACCESS_RADIUS_KM / _KM_PER_DEG * 1.05
+        widest = np.cos(np.radians(min(float(np.max(np.abs(self.lat))), 85.0))) \
+            if self.lat.size else 1.0
+        cell_lon = cell_lat / widest
+        object.__setattr__(self, "_cell", (cell_lat, cell_lon))
+        i = np.floor(self.lat / cell_lat).astype(np.int64)
+        j = np.floor(self.lon / cell_lon).astype(np.int64)
+        near = [(i + di) * _CELL_BASE + (j + dj) for di in (-1, 0, 1) for dj in (-1, 0, 1)]
+        object.__setattr__(self, "_cells", np.unique(np.concatenate(near)) if near else
+                           np.empty(0, dtype=np.int64))
 
     def __len__(self) -> int:
         return int(self.lat.size)
@@ -140,34 +153,47 @@ class TransitNetwork:
         """Minutes from each origin to each destination (numpy broadcasting: one origin × n
         destinations, m origins × one destination, or pairs); ``inf`` where the network does
         not cover the trip. Work grows with the distinct origins (the smaller side)."""
-        olat, olon, dlat, dlon = np.broadcast_arrays(
-            *(np.asarray(v, dtype=float) for v in (origin_lat, origin_lon, dest_lat, dest_lon)))
-        shape = olat.shape
+        olat, olon, dlat, dlon = (a.ravel() for a in np.broadcast_arrays(
+            *(np.asarray(v, dtype=float) for v in (origin_lat, origin_lon, dest_lat, dest_lon))))
+        shape = np.broadcast_shapes(*(np.shape(v) for v in (origin_lat, origin_lon, dest_lat,
+                                                            dest_lon)))
         out = np.full(olat.size, np.inf)
         if out.size == 0 or len(self) == 0:
             return out.reshape(shape)
-        o = np.column_stack([olat.ravel(), olon.ravel()])
-        d = np.column_stack([dlat.ravel(), dlon.ravel()])
-        o_keys, o_inv = np.unique(o, axis=0, return_inverse=True)
-        d_keys, d_inv = np.unique(d, axis=0, return_inverse=True)
+        # only pairs whose both ends lie in the network's box (plus the access radius): most
+        # people and places are far from any stop, and cost nothing more
+        work = np.flatnonzero(self._in_box(olat, olon) & self._in_box(dlat, dlon))
+        if work.size == 0:
+            return out.reshape(shape)
+        o_keys, o_inv = np.unique(olat[work] + 1j * olon[work], return_inverse=True)
+        d_keys, d_inv = np.unique(dlat[work] + 1j * dlon[work], return_inverse=True)
         o_inv, d_inv = o_inv.ravel(), d_inv.ravel()
-        reverse = len(o_keys) > len(d_keys)
+        reverse = o_keys.size > d_keys.size
         if reverse:  # few destinations, many origins: run from the destinations backwards
             table = self.minutes.T
             o_keys, d_keys, o_inv, d_inv = d_keys, o_keys, d_inv, o_inv
         else:
             table = self.minutes
-        o_pt, o_stop, o_walk = self._near(o_keys[:, 0], o_keys[:, 1])
-        d_pt, d_stop, d_walk = self._near(d_keys[:, 0], d_keys[:, 1])
-        best = np.full((len(o_keys), len(d_keys)), np.inf)
+        o_pt, o_stop, o_walk = self._near(o_keys.real, o_keys.imag)
+        d_pt, d_stop, d_walk = self._near(d_keys.real, d_keys.imag)
+        best = np.full((o_keys.size, d_keys.size), np.inf)
         for k in np.unique(o_pt):  # distinct origins: one for a person's request
             sel = o_pt == k
             # best minutes from origin k to alighting at every stop, walk to the stop included
             at_stop = np.min(o_walk[sel, np.newaxis] + table[o_stop[sel]], axis=0)
             total = at_stop[d_stop] + d_walk
             np.minimum.at(best[k], d_pt, total)
-        out = best[o_inv, d_inv]  # (swapped together with the keys when reversed)
-        return np.asarray(out, dtype=float).reshape(shape)
+        out[work] = best[o_inv, d_inv]  # (swapped together with the keys when reversed)
+        return out.reshape(shape)
+
+    def _in_box(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Points that may have a stop within the access radius (False for NaN)."""
+        cell_lat, cell_lon = self._cell  # type: ignore[attr-defined]
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        keys = np.full(lat.shape, -1, dtype=np.int64)
+        keys[ok] = (np.floor(lat[ok] / cell_lat).astype(np.int64) * _CELL_BASE
+                    + np.floor(lon[ok] / cell_lon).astype(np.int64))
+        return ok & np.isin(keys, self._cells)  # type: ignore[attr-defined]
 
     # -- storage ---------------------------------------------------------------------------
     def save(self, path: Path) -> None:

@@ -206,6 +206,7 @@ def best_travel(
 
 #: What ``travel.source`` says where the documented estimate above gave the time.
 ESTIMATE_SOURCE = "estimate"
+_ESTIMATE = np.array(ESTIMATE_SOURCE, dtype=object)
 
 
 def mode_minutes_between(
@@ -231,7 +232,7 @@ def mode_minutes_between(
     shape = np.broadcast_shapes(olat.shape, trip.shape)
     stacked = np.stack([np.broadcast_to(travel_minutes(trip, m), shape) for m in modes]) \
         if modes else np.empty((0, *shape))
-    source = np.full(shape, ESTIMATE_SOURCE, dtype=object)
+    source = np.broadcast_to(_ESTIMATE, shape)  # read-only, costs nothing
     networks = active_networks()
     if Mode.public_transport in modes and networks:
         feed, which = transit_door_to_door(olat, olon, dlat, dlon, networks)

@@ -36,7 +36,7 @@ BUS_STOP = ("BREB", "Brétigny gare routière")  # 150 m east of the train stop
 
 
 def _hms(minutes: float) -> str:
-    m = int(round(minutes))
+    m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}:00"
 
 

@@ -191,6 +191,7 @@ def test_quickest_site_of_places_with_several_sites(gazetteer, installed):
     ignored = np.array([False, False, True, False])
     minutes, index, source = best_travel_to_sites(home[0], home[1], lat, lon, start, ignored, PT)
     assert list(source) == ["gtfs:test", ESTIMATE_SOURCE]
+    assert [PT[i] for i in index] == [Mode.public_transport, Mode.public_transport]
     assert minutes[0] < minutes[1]
     install_networks(())
     est, _, src = best_travel_to_sites(home[0], home[1], lat, lon, start, ignored, PT)
@@ -228,8 +229,8 @@ def _bad(tmp_path, gazetteer, **kwargs) -> list[str]:
 def test_bad_feeds_are_refused_with_every_reason(tmp_path, gazetteer):
     tables = feed_tables(gazetteer)
     missing = _bad(tmp_path, gazetteer, drop=("stop_times.txt", "calendar.txt"))
-    assert missing == ["fichier(s) GTFS manquant(s) : stop_times.txt, calendar.txt ou "
-                       "calendar_dates.txt"]
+    assert missing == [("fichier(s) GTFS manquant(s) : stop_times.txt, calendar.txt ou "
+                        "calendar_dates.txt")]
     lines = tables["stop_times.txt"].splitlines()
     lines[3] = lines[3].replace(":00,", ":7x,", 1)  # an unreadable time (line 4 of the file)
     lines[6] = lines[6].replace(",ALE,", ",NOWHERE,")  # an unknown stop (line 7)
