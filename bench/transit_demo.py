@@ -32,17 +32,17 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from insertion_match.domain import BeneficiaryProfile  # noqa: E402
-from insertion_match.features.catalogue import load_catalogue  # noqa: E402
-from insertion_match.features.demo_offers import DEMO_FILE, DEMO_SOURCE  # noqa: E402
-from insertion_match.features.offers_import import parse_france_travail  # noqa: E402
-from insertion_match.features.rome import RomeReferential  # noqa: E402
-from insertion_match.geo import Gazetteer, Mode, Territories, haversine_km  # noqa: E402
-from insertion_match.geo.gtfs_import import read_network  # noqa: E402
-from insertion_match.geo.transit import install_networks  # noqa: E402
-from insertion_match.geo.travel import best_travel_between  # noqa: E402
-from insertion_match.matcher.engine import MatchingEngine  # noqa: E402
-from tests.geo.gtfs_feed import write_feed  # noqa: E402
+from insertion_match.domain import BeneficiaryProfile
+from insertion_match.features.catalogue import load_catalogue
+from insertion_match.features.demo_offers import DEMO_FILE, DEMO_SOURCE
+from insertion_match.features.offers_import import parse_france_travail
+from insertion_match.features.rome import RomeReferential
+from insertion_match.geo import Gazetteer, Mode, Territories, haversine_km
+from insertion_match.geo.gtfs_import import read_network
+from insertion_match.geo.transit import install_networks
+from insertion_match.geo.travel import best_travel_between
+from insertion_match.matcher.engine import MatchingEngine
+from tests.geo.gtfs_feed import write_feed
 
 DATA = REPO / "data"
 TRIPS = [("61006", "61001", "TER"), ("61001", "61006", "TER, retour"),
@@ -94,15 +94,22 @@ def ranking(gazetteer: Gazetteer, network, repeat: int) -> None:
     for kinds in (["action"], ["job"]):
         install_networks(())
         without = median_ms(lambda k=kinds: engine.recommend(profile, kinds=k), repeat)
-        count_before = engine.recommend(profile, kinds=kinds, limit=100).counts
+        r_before = engine.recommend(profile, kinds=kinds, limit=100)
         install_networks([network])
         with_net = median_ms(lambda k=kinds: engine.recommend(profile, kinds=k), repeat)
-        count_after = engine.recommend(profile, kinds=kinds, limit=100).counts
+        r_after = engine.recommend(profile, kinds=kinds, limit=100)
         install_networks(())
-        elig = [(c.eligible, c.candidates) for c in count_before], [
-            (c.eligible, c.candidates) for c in count_after]
+
+        def shown(r, kind=kinds[0]) -> str:
+            by_feed = sum(1 for i in r.items if (i.travel.source or "").startswith("gtfs:"))
+            counts = {c.kind: c for c in r.counts}
+            c = counts.get(kind)
+            eligible, candidates = (c.eligible, c.candidates) if c else (r.eligible,
+                                                                          r.candidates)
+            return f"{eligible}/{candidates} éligibles, {by_feed} montrés d'après le flux"
+
         print(f"  {kinds[0]:<7} sans flux {without:6.2f} ms   avec flux {with_net:6.2f} ms   "
-              f"(×{with_net / without:.2f}) ; éligibles/candidats {elig[0]} → {elig[1]}")
+              f"(×{with_net / without:.2f}) ; {shown(r_before)} → {shown(r_after)}")
 
 
 def synthetic_feed(path: Path, stops: int, lat0: float = 48.6, lon0: float = 0.1) -> Path:
