@@ -74,6 +74,13 @@ def test_feed_lifts_the_travel_wall_through_the_app(tmp_path, gazetteer, restore
             client.headers["X-API-Key"] = add_key(client.app, "admin")
             assert [n.name for n in active_networks()] == ["ter-orne"]
             after = _recommend(client, ["job", "action"])
+            # the reverse question (people for an offer) reads the same times
+            stored = {k: v for k, v in PERSON.items() if k != "id"}
+            assert client.put("/v1/beneficiaries/gtfs-1", json=stored).status_code == 201
+            res = client.get("/v1/opportunities/gtfstest:GTFS-ALE/candidates",
+                             params={"include_excluded": True})
+            assert res.status_code == 200, res.text
+            candidates = res.json()
 
     def job(data: dict, ext: str) -> tuple[str, dict]:
         for item in data["items"]:
@@ -101,6 +108,8 @@ def test_feed_lifts_the_travel_wall_through_the_app(tmp_path, gazetteer, restore
                               "commun, d'après les horaires du réseau ter-orne")
     assert math.isclose(sum(r["contribution"] for r in ale["reasons"]), ale["score"],
                         abs_tol=1e-6)
+    person = next(i for i in candidates["items"] if i["beneficiary_id"] == "gtfs-1")
+    assert person["travel"] == ale["travel"]
     # Flers: no stop there, the estimate stands and the wall too
     for data in (before, after):
         where, fle = job(data, "GTFS-FLE")
