@@ -30,6 +30,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,32 @@ def _listed(problems: list[str]) -> list[str]:
     return problems[:MAX_LISTED] + [f"… et {len(problems) - MAX_LISTED} autre(s) problème(s)"]
 
 
+def _read_raw(path: Path) -> SimpleNamespace:
+    """The tables we check, as text (no conversion can fail here), wherever they are in the
+    archive. Raises :class:`FeedError` for a file that is not readable CSV."""
+    tables: dict[str, pd.DataFrame | None] = {}
+    with zipfile.ZipFile(path) as z:
+        members = {Path(n).name: n for n in z.namelist() if not n.endswith("/")}
+        for table in ("stops", "routes", "trips", "stop_times"):
+            member = members.get(f"{table}.txt")
+            if member is None:
+                tables[table] = None
+                continue
+            try:
+                with z.open(member) as fh:
+                    frame = pd.read_csv(fh, dtype=str, keep_default_na=False,
+                                        encoding="utf-8-sig")
+            except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+                raise FeedError([f"{table}.txt illisible (CSV UTF-8 attendu) : {exc}"]) from exc
+            frame.columns = [str(c).strip() for c in frame.columns]
+            tables[table] = frame.replace("", None)
+    return SimpleNamespace(**tables)
+
+
+def _cell(table: pd.DataFrame, col: str, i: int) -> str:
+    return str(table[col].iloc[i]) if col in table.columns else "—"
+
+
 def _check_tables(feed) -> list[str]:
     """Every problem of the tables we use (French, with the file and line: line 2 is the first
     record after the header)."""
@@ -106,11 +133,11 @@ def _check_tables(feed) -> list[str]:
     if problems:
         return problems
     stops, trips, st = feed.stops, feed.trips, feed.stop_times
-    for col, table in (("stop_id", stops), ("stop_lat", stops), ("stop_lon", stops),
-                       ("trip_id", trips), ("route_id", trips), ("service_id", trips),
-                       ("trip_id", st), ("stop_id", st), ("stop_sequence", st)):
-        if col not in table.columns:
-            name = "stops" if table is stops else "trips" if table is trips else "stop_times"
+    for name, col in (("stops", "stop_id"), ("stops", "stop_lat"), ("stops", "stop_lon"),
+                      ("routes", "route_id"), ("trips", "trip_id"), ("trips", "route_id"),
+                      ("trips", "service_id"), ("stop_times", "trip_id"),
+                      ("stop_times", "stop_id"), ("stop_times", "stop_sequence")):
+        if col not in getattr(feed, name).columns:
             problems.append(f"{name}.txt : colonne {col} manquante")
     if problems:
         return problems
@@ -143,8 +170,8 @@ def _check_tables(feed) -> list[str]:
     seq = pd.to_numeric(st["stop_sequence"], errors="coerce")
     for i in np.flatnonzero(unreadable):
         problems.append(f"stop_times.txt ligne {i + 2} (course {st['trip_id'].iloc[i]}) : "
-                        f"horaire illisible ({st['arrival_time'].iloc[i]!s}, "
-                        f"{st['departure_time'].iloc[i]!s}) ; attendu HH:MM:SS")
+                        f"horaire illisible ({_cell(st, 'arrival_time', i)}, "
+                        f"{_cell(st, 'departure_time', i)}) ; attendu HH:MM:SS")
     for i in np.flatnonzero(~st["stop_id"].astype(str).isin(known_stops).to_numpy()):
         problems.append(f"stop_times.txt ligne {i + 2} : arrêt {st['stop_id'].iloc[i]} inconnu "
                         "de stops.txt")
@@ -171,15 +198,15 @@ def read_network(path: Path, name: str) -> ImportSummary:
     """Check the feed at ``path`` and build its network; raises :class:`FeedError` (French
     problems) for a feed that cannot be used. Nothing is written here."""
     _check_zip(path)
+    problems = _check_tables(_read_raw(path))  # as text first: every problem, by line
+    if problems:
+        raise FeedError(_listed(problems))
     import gtfs_kit as gk
 
     try:
         feed = gk.read_feed(path, dist_units="km")
     except Exception as exc:  # any parsing failure of a third-party reader
         raise FeedError([f"flux GTFS illisible : {type(exc).__name__}: {exc}"]) from exc
-    problems = _check_tables(feed)
-    if problems:
-        raise FeedError(_listed(problems))
     service_date = _busiest_weekday(feed)
     try:
         trips = gk.get_trips(feed, service_date)

@@ -242,6 +242,12 @@ def test_bad_feeds_are_refused_with_every_reason(tmp_path, gazetteer):
     problems = _bad(tmp_path, gazetteer, replace={"stops.txt": stops})
     assert problems == [p for p in problems if "coordonnées absentes ou hors limites" in p]
     assert len(problems) == 1 and "(ARG)" in problems[0]
+    text = tables["stops.txt"].replace("Surdon gare,48.", "Surdon gare,x48.")  # not a number
+    problems = _bad(tmp_path, gazetteer, replace={"stops.txt": text})
+    assert len(problems) == 1 and problems[0].startswith("stops.txt ligne 3 (SUR) : coordonnées")
+    no_column = tables["routes.txt"].replace("route_id,", "ligne,", 1)
+    assert _bad(tmp_path, gazetteer, replace={"routes.txt": no_column}) == [
+        "routes.txt : colonne route_id manquante"]
     weekend = tables["calendar.txt"].replace("1,1,1,1,1,0,0", "0,0,0,0,0,1,1")
     assert _bad(tmp_path, gazetteer, replace={"calendar.txt": weekend}) == [
         "aucune course un jour de semaine (lundi–vendredi) dans le calendrier du flux"]
