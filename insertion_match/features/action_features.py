@@ -13,7 +13,8 @@ import numpy as np
 from insertion_match.domain import FREINS, HistoryCode
 from insertion_match.features.action_index import MAIN_FREIN_WEIGHT, ActionIndex
 from insertion_match.features.profile import PersonContext
-from insertion_match.geo import MIN_TRIP_KM, Mode, best_travel
+from insertion_match.geo import Mode
+from insertion_match.geo.travel import best_travel_to_sites
 
 #: How each orientation's aim lines up with an action category: +1 aligned, 0 neutral.
 #: A soft readiness signal only (DESIGN §11: labels are aims, not entry rules).
@@ -75,6 +76,7 @@ class ActionFeatures:
     public_fit: np.ndarray | None = None  # (n,) float: made for the person's precise public
     unchecked: np.ndarray | None = None  # (n,) float: conditions the profile leaves unchecked
     mobility_aim: np.ndarray | None = None  # (n,) bool: the action's main aim is mobility
+    travel_source: np.ndarray | None = None  # (n,) "estimate" | "gtfs:NAME", None: no trip
 
     def no_trip(self) -> np.ndarray:
         """Actions for which no trip is estimated (comes to the person, dossier, unknown sites)."""
@@ -125,11 +127,13 @@ def action_features(
     distance = index.nearest_site_km(ctx.home.lat, ctx.home.lon)
     modes = ctx.modes.modes
     if n:
-        minutes, mode_idx = best_travel(np.maximum(distance, MIN_TRIP_KM), modes)
-        minutes = np.asarray(minutes, dtype=float)
-        mode_idx = np.where(np.isfinite(minutes), mode_idx, -1)
+        # the quickest site by the person's fastest mode (timetables where a feed covers it)
+        minutes, mode_idx, source = best_travel_to_sites(
+            ctx.home.lat, ctx.home.lon, index.site_lat, index.site_lon, index.site_start,
+            index.site_ignored, modes)
     else:
         minutes, mode_idx = np.empty(0), np.empty(0, dtype=np.int64)
+        source = np.empty(0, dtype=object)
     with np.errstate(divide="ignore", invalid="ignore"):
         occupancy = np.where(index.places > 0, index.participants / index.places, np.nan)
     occupancy = np.where(np.isnan(index.occupancy_rate), occupancy, index.occupancy_rate)
@@ -148,6 +152,7 @@ def action_features(
     no_trip = index.itinerant | index.by_dossier | unknown_sites
     minutes = np.where(no_trip, np.nan, minutes)
     mode_idx = np.where(no_trip, -1, mode_idx)
+    source = np.where(no_trip, None, source)
     distance = np.where(no_trip, np.nan, distance)
     return ActionFeatures(
         need=need,
@@ -172,6 +177,7 @@ def action_features(
         else np.asarray(public_fit, dtype=float) * (need.sum(axis=1) > 0),
         unchecked=np.zeros(n) if unchecked is None else np.asarray(unchecked, dtype=float),
         mobility_aim=index.main_frein == _MOBILITE,
+        travel_source=source,
     )
 
 

@@ -16,8 +16,8 @@ import numpy as np
 from insertion_match.features.opportunity_index import OfferArrays
 from insertion_match.features.people import MODES, PeopleArrays
 from insertion_match.features.skills import coverage_one_offer, coverage_one_person
-from insertion_match.geo import MIN_TRIP_KM, Mode, haversine_km, travel_minutes
-from insertion_match.geo.travel import MAX_MINUTES
+from insertion_match.geo import Mode, haversine_km
+from insertion_match.geo.travel import MAX_MINUTES, mode_minutes_between
 
 #: ROME proximity by level: 4 same fiche, 3 same ROME v3 fiche (a v4 split of it), 2 same
 #: domaine professionnel, 1 same grand domaine, 0 unrelated.
@@ -37,6 +37,8 @@ class PairFeatures:
     training_gap: np.ndarray  # offer level − person level, NaN unknown or none asked
     hours_gap: np.ndarray  # offer hours − available hours, NaN unknown
     history: np.ndarray  # int8: 0 none, 1 refused, 2 abandoned, 3 done, 4 ongoing
+    travel_source: np.ndarray | None = None  # of the public-transport time: "estimate" |
+    # "gtfs:NAME" (whatever the fastest mode; read it where ``mode`` is public transport)
 
     @property
     def proximity(self) -> np.ndarray:
@@ -52,11 +54,12 @@ def _size(people: PeopleArrays, offers: OfferArrays) -> int:
 
 
 def travel(people: PeopleArrays, offers: OfferArrays) -> tuple[np.ndarray, ...]:
-    """(distance_km, minutes, mode index, car minutes) for every pair."""
+    """(distance_km, minutes, mode index, car minutes, public-transport source) for every
+    pair; public transport by a feed's timetables where one covers the trip (geo.travel)."""
     n = _size(people, offers)
     distance = np.broadcast_to(haversine_km(people.lat, people.lon, offers.lat, offers.lon), (n,))
-    trip = np.maximum(distance, MIN_TRIP_KM)
-    stacked = np.stack([travel_minutes(trip, mode) for mode in MODES])
+    stacked, pt_source = mode_minutes_between(people.lat, people.lon, offers.lat, offers.lon,
+                                              MODES, distance_km=distance)
     for i, mode in enumerate(MODES):
         if mode in MAX_MINUTES:
             stacked[i] = np.where(stacked[i] > MAX_MINUTES[mode], np.inf, stacked[i])
@@ -66,7 +69,7 @@ def travel(people: PeopleArrays, offers: OfferArrays) -> tuple[np.ndarray, ...]:
     mode = np.argmin(stacked, axis=0)
     minutes = np.take_along_axis(stacked, mode[np.newaxis], axis=0)[0]
     mode = np.where(np.isfinite(minutes), mode, -1)
-    return np.asarray(distance, float), minutes, mode.astype(np.int64), car
+    return np.asarray(distance, float), minutes, mode.astype(np.int64), car, pt_source
 
 
 def rome_proximity(people: PeopleArrays, offers: OfferArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +108,7 @@ def skills_overlap(people: PeopleArrays, offers: OfferArrays) -> np.ndarray:
 def pair_features(people: PeopleArrays, offers: OfferArrays, history: np.ndarray) -> PairFeatures:
     """All pairwise features; ``history`` (N,) int8 is given by the caller (it knows the ids)."""
     n = _size(people, offers)
-    distance, minutes, mode, car = travel(people, offers)
+    distance, minutes, mode, car, pt_source = travel(people, offers)
     level, which = rome_proximity(people, offers)
     with np.errstate(invalid="ignore"):
         gap = np.broadcast_to(offers.training_level - people.level, (n,))
@@ -114,5 +117,5 @@ def pair_features(people: PeopleArrays, offers: OfferArrays, history: np.ndarray
         distance_km=distance, minutes=minutes, mode=mode, car_minutes=car,
         proximity_level=level, matched_target=which, skills=skills_overlap(people, offers),
         training_gap=np.asarray(gap, float), hours_gap=np.asarray(hours_gap, float),
-        history=history,
+        history=history, travel_source=pt_source,
     )

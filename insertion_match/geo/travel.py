@@ -36,6 +36,13 @@ Reasoning, in words:
   exists; the real timetable may well be worse (one coach a day), which is why coaches see the
   mode used and can correct it.
 
+Where a GTFS feed imported with ``insertion-match transit import`` covers a trip (a stop near
+both ends and a journey between them), the public-transport time is the timetable's instead of
+the estimate: walk to the stop + wait + in-vehicle + walk (``geo/transit.py``,
+``docs/transit.md``). ``mode_minutes_between`` and ``best_travel_between`` take the positions
+of both ends for that, and say per trip which was used (``ESTIMATE_SOURCE`` or
+``"gtfs:NAME"``); ``travel_minutes`` and ``best_travel`` stay the estimate alone.
+
 Times are minutes, distances kilometres; every function is vectorised over numpy arrays.
 """
 
@@ -46,6 +53,9 @@ from enum import StrEnum
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from insertion_match.geo.distance import haversine_km
+from insertion_match.geo.transit import ACCESS_RADIUS_KM, active_networks, transit_door_to_door
 
 #: Default maximum acceptable one-way travel time when the person did not say (minutes).
 DEFAULT_MAX_TRAVEL_MINUTES = 45
@@ -192,3 +202,127 @@ def best_travel(
     minutes = np.where(np.isnan(distance), np.nan, minutes)
     index = np.where(np.isfinite(minutes), index, -1).astype(np.int64)
     return np.asarray(minutes, dtype=float), index
+
+
+#: What ``travel.source`` says where the documented estimate above gave the time.
+ESTIMATE_SOURCE = "estimate"
+_ESTIMATE = np.array(ESTIMATE_SOURCE, dtype=object)
+
+
+def mode_minutes_between(
+    origin_lat: ArrayLike, origin_lon: ArrayLike, dest_lat: ArrayLike, dest_lon: ArrayLike,
+    modes: tuple[Mode, ...], distance_km: ArrayLike | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
+    """Minutes by each of ``modes`` between positions (broadcast to N trips), and the source of
+    the public-transport time of each trip.
+
+    Returns ``(minutes (len(modes), N), source (N,))``. Every mode is the estimate of
+    ``travel_minutes`` over ``max(distance_km, MIN_TRIP_KM)`` (``distance_km`` defaults to the
+    crow-fly distance), uncapped, except public transport where an installed network covers the
+    trip (``geo.transit``): then its timetable time, and ``source`` says ``"gtfs:NAME"``; else
+    ``ESTIMATE_SOURCE``. A trip whose ends are within ``transit.ACCESS_RADIUS_KM`` of each other
+    is local (same stops at both ends): the estimate stands.
+    """
+    olat, olon, dlat, dlon = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (origin_lat, origin_lon, dest_lat, dest_lon)))
+    distance = (np.asarray(haversine_km(olat, olon, dlat, dlon), dtype=float)
+                if distance_km is None else np.broadcast_to(
+                    np.asarray(distance_km, dtype=float), olat.shape))
+    trip = np.maximum(distance, MIN_TRIP_KM)
+    shape = np.broadcast_shapes(olat.shape, trip.shape)
+    stacked = np.stack([np.broadcast_to(travel_minutes(trip, m), shape) for m in modes]) \
+        if modes else np.empty((0, *shape))
+    source = np.broadcast_to(_ESTIMATE, shape)  # read-only, costs nothing
+    networks = active_networks()
+    if Mode.public_transport in modes and networks:
+        feed, which = transit_door_to_door(olat, olon, dlat, dlon, networks)
+        with np.errstate(invalid="ignore"):
+            covered = np.isfinite(feed) & (distance > ACCESS_RADIUS_KM)
+        pt = modes.index(Mode.public_transport)
+        stacked[pt] = np.where(covered, feed, stacked[pt])
+        labels = np.array([n.source for n in networks], dtype=object)
+        source = np.where(covered, labels[np.maximum(which, 0)], source)
+    return stacked, source
+
+
+def best_travel_between(
+    origin_lat: ArrayLike, origin_lon: ArrayLike, dest_lat: ArrayLike, dest_lon: ArrayLike,
+    modes: tuple[Mode, ...], distance_km: ArrayLike | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.object_]]:
+    """``best_travel`` between positions, public transport by the timetables where a feed
+    covers the trip: (minutes, index into ``modes``, source). ``source`` is ``"gtfs:NAME"``
+    where the fastest mode is public transport timed by that feed, ``ESTIMATE_SOURCE`` for any
+    other usable mode, None where no mode is usable (index -1)."""
+    stacked, pt_source = mode_minutes_between(origin_lat, origin_lon, dest_lat, dest_lon, modes,
+                                              distance_km)
+    shape = stacked.shape[1:]
+    if not modes:
+        return (np.full(shape, np.inf), np.full(shape, -1, dtype=np.int64),
+                np.full(shape, None, dtype=object))
+    stacked = stacked.copy()
+    for i, mode in enumerate(modes):
+        if mode in MAX_MINUTES:
+            stacked[i] = np.where(stacked[i] > MAX_MINUTES[mode], np.inf, stacked[i])
+    nan = np.isnan(stacked).all(axis=0)
+    stacked = np.where(np.isnan(stacked), np.inf, stacked)
+    index = np.argmin(stacked, axis=0)
+    minutes = np.take_along_axis(stacked, index[np.newaxis], axis=0)[0]
+    minutes = np.where(nan, np.nan, minutes)
+    index = np.where(np.isfinite(minutes), index, -1).astype(np.int64)
+    source = np.full(shape, None, dtype=object)
+    source = np.where(index >= 0, ESTIMATE_SOURCE, source)
+    if Mode.public_transport in modes:
+        by_pt = index == modes.index(Mode.public_transport)
+        source = np.where(by_pt, pt_source, source)
+    return np.asarray(minutes, dtype=float), index, source
+
+
+def best_travel_to_sites(
+    origin_lat: float, origin_lon: float, site_lat: ArrayLike, site_lon: ArrayLike,
+    site_start: ArrayLike, site_ignored: ArrayLike | None, modes: tuple[Mode, ...],
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.object_]]:
+    """For places with one or more sites (flat site arrays, ``site_start`` = first site of each
+    place, every place with at least one): the quickest trip from the origin to any of the
+    place's usable sites by the fastest mode, as ``best_travel_between`` (minutes, mode index,
+    source). ``site_ignored`` sites are never used. A place no mode reaches gets ``inf``, -1,
+    None; with the estimate alone the quickest site is the nearest one."""
+    lat = np.asarray(site_lat, dtype=float)
+    lon = np.asarray(site_lon, dtype=float)
+    start = np.asarray(site_start, dtype=np.int64)
+    if start.size == 0:
+        return np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    if site_ignored is not None:
+        ignored = np.asarray(site_ignored, dtype=bool)
+        lat, lon = np.where(ignored, np.nan, lat), np.where(ignored, np.nan, lon)
+    distance = np.asarray(haversine_km(origin_lat, origin_lon, lat, lon), dtype=float)
+    distance = np.where(np.isnan(distance), np.inf, distance)  # an unusable site is unreachable
+    minutes, index, source = best_travel_between(origin_lat, origin_lon, lat, lon, modes,
+                                                 distance_km=distance)
+    m = np.where(np.isnan(minutes), np.inf, minutes)
+    best = np.minimum.reduceat(m, start)
+    counts = np.diff(np.append(start, m.size))
+    group = np.repeat(np.arange(start.size), counts)
+    first = np.zeros(start.size, dtype=np.int64)
+    hits = np.flatnonzero(m == best[group])[::-1]
+    first[group[hits]] = hits  # reversed: the first quickest site of each place wins
+    index = np.where(np.isfinite(best), index[first], -1).astype(np.int64)
+    source = np.where(index >= 0, source[first], None)
+    return best, index, source
+
+
+def timetable_note(sources: ArrayLike | None, i: int) -> str:
+    """French words to append to a travel time read from a feed's timetables
+    (« , d'après les horaires du réseau X »), nothing for the estimate."""
+    if sources is None:
+        return ""
+    value = np.asarray(sources, dtype=object)[i]
+    if isinstance(value, str) and value.startswith("gtfs:"):
+        return f", d'après les horaires du réseau {value.removeprefix('gtfs:')}"
+    return ""
+
+
+def source_at(sources: ArrayLike | None, i: int) -> str:
+    """``travel.source`` of trip ``i``: ``"gtfs:NAME"`` or ``ESTIMATE_SOURCE`` (also when the
+    caller kept no sources)."""
+    value = None if sources is None else np.asarray(sources, dtype=object)[i]
+    return str(value) if isinstance(value, str) and value else ESTIMATE_SOURCE

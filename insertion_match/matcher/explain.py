@@ -21,6 +21,7 @@ from insertion_match.features.action_features import PRIOR_FREINS, ActionFeature
 from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.profile import PersonContext
 from insertion_match.geo import MODE_LABELS_FR
+from insertion_match.geo.travel import source_at, timetable_note
 from insertion_match.matcher.eligibility import EligibilityResult
 from insertion_match.matcher.ranking import Diversified
 from insertion_match.matcher.results import Reason, Travel, Warning
@@ -43,7 +44,8 @@ def travel_of(features: ActionFeatures, ctx: PersonContext, i: int) -> Travel:
     mode = mode_of(ctx, int(features.travel_mode[i]))
     if mode is None:
         return Travel(mode=None, minutes=None)
-    return Travel(mode=mode.value, minutes=round(float(features.travel_minutes[i]), 1))
+    return Travel(mode=mode.value, minutes=round(float(features.travel_minutes[i]), 1),
+                  source=source_at(features.travel_source, i))
 
 
 def reason_label(
@@ -68,7 +70,7 @@ def reason_label(
         if mode is None:
             return "Aucun moyen de transport de la personne ne permet d'y aller"
         minutes = _minutes(f.travel_minutes[i])
-        where = f"À {minutes} min {MODE_LABELS_FR[mode]}"
+        where = f"À {minutes} min {MODE_LABELS_FR[mode]}{timetable_note(f.travel_source, i)}"
         if minutes > ctx.max_travel_minutes:
             return f"{where}, au-delà des {ctx.max_travel_minutes:.0f} min acceptées"
         return where

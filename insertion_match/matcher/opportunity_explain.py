@@ -19,7 +19,8 @@ from insertion_match.domain import (
     HistoryCode,
 )
 from insertion_match.features.people import MODES
-from insertion_match.geo import MODE_LABELS_FR
+from insertion_match.geo import MODE_LABELS_FR, Mode
+from insertion_match.geo.travel import ESTIMATE_SOURCE, source_at, timetable_note
 from insertion_match.matcher.opportunity_eligibility import PairEligibility, PairView
 from insertion_match.matcher.opportunity_scoring import KIND_FREINS, TERMS
 from insertion_match.matcher.results import Reason, Travel, Warning
@@ -33,7 +34,15 @@ def travel_of(view: PairView, i: int) -> Travel:
     mode = int(view.feats.mode[i])
     if mode < 0:
         return Travel(mode=None, minutes=None)
-    return Travel(mode=MODES[mode].value, minutes=round(float(view.feats.minutes[i]), 1))
+    return Travel(mode=MODES[mode].value, minutes=round(float(view.feats.minutes[i]), 1),
+                  source=_source(view.feats, i))
+
+
+def _source(f, i: int) -> str:
+    """``travel.source`` of pair ``i``: the feed's where its fastest mode is public transport
+    timed by one, else the estimate."""
+    by_pt = MODES[int(f.mode[i])] is Mode.public_transport
+    return source_at(f.travel_source, i) if by_pt else ESTIMATE_SOURCE
 
 
 def _target(view: PairView, i: int) -> str:
@@ -73,7 +82,8 @@ def reason_label(term: str, view: PairView, i: int) -> str:
             "Expérience exigée")
     if term == "reach":
         mode = int(f.mode[i])
-        return f"À {round(float(f.minutes[i]))} min {MODE_LABELS_FR[MODES[mode]]}"
+        note = timetable_note(f.travel_source, i) if MODES[mode] is Mode.public_transport else ""
+        return f"À {round(float(f.minutes[i]))} min {MODE_LABELS_FR[MODES[mode]]}{note}"
     if term == "hours":
         parts = []
         if f.hours_gap[i] > 0:

@@ -22,6 +22,7 @@ class Warning:
 class Travel:
     mode: str | None
     minutes: float | None
+    source: str | None = None  # "estimate" | "gtfs:NAME" (geo.travel); None: no trip timed
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     from insertion_match.service.cli_users import register as register_user_commands
 
     register_user_commands(sub)  # users create|password|disable|list (web accounts)
+    from insertion_match.service.cli_transit import register as register_transit_commands
+
+    register_transit_commands(sub)  # transit import FEED.zip, transit list (GTFS)
     return parser
 
 

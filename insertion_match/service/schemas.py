@@ -97,6 +97,12 @@ class TravelPublic(BaseModel):
                                             "référent, no trip); null when no own mode reaches "
                                             "it or the document names no place (see warnings)")
     minutes: float | None
+    source: str | None = Field(
+        default=None, examples=["estimate", "gtfs:tao-orne"],
+        description="Where minutes come from: 'gtfs:NAME' when public transport was timed by "
+        "the timetables of the network NAME (insertion-match transit import), 'estimate' for "
+        "the documented crow-fly estimate (every other mode, and public transport where no "
+        "feed covers the trip); null when no trip is timed")
 
 
 class OpportunityFacts(BaseModel):

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
         "the transparent scorer serves and responses say so (model.fallback). Default: none, "
         "the transparent scorer serves (the shipped model was trained on synthetic outcomes)",
     )
+    transit_dir: Path | None = Field(
+        default=None, description="Where `transit import` stores the public-transport networks "
+        "(GTFS) every worker loads at start-up (IM_TRANSIT_DIR); default: var/transit")
     log_level: str = "INFO"
     workers: int = Field(
         default=1, ge=1, le=64,
@@ -146,6 +149,10 @@ class Settings(BaseSettings):
     @property
     def catalogue_dir(self) -> Path:
         return self.data_dir / "catalogue"
+
+    @property
+    def transit_path(self) -> Path:
+        return self.transit_dir or self.var_dir / "transit"
 
     @property
     def sqlalchemy_url(self) -> str:

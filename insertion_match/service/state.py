@@ -81,12 +81,23 @@ def build_state(settings: Settings) -> ServiceState:
         if settings.seed_demo_offers_on_start:
             seed_demo_offers(settings, sessions, gazetteer, rome)
     actions = db.load_actions(sessions)
+    _install_transit(settings)
     scorer, model_status = _learned_scorer(settings)
     engine = MatchingEngine.build(actions, gazetteer, territories, scorer)
     engine = with_stored_offers(settings, sessions, engine)  # ROME + offers (service/offers.py)
     log.info("engine ready", extra={"actions": len(actions), "departments": sorted(engine.indexes)})
     return ServiceState(settings=settings, sessions=sessions, engine=engine,
                         model_status=model_status)
+
+
+def _install_transit(settings: Settings) -> None:
+    """Load the stored public-transport networks (``transit import``) for this process."""
+    from insertion_match.geo.transit import install_networks, load_networks
+
+    networks = load_networks(settings.transit_path)
+    install_networks(networks)
+    if networks:
+        log.info("transit networks loaded", extra={"count": len(networks)})
 
 
 def _check_scorer(model: object, card: dict) -> None:
