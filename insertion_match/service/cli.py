@@ -259,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     from insertion_match.service.cli_users import register as register_user_commands
 
     register_user_commands(sub)  # users create|password|disable|list (web accounts)
+    from insertion_match.service.cli_batch import register as register_batch_command
+
+    register_batch_command(sub)  # batch PEOPLE OUT (Dask)
     return parser
 
 
