@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,7 +210,7 @@ def check_columns(columns: tuple[str, ...]) -> None:
 def _blank(value: Any) -> bool:
     if value is None:
         return True
-    if isinstance(value, float) and value != value:  # NaN
+    if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
 

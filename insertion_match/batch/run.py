@@ -11,6 +11,7 @@ then the file's order), so the output does not depend on the number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -50,6 +51,8 @@ class BatchOptions:
     scheduler: str | None = None
     partition_size: int = 500
     skip_invalid: bool = False
+    #: Seconds to wait for ``scheduler`` before giving up.
+    connect_timeout: float = 20.0
 
 
 @dataclass
@@ -106,13 +109,13 @@ def partition(people: Sequence[PersonRow], size: int) -> list[tuple[str, list[Pe
 
 
 @contextmanager
-def dask_client(workers: int, scheduler: str | None) -> Iterator:
+def dask_client(workers: int, scheduler: str | None, connect_timeout: float = 20.0) -> Iterator:
     """A client of ``scheduler``, or of a local cluster of ``workers`` processes."""
     from distributed import Client, LocalCluster
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=connect_timeout)
         except (OSError, TimeoutError) as exc:
             raise BatchFailed(f"impossible de joindre le planificateur Dask {scheduler} "
                               f"({type(exc).__name__})") from exc
@@ -162,15 +165,14 @@ def run_batch(
     out_path = Path(out_path)
     tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with dask_client(options.workers, options.scheduler) as client:
-            summary.workers = (options.workers if not options.scheduler
-                               else sum(client.nthreads().values()))
-            token = uuid.uuid4().hex
-            _load_engines(client, token, settings)
-            ready = time.perf_counter()
-            summary.rows = _rank_and_write(client, token, settings, parts, kinds, limit,
-                                           options.include_excluded, tmp, summary, progress)
-            summary.seconds_ranking = time.perf_counter() - ready
+        if not parts:  # nobody to rank: an empty answer, no cluster
+            import pyarrow.parquet as pq
+
+            from insertion_match.batch.rows import SCHEMA
+
+            pq.write_table(SCHEMA.empty_table(), tmp, compression="zstd")
+        else:
+            _run_on_dask(settings, parts, kinds, limit, options, tmp, summary, progress)
         os.replace(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -178,6 +180,19 @@ def run_batch(
     summary.written = True
     summary.seconds_total = time.perf_counter() - started
     return summary
+
+
+def _run_on_dask(settings, parts, kinds, limit, options: BatchOptions, tmp: Path,
+                 summary: BatchSummary, progress) -> None:
+    with dask_client(options.workers, options.scheduler, options.connect_timeout) as client:
+        summary.workers = (options.workers if not options.scheduler
+                           else sum(client.nthreads().values()))
+        token = uuid.uuid4().hex
+        _load_engines(client, token, settings)
+        ready = time.perf_counter()
+        summary.rows = _rank_and_write(client, token, settings, parts, kinds, limit,
+                                       options.include_excluded, tmp, summary, progress)
+        summary.seconds_ranking = time.perf_counter() - ready
 
 
 def _load_engines(client, token: str, settings) -> None:
@@ -226,8 +241,6 @@ def _rank_and_write(client, token: str, settings, parts, kinds, limit, include_e
     finally:
         for future in futures.values():
             future.cancel()
-        try:
+        with contextlib.suppress(Exception):  # a closing cluster: nothing left to free
             client.unregister_worker_plugin(EngineOnWorker.name)  # frees the workers' engines
-        except Exception:  # noqa: BLE001 - a closing cluster: nothing left to free
-            pass
     return rows

@@ -163,6 +163,10 @@ def test_cli_refuses_the_whole_file_for_one_bad_row(cli_env, tmp_path, capsys):
     assert main(["batch", str(path), str(out)]) == 1
     err = capsys.readouterr().err
     assert not out.exists() and not list(tmp_path.glob(".out.parquet*"))  # nothing written
+    out.write_bytes(b"yesterday's answer")
+    assert main(["batch", str(path), str(out), "--workers", "2"]) == 1
+    assert out.read_bytes() == b"yesterday's answer"  # an existing output stays as it was
+    capsys.readouterr()
     assert "ligne 4 (id bad-2) : age : valeur trop grande" in err
     assert "ligne 3 (id bad-1) : home.commune : commune inconnue" in err
     assert "6 ligne(s) refusée(s)" in err and "rien n'a été écrit" in err
@@ -188,3 +192,33 @@ def test_people_frame_writes_json_text_for_nested_parts(profiles):
     with_jobs = frame[frame["target_jobs"].notna()]
     assert len(with_jobs) and all(isinstance(json.loads(v), list) for v in with_jobs.target_jobs)
     assert pd.isna(frame.loc[6, "freins"])  # the home-only profile
+
+
+def test_an_unreachable_scheduler_leaves_the_previous_output_untouched(tmp_path, database_url):
+    from insertion_match.batch import BatchFailed, BatchOptions, run_batch
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False)
+    path, out = tmp_path / "people.csv", tmp_path / "out.parquet"
+    path.write_text("id,home.insee\nu-1,61169\n", encoding="utf-8")
+    out.write_bytes(b"yesterday's answer")
+    with pytest.raises(BatchFailed, match="impossible de joindre le planificateur Dask"):
+        run_batch(settings, path, out, BatchOptions(scheduler="tcp://127.0.0.1:9",
+                                                    connect_timeout=1))
+    assert out.read_bytes() == b"yesterday's answer"
+    assert sorted(p.name for p in tmp_path.glob(".out.parquet*")) == []
+
+
+def test_nobody_to_rank_writes_an_empty_answer_with_the_schema(cli_env, tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    from insertion_match.batch.rows import SCHEMA
+
+    path, out = tmp_path / "people.csv", tmp_path / "out.parquet"
+    path.write_text("id,home.commune\nz-1,Qwertyville\n", encoding="utf-8")
+    assert main(["batch", str(path), str(out), "--skip-invalid"]) == 0
+    captured = capsys.readouterr()
+    assert "ligne 2 (id z-1) : home.commune : commune inconnue" in captured.err
+    assert "0 personne(s) classée(s), 1 ligne(s) refusée(s) ignorée(s)" in captured.out
+    table = pq.read_table(out)
+    assert table.num_rows == 0 and table.schema.equals(SCHEMA)
