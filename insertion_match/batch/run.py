@@ -211,7 +211,12 @@ def _rank_and_write(client, token: str, settings, parts, kinds, limit, include_e
     import pyarrow.parquet as pq
 
     from insertion_match.batch.rows import SCHEMA
-    from insertion_match.batch.worker import EngineOnWorker, engine_loads, rank_partition
+    from insertion_match.batch.worker import (
+        EngineOnWorker,
+        PartitionFailure,
+        engine_loads,
+        rank_partition,
+    )
 
     window = max(2, 2 * sum(client.nthreads().values()))
     futures: dict[int, object] = {}
@@ -232,6 +237,10 @@ def _rank_and_write(client, token: str, settings, parts, kinds, limit, include_e
                     raise BatchFailed(
                         f"échec du classement de la partition {written + 1} (département "
                         f"{parts[written][0]}) : {type(exc).__name__} : {exc}") from exc
+                if isinstance(table, PartitionFailure):
+                    raise BatchFailed(
+                        f"échec du classement de la personne {table.person_id} (département "
+                        f"{parts[written][0]}) : {table.error}")
                 writer.write_table(table)
                 rows += table.num_rows
                 written += 1

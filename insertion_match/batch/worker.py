@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 from distributed import WorkerPlugin
@@ -73,14 +74,26 @@ class EngineOnWorker(WorkerPlugin):
             _ENGINES.pop(self.token, None)
 
 
+@dataclass(frozen=True)
+class PartitionFailure:
+    """A person the engine could not rank: returned, not raised, so that Dask never logs the
+    task's arguments (the profiles: freins, health) with a "Compute Failed" line."""
+
+    person_id: str
+    error: str  # the exception's class name only
+
+
 def rank_partition(
     token: str, settings, people: Sequence[PersonRow], kinds: Sequence[str], limit: int,
     include_excluded: bool,
-) -> pa.Table:
+) -> pa.Table | PartitionFailure:
     """The answer rows of one partition (people of one département), in the people's order."""
     engine = worker_engine(token, settings)
     rows: list[dict] = []
     for person in people:
-        result = engine.recommend(person.profile, kinds, limit, include_excluded)
+        try:
+            result = engine.recommend(person.profile, kinds, limit, include_excluded)
+        except Exception as exc:  # noqa: BLE001 - reported by the driver, without the profile
+            return PartitionFailure(person.person_id, type(exc).__name__)
         rows.extend(recommendation_rows(person.person_id, person.department, result))
     return rows_table(rows)
