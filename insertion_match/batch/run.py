@@ -31,8 +31,6 @@ from insertion_match.batch.people import (
 from insertion_match.domain import ItemKind
 from insertion_match.geo import GeoError
 
-log = logging.getLogger("insertion_match.batch")
-
 KINDS = tuple(k.value for k in ItemKind)
 
 
@@ -174,6 +172,9 @@ def run_batch(
         else:
             _run_on_dask(settings, parts, kinds, limit, options, tmp, summary, progress)
         os.replace(tmp, out_path)
+    except OSError as exc:
+        raise BatchFailed(f"erreur d'entrée-sortie en écrivant {out_path} ou en parlant aux "
+                          f"workers ({type(exc).__name__} : {exc.strerror or exc})") from exc
     finally:
         tmp.unlink(missing_ok=True)
     summary.people = len(people)
