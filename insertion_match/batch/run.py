@@ -114,9 +114,9 @@ def dask_client(workers: int, scheduler: str | None, connect_timeout: float = 20
     if scheduler:
         try:
             client = Client(scheduler, timeout=connect_timeout)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise BatchFailed(f"impossible de joindre le planificateur Dask {scheduler} "
-                              f"({type(exc).__name__})") from exc
+                              f"({type(exc).__name__} : {exc})") from exc
         with client:
             yield client
         return

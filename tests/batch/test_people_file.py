@@ -207,6 +207,8 @@ def test_an_unreachable_scheduler_leaves_the_previous_output_untouched(tmp_path,
                                                     connect_timeout=1))
     assert out.read_bytes() == b"yesterday's answer"
     assert sorted(p.name for p in tmp_path.glob(".out.parquet*")) == []
+    with pytest.raises(BatchFailed, match="missing port number"):
+        run_batch(settings, path, out, BatchOptions(scheduler="scheduler-without-port"))
 
 
 def test_nobody_to_rank_writes_an_empty_answer_with_the_schema(cli_env, tmp_path, capsys):
