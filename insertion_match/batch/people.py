@@ -99,23 +99,32 @@ class RowError:
 
 @dataclass(frozen=True)
 class PersonRow:
-    """One valid row: its line, the profile (with its ``id``) and the home's département."""
+    """One valid row: its line, id, home département and profile, kept as compact JSON (about
+    0.6 KB instead of about 5 KB for the model): the driver holds the whole caseload, and the
+    workers read the profile back (``profile``) for a small fraction of the ranking's cost."""
 
     line: int
-    profile: BeneficiaryProfile
-    department: str = ""
+    person_id: str
+    department: str
+    profile_json: bytes
+
+    @classmethod
+    def of(cls, line: int, profile: BeneficiaryProfile, department: str) -> PersonRow:
+        return cls(line, profile.id or "", department,
+                   profile.model_dump_json(exclude_none=True).encode())
 
     @property
-    def person_id(self) -> str:
-        return self.profile.id or ""
+    def profile(self) -> BeneficiaryProfile:
+        return BeneficiaryProfile.model_validate_json(self.profile_json)
 
 
 @dataclass(frozen=True)
 class RawPeople:
-    """The rows of a file before validation: (line, {column: value}) in file order."""
+    """The rows of a file before validation: (line, {column: value}), in file order, read as
+    they are consumed (the file is never held whole in memory)."""
 
     columns: tuple[str, ...]
-    rows: list[tuple[int, dict[str, Any]]]
+    rows: Iterator[tuple[int, dict[str, Any]]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,40 +154,74 @@ def _read_parquet(path: Path) -> RawPeople:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        handle = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
         raise PeopleFileError(f"fichier Parquet illisible : {path.name} "
                               f"({type(exc).__name__})") from exc
-    columns = tuple(table.column_names)
-    rows = [(n, row) for n, row in enumerate(table.to_pylist(), start=1)]
-    return RawPeople(columns, rows)
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        n = 0
+        try:
+            for batch in handle.iter_batches(batch_size=10_000):
+                for row in batch.to_pylist():
+                    n += 1
+                    yield n, row
+        except (pa.ArrowException, OSError) as exc:
+            raise PeopleFileError(f"fichier Parquet illisible après la ligne {n} : "
+                                  f"{path.name} ({type(exc).__name__})") from exc
+
+    return RawPeople(tuple(handle.schema_arrow.names), rows())
+
+
+def _first_non_utf8_line(path: Path) -> int:
+    """The first line of ``path`` that is not UTF-8 (the decoder reads ahead by blocks)."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 0
 
 
 def _read_csv(path: Path) -> RawPeople:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             first = handle.readline()
-            delimiter = ";" if first.count(";") > first.count(",") else ","
             handle.seek(0)
-            reader = csv.reader(handle, delimiter=delimiter)
-            header = next(reader, None)
-            if not header:
-                raise PeopleFileError(f"fichier CSV vide : {path.name}")
-            columns = tuple(h.strip() for h in header)
-            rows: list[tuple[int, dict[str, Any]]] = []
-            start = reader.line_num + 1
-            for record in reader:
-                if record and any(cell.strip() for cell in record):
-                    if len(record) != len(columns):
-                        rows.append((start, {"__width__": len(record)}))
-                    else:
-                        rows.append((start, dict(zip(columns, record, strict=True))))
-                start = reader.line_num + 1
+            header = next(csv.reader(handle, delimiter=";" if first.count(";") > first.count(",")
+                                     else ","), None)
     except UnicodeDecodeError as exc:
-        raise PeopleFileError(f"le fichier {path.name} n'est pas en UTF-8") from exc
+        raise PeopleFileError(f"le fichier {path.name} n'est pas en UTF-8 (ligne "
+                              f"{_first_non_utf8_line(path)})") from exc
     except csv.Error as exc:
         raise PeopleFileError(f"CSV illisible : {path.name} ({exc})") from exc
-    return RawPeople(columns, rows)
+    if not header:
+        raise PeopleFileError(f"fichier CSV vide : {path.name}")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    columns = tuple(h.strip() for h in header)
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        start = 2
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                reader = csv.reader(handle, delimiter=delimiter)
+                next(reader)
+                start = reader.line_num + 1
+                for record in reader:
+                    if record and any(cell.strip() for cell in record):
+                        if len(record) != len(columns):
+                            yield start, {"__width__": len(record)}
+                        else:
+                            yield start, dict(zip(columns, record, strict=True))
+                    start = reader.line_num + 1
+        except UnicodeDecodeError as exc:
+            raise PeopleFileError(f"le fichier {path.name} n'est pas en UTF-8 (ligne "
+                                  f"{_first_non_utf8_line(path)})") from exc
+        except csv.Error as exc:
+            raise PeopleFileError(f"CSV illisible : {path.name}, ligne {start} ({exc})") from exc
+
+    return RawPeople(columns, rows())
 
 
 def check_columns(columns: tuple[str, ...]) -> None:
@@ -264,7 +307,7 @@ def profile_document(row: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def parse_row(line: int, row: dict[str, Any]) -> PersonRow | list[RowError]:
+def parse_row(line: int, row: dict[str, Any]) -> BeneficiaryProfile | list[RowError]:
     """The profile of one row, or its errors (every invalid field, French)."""
     if "__width__" in row:
         return [RowError(line, None, "ligne", f"{row['__width__']} valeurs au lieu du nombre "
@@ -289,20 +332,20 @@ def parse_row(line: int, row: dict[str, Any]) -> PersonRow | list[RowError]:
         errors.extend(RowError(line, person_id, e.field, e.message_fr)
                       for e in field_errors(exc.errors(), default="profil"))
         return errors
-    return errors or PersonRow(line, profile)
+    return errors or profile
 
 
-def parse_rows(raw: RawPeople) -> Iterator[PersonRow | list[RowError]]:
+def parse_rows(raw: RawPeople) -> Iterator[tuple[int, BeneficiaryProfile | list[RowError]]]:
     """Every row parsed, in file order; a repeated ``id`` is an error on its later rows."""
     seen: dict[str, int] = {}
     for line, row in raw.rows:
         parsed = parse_row(line, row)
-        if isinstance(parsed, PersonRow):
-            first = seen.setdefault(parsed.person_id, line)
+        if isinstance(parsed, BeneficiaryProfile):
+            first = seen.setdefault(parsed.id or "", line)
             if first != line:
-                parsed = [RowError(line, parsed.person_id, "id",
+                parsed = [RowError(line, parsed.id, "id",
                                    f"identifiant en double (déjà ligne {first})")]
-        yield parsed
+        yield line, parsed
 
 
 # --------------------------------------------------------------------------------------------

@@ -78,22 +78,22 @@ def check_people(raw, engine) -> tuple[list[PersonRow], list[RowError]]:
 
     valid: list[PersonRow] = []
     errors: list[RowError] = []
-    for parsed in parse_rows(raw):
-        if not isinstance(parsed, PersonRow):
+    for line, parsed in parse_rows(raw):
+        if isinstance(parsed, list):
             errors.extend(parsed)
             continue
         try:
-            home = engine.locate(parsed.profile)
+            home = engine.locate(parsed)
         except GeoError as exc:
-            path = f"home.{home_field(parsed.profile)}"
+            path = f"home.{home_field(parsed)}"
             problem = geo_problem(exc, path)
             message = problem.errors[0].message_fr
             if problem.suggestions:
                 message += " ; vouliez-vous dire : " + ", ".join(
                     f"{s.name} ({s.insee})" for s in problem.suggestions[:5]) + " ?"
-            errors.append(RowError(parsed.line, parsed.person_id, path, message))
+            errors.append(RowError(line, parsed.id, path, message))
             continue
-        valid.append(PersonRow(parsed.line, parsed.profile, home.department))
+        valid.append(PersonRow.of(line, parsed, home.department))
     return valid, errors
 
 

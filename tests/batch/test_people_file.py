@@ -120,8 +120,8 @@ def test_a_header_the_profile_cannot_read_is_refused(header, needle, tmp_path):
 def test_unreadable_files_are_refused_in_french(tmp_path):
     latin = tmp_path / "latin.csv"
     latin.write_bytes("id,home.commune\nl-1,Alençon\n".encode("latin-1"))
-    with pytest.raises(PeopleFileError, match="n'est pas en UTF-8"):
-        read_people_file(latin)
+    with pytest.raises(PeopleFileError, match="n'est pas en UTF-8 \\(ligne 2\\)"):
+        list(read_people_file(latin).rows)
     (tmp_path / "people.xlsx").write_bytes(b"PK")
     with pytest.raises(PeopleFileError, match="format non reconnu"):
         read_people_file(tmp_path / "people.xlsx")
@@ -224,3 +224,13 @@ def test_nobody_to_rank_writes_an_empty_answer_with_the_schema(cli_env, tmp_path
     assert "0 personne(s) classée(s), 1 ligne(s) refusée(s) ignorée(s)" in captured.out
     table = pq.read_table(out)
     assert table.num_rows == 0 and table.schema.equals(SCHEMA)
+
+
+def test_a_bad_byte_deep_in_a_csv_names_its_line_and_writes_nothing(cli_env, tmp_path, capsys):
+    path, out = tmp_path / "people.csv", tmp_path / "out.parquet"
+    body = "".join(f"d-{k},61169\n" for k in range(2000))  # read as a stream, past one buffer
+    path.write_bytes(("id,home.insee\n" + body).encode() + "d-x,Alençon\n".encode("latin-1"))
+    assert main(["batch", str(path), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "n'est pas en UTF-8 (ligne 2002)" in err and "rien n'a été écrit" in err
+    assert not out.exists()

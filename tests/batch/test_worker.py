@@ -21,7 +21,7 @@ def settings(tmp_path_factory):
 
 def _person(pid: str, **fields) -> PersonRow:
     profile = BeneficiaryProfile.model_validate({"id": pid, "home": {"insee": "61169"}, **fields})
-    return PersonRow(2, profile, "61")
+    return PersonRow.of(2, profile, "61")
 
 
 def test_a_run_builds_its_engine_once_per_process_and_drops_the_previous(settings):
