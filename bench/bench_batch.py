@@ -5,8 +5,10 @@ Orne, the Essonne and the Sarthe weighted by population; freins, mobility, targe
 writes it as Parquet, seeds a fresh SQLite database as the API does (catalogue + demo offers),
 then runs the batch once per worker count. Prints, per run, the ranking time (from the workers'
 engines loaded to the file written) and people per second, the total time (cluster start and
-engine loading included), and the ratio to 1 worker; also a plain in-process loop over
-``MatchingEngine.recommend`` on a sample, as the reference without Dask. No assertion.
+engine loading included), the ratio to 1 worker, and the CPU seconds each worker used (on a
+shared machine, people per CPU second says what the workers would do with whole cores); also a
+plain in-process loop over ``MatchingEngine.recommend`` on a sample, as the reference without
+Dask (its CPU column is its wall time). No assertion.
 
     .venv/bin/python bench/bench_batch.py --people 5000 --kinds action,job
 """
@@ -78,19 +80,24 @@ def main() -> None:
                             "people": summary.people, "seconds": summary.seconds_ranking,
                             "people_per_s": summary.people_per_second, "total_s": total,
                             "rows": summary.rows, "partitions": summary.partitions,
-                            "engine_loads": sorted(summary.engine_loads.values())})
+                            "engine_loads": sorted(summary.engine_loads.values()),
+                            "worker_cpu_s": sorted(summary.worker_cpu_seconds.values())})
             print(f"  {workers} worker(s) done: {summary.people_per_second:.0f} people/s",
                   flush=True)
 
     first_batch = next((r for r in results if r["run"].startswith("batch")), None)
     print()
     print(f"{'run':<28} {'people':>7} {'ranking s':>10} {'people/s':>9} {'total s':>8} "
-          f"{'vs 1 worker':>12}")
+          f"{'vs 1 worker':>12} {'worker CPU s':>14} {'people/CPU s':>13}")
     for r in results:
         ratio = (f"{r['people_per_s'] / first_batch['people_per_s']:.2f} ×"
                  if first_batch and r["run"].startswith("batch") else "")
+        cpu = r.get("worker_cpu_s") or [r["seconds"]]
         print(f"{r['run']:<28} {r['people']:>7} {r['seconds']:>10.1f} {r['people_per_s']:>9.0f} "
-              f"{r['total_s']:>8.1f} {ratio:>12}")
+              f"{r['total_s']:>8.1f} {ratio:>12} {'+'.join(f'{c:.0f}' for c in cpu):>14} "
+              f"{r['people'] / sum(cpu):>13.0f}")
+    print("\nworker CPU s: CPU time each worker process used while ranking; far below "
+          "'ranking s', the machine's other processes took the rest (a shared machine).")
     same = len(set(outputs)) == 1
     print(f"\noutputs identical across worker counts: {'yes' if same else 'NO'}; engines built "
           "per worker: " + "; ".join(f"{r['workers']} worker(s) {r['engine_loads']}"

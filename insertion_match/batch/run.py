@@ -66,6 +66,9 @@ class BatchSummary:
     #: Engines built per worker for this run (the engine is built once per worker).
     engine_loads: dict[str, int] = field(default_factory=dict)
     departments: dict[str, int] = field(default_factory=dict)  # people per département
+    #: CPU seconds each worker process used while ranking (on a shared machine, compare with
+    #: ``seconds_ranking``: a worker that got a fraction of a core ranks that much slower).
+    worker_cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def people_per_second(self) -> float:
@@ -220,6 +223,7 @@ def _rank_and_write(client, token: str, settings, parts, kinds, limit, include_e
     )
 
     window = max(2, 2 * sum(client.nthreads().values()))
+    cpu_before = client.run(time.process_time)
     futures: dict[int, object] = {}
     submitted = written = rows = 0
     try:
@@ -248,6 +252,9 @@ def _rank_and_write(client, token: str, settings, parts, kinds, limit, include_e
                 if progress is not None:
                     progress(written, len(parts))
         summary.engine_loads = client.run(engine_loads, token)
+        cpu_after = client.run(time.process_time)
+        summary.worker_cpu_seconds = {w: cpu_after[w] - cpu_before.get(w, 0.0)
+                                      for w in cpu_after}
     finally:
         for future in futures.values():
             future.cancel()
