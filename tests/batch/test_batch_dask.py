@@ -136,6 +136,8 @@ def test_each_worker_builds_the_engine_once(two_workers):
     assert summary.workers == 2
     assert summary.partitions >= 4  # more partitions than workers...
     assert sorted(summary.engine_loads.values()) == [1, 1]  # ...one engine per worker
+    assert set(summary.worker_cpu_seconds) == set(summary.engine_loads)
+    assert all(seconds > 0 for seconds in summary.worker_cpu_seconds.values())  # both ranked
     assert set(summary.departments) == {"61", "72", "91"}
 
 
