@@ -234,3 +234,9 @@ def test_a_bad_byte_deep_in_a_csv_names_its_line_and_writes_nothing(cli_env, tmp
     err = capsys.readouterr().err
     assert "n'est pas en UTF-8 (ligne 2002)" in err and "rien n'a été écrit" in err
     assert not out.exists()
+
+
+def test_the_example_caseload_is_valid(engine):
+    rows = _profiles_of(read_people_file(REPO / "examples" / "caseload.csv"), engine)
+    assert [r.person_id for r in rows] == ["b-0042", "b-0043", "b-0044", "b-0045", "b-0046"]
+    assert [r.department for r in rows] == ["61", "61", "72", "91", "61"]
