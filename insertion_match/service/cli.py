@@ -246,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     from insertion_match.service.cli_transit import register as register_transit_commands
 
     register_transit_commands(sub)  # transit import FEED.zip, transit list (GTFS)
+    from insertion_match.service.cli_batch import register as register_batch_command
+
+    register_batch_command(sub)  # batch PEOPLE OUT (Dask)
     return parser
 
 
