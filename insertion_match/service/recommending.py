@@ -11,6 +11,7 @@ reads: in the thread pool), the audit row (group commit, awaited on the event lo
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,9 +67,24 @@ def recommend_for(
 async def recommend_json(
     state: ServiceState, principal: Principal, body: RecommendationRequest
 ) -> bytes | Problem:
-    """The route's path: rank in the thread pool (one hand-off), await the audit row's group
-    commit on the event loop, then the JSON answer, validated and serialised once."""
-    ranked = await run_in_threadpool(rank_for, state, principal, body)
+    """The route's path: rank, await the audit row's group commit on the event loop, then the
+    JSON answer, validated and serialised once.
+
+    Where the ranking runs (``IM_RANKING_THREADS``): 0 (default) ranks an inline profile on
+    the event loop itself — it is CPU-bound Python, so a thread adds no parallelism (the GIL)
+    but a hand-off, and every system call of the event loop (a socket write, a ``stat``) then
+    waits up to the 5 ms switch interval for the ranking thread to let go of the GIL; a request
+    that reads the database (``beneficiary_id``, or an inline profile with an ``id``) runs in
+    the thread pool, so a slow database never blocks the loop. N ≥ 1: every ranking on N
+    dedicated threads, in arrival order.
+    """
+    if state.ranking is not None:
+        ranked = await asyncio.get_running_loop().run_in_executor(
+            state.ranking, rank_for, state, principal, body)
+    elif body.beneficiary is None or body.beneficiary.id:
+        ranked = await run_in_threadpool(rank_for, state, principal, body)
+    else:
+        ranked = rank_for(state, principal, body)  # no I/O: CPU only, on the loop
     if isinstance(ranked, Problem):
         return ranked
     if state.audit is not None:

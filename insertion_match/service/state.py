@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,12 +51,17 @@ class ServiceState:
     key_cache: db.ApiKeyCache | None = None
     #: Group commit of the recommendation audit rows (db/audit.py).
     audit: db.AuditWriter | None = None
+    #: Where POST /v1/recommendations ranks (IM_RANKING_THREADS threads; recommending.py).
+    ranking: ThreadPoolExecutor | None = None
 
     def __post_init__(self) -> None:
         if self.key_cache is None and self.settings.api_key_cache_seconds > 0:
             self.key_cache = db.ApiKeyCache(self.settings.api_key_cache_seconds)
         if self.audit is None:
             self.audit = db.AuditWriter(self.sessions)
+        if self.ranking is None and self.settings.ranking_threads > 0:
+            self.ranking = ThreadPoolExecutor(self.settings.ranking_threads,
+                                              thread_name_prefix="im-rank")
 
     @property
     def db_health(self) -> db.DatabaseHealth:
@@ -64,6 +70,8 @@ class ServiceState:
 
     def close(self) -> None:
         """Commit the queued audit rows, close the database connections (app shutdown)."""
+        if self.ranking is not None:
+            self.ranking.shutdown(wait=True)
         if self.audit is not None:
             self.audit.close()
         bind = self.sessions.kw.get("bind")
