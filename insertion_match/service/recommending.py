@@ -70,19 +70,21 @@ async def recommend_json(
     """The route's path: rank, await the audit row's group commit on the event loop, then the
     JSON answer, validated and serialised once.
 
-    Where the ranking runs (``IM_RANKING_THREADS``): 0 (default) ranks an inline profile on
-    the event loop itself — it is CPU-bound Python, so a thread adds no parallelism (the GIL)
-    but a hand-off, and every system call of the event loop (a socket write, a ``stat``) then
-    waits up to the 5 ms switch interval for the ranking thread to let go of the GIL; a request
-    that reads the database (``beneficiary_id``, or an inline profile with an ``id``) runs in
-    the thread pool, so a slow database never blocks the loop. N ≥ 1: every ranking on N
-    dedicated threads, in arrival order.
+    Where the ranking runs: a request that reads the database (``beneficiary_id``, or an
+    inline profile with an ``id``) in the shared thread pool, so a slow or unreachable database
+    never holds up the event loop or the other rankings; an inline profile (CPU only) on the
+    ``IM_RANKING_THREADS`` dedicated threads (1 by default), in arrival order — CPU-bound
+    Python gains nothing from more threads (the GIL) but contention, and one ranking thread
+    still leaves the event loop the GIL every switch interval, so ``/healthz`` and the
+    answers' I/O go on while rankings queue (measured: ``bench/bench_http.py``, "healthz while
+    ranking"); 0 ranks them on the event loop itself (no hand-off, but a probe then waits for
+    every ranking queued before it).
     """
-    if state.ranking is not None:
+    if body.beneficiary is None or body.beneficiary.id:
+        ranked = await run_in_threadpool(rank_for, state, principal, body)
+    elif state.ranking is not None:
         ranked = await asyncio.get_running_loop().run_in_executor(
             state.ranking, rank_for, state, principal, body)
-    elif body.beneficiary is None or body.beneficiary.id:
-        ranked = await run_in_threadpool(rank_for, state, principal, body)
     else:
         ranked = rank_for(state, principal, body)  # no I/O: CPU only, on the loop
     if isinstance(ranked, Problem):

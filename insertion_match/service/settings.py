@@ -78,10 +78,10 @@ class Settings(BaseSettings):
         "reads the database on every request (IM_API_KEY_CACHE_SECONDS)",
     )
     ranking_threads: int = Field(
-        default=0, ge=0, le=64,
-        description="0: POST /v1/recommendations ranks an inline profile on the event loop (no "
-        "thread hand-off, no GIL contention) and requests reading the database in the thread "
-        "pool; N: every ranking on N dedicated threads (IM_RANKING_THREADS)",
+        default=1, ge=0, le=64,
+        description="Threads ranking inline profiles of POST /v1/recommendations, in arrival "
+        "order (CPU-bound: scale with workers, not threads); 0 ranks them on the event loop "
+        "(IM_RANKING_THREADS)",
     )
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=100, le=600_000,
