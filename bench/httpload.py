@@ -41,6 +41,7 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.last_used = 0.0
 
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -160,11 +161,13 @@ async def closed_loop(host: str, port: int, requests: Sequence[Request], *, conc
 
 
 async def open_loop(host: str, port: int, next_request: Callable[[], Request], *, rate: float,
-                    seconds: float, max_connections: int = 256,
+                    seconds: float, max_connections: int = 256, max_idle: float = 4.0,
                     bad: Check = _default_bad) -> Result:
     """Arrivals every ``1/rate`` s for ``seconds``, whatever the answers; latency from the
     scheduled arrival. Requests beyond ``max_connections`` in flight wait for a connection
-    (and that wait counts in their latency)."""
+    (and that wait counts in their latency). A connection idle for ``max_idle`` s is not
+    reused (the server closes idle keep-alive connections after 5 s); one the server closed
+    anyway is retried once on a new connection, as HTTP clients do."""
     result = Result()
     idle: list[Connection] = []
     opened = 0
@@ -174,16 +177,37 @@ async def open_loop(host: str, port: int, next_request: Callable[[], Request], *
     async def one(label: str, raw: bytes, scheduled: float) -> None:
         nonlocal opened
         async with slots:
-            conn = idle.pop() if idle else Connection(host, port)
-            if conn.writer is None:
+            conn = None
+            while idle:  # the server closes keep-alive connections idle for 5 s: skip those
+                candidate = idle.pop()
+                if time.perf_counter() - candidate.last_used < max_idle:
+                    conn = candidate
+                    break
+                candidate.close()
+            reused = conn is not None
+            if conn is None:
+                conn = Connection(host, port)
                 opened += 1
             result.lag_ms.append((time.perf_counter() - scheduled) * 1000)
             try:
                 status, _ = await conn.send(raw)
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 conn.close()
-                result.errors[type(exc).__name__] += 1
-                return
+                if not (reused and isinstance(exc, (asyncio.IncompleteReadError,
+                                                    ConnectionResetError))):
+                    result.errors[type(exc).__name__] += 1
+                    return
+                # closed by the server while idle, before reading the request: send it again
+                # once on a new connection (what HTTP clients do), still counted from schedule
+                conn = Connection(host, port)
+                opened += 1
+                try:
+                    status, _ = await conn.send(raw)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc2:
+                    conn.close()
+                    result.errors[type(exc2).__name__] += 1
+                    return
+            conn.last_used = time.perf_counter()
             idle.append(conn)
         result.latencies.setdefault(label, []).append((time.perf_counter() - scheduled) * 1000)
         result.statuses[status] += 1
