@@ -35,8 +35,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from httpload import Result, closed_loop, encode, percentiles  # noqa: E402
-from load import communes, free_port, profile  # noqa: E402
+from httpload import Result, closed_loop, encode, percentiles
+from load import communes, free_port, profile
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                "IM_VAR_DIR": tmp, "PYTHONPATH": str(repo)}
         created = subprocess.run(
             [sys.executable, "-m", "insertion_match.service.cli", "keys", "create", "--role",
-             "admin", "--name", "bench"], cwd=repo, env=env, capture_output=True, text=True)
+             "admin", "--name", "bench"], cwd=repo, env=env, capture_output=True, text=True,
+            check=False)
         if created.returncode:
             raise SystemExit(created.stderr)
         key = created.stdout.strip().splitlines()[-1]
@@ -131,9 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-m", "insertion_match.service.cli", "serve", "--host", HOST,
              "--port", str(service_port)], repo, env,
             f"http://{HOST}:{service_port}/readyz", Path(tmp) / "service.log"))
-        where = subprocess.run([sys.executable, "-c", "import insertion_match as m; "
-                                "print(m.__file__)"], cwd=repo, env=env, capture_output=True,
-                               text=True).stdout.strip()
+        where = subprocess.run(
+            [sys.executable, "-c", "import insertion_match as m; print(m.__file__)"],
+            cwd=repo, env=env, capture_output=True, text=True, check=False).stdout.strip()
         host = f"{HOST}:{service_port}"
         recs = [("POST /v1/recommendations", encode(
             "POST", "/v1/recommendations", host,

@@ -40,7 +40,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from httpload import encode, open_loop, percentiles  # noqa: E402
+from httpload import encode, open_loop, percentiles
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # loopback only

@@ -7,8 +7,8 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -25,7 +25,8 @@ from tests.service.servers import served_process
 def _cli(database_url: str, var, *args: str) -> subprocess.CompletedProcess:
     env = {"IM_DATABASE_URL": database_url, "IM_VAR_DIR": str(var), "PATH": "/usr/bin:/bin"}
     return subprocess.run([sys.executable, "-m", "insertion_match.service.cli", *args],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
 # -- pooled connections ------------------------------------------------------------------------
@@ -117,20 +118,20 @@ def test_key_revoked_by_the_cli_stops_working_within_the_ttl(tmp_path, database_
     key = created.stdout.strip().splitlines()[-1]
     ttl = 1.0
     with served_process(tmp_path, database_url,
-                        env={"IM_API_KEY_CACHE_SECONDS": str(ttl)}) as server:
-        with httpx.Client(base_url=server.base, headers={"X-API-Key": key}) as http:
-            res = http.post("/v1/recommendations",
-                            json={"beneficiary": EXAMPLE_BENEFICIARY, "limit": 2})
-            assert res.status_code == 200, res.text
-            assert http.get("/v1/actions", params={"limit": 1}).status_code == 200  # cached
-            revoked = _cli(database_url, tmp_path, "keys", "revoke", key.split("_")[1])
-            assert revoked.returncode == 0, revoked.stderr
-            time.sleep(ttl + 0.5)  # another process revoked it: effective after the TTL
-            res = http.get("/v1/actions", params={"limit": 1})
-            assert res.status_code == 401
-            assert res.headers["content-type"].startswith("application/problem+json")
-            assert http.post("/v1/recommendations",
-                             json={"beneficiary": EXAMPLE_BENEFICIARY}).status_code == 401
+                        env={"IM_API_KEY_CACHE_SECONDS": str(ttl)}) as server, \
+            httpx.Client(base_url=server.base, headers={"X-API-Key": key}) as http:
+        res = http.post("/v1/recommendations",
+                        json={"beneficiary": EXAMPLE_BENEFICIARY, "limit": 2})
+        assert res.status_code == 200, res.text
+        assert http.get("/v1/actions", params={"limit": 1}).status_code == 200  # cached
+        revoked = _cli(database_url, tmp_path, "keys", "revoke", key.split("_")[1])
+        assert revoked.returncode == 0, revoked.stderr
+        time.sleep(ttl + 0.5)  # another process revoked it: effective after the TTL
+        res = http.get("/v1/actions", params={"limit": 1})
+        assert res.status_code == 401
+        assert res.headers["content-type"].startswith("application/problem+json")
+        assert http.post("/v1/recommendations",
+                         json={"beneficiary": EXAMPLE_BENEFICIARY}).status_code == 401
 
 
 # -- group commit ------------------------------------------------------------------------------
