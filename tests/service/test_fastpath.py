@@ -245,3 +245,17 @@ def test_healthz_is_served_while_rankings_run(client):
         for t in threads:
             t.join(60)
 
+
+
+def test_rows_submitted_after_close_are_still_written(database_url):
+    engine = db.make_engine(database_url)
+    sessions = db.init_db(engine)
+    writer = db.AuditWriter(sessions)
+    try:
+        first = writer.write(**_fields(1))
+        writer.close()
+        second = writer.submit(**_fields(2)).result(timeout=30)
+        assert second != first
+        assert db.get_recommendation(sessions, second).beneficiary_id == "g-2"
+    finally:
+        engine.dispose()

@@ -117,18 +117,25 @@ class AuditWriter:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="im-audit-writer", daemon=True)
         self._started = False
+        self._closed = False
         self._start_lock = threading.Lock()
         self.commits = 0  # transactions committed (for benchmarks: rows per commit)
         self.rows = 0
 
     def submit(self, **fields: object) -> Future[int]:
-        if not self._started:
-            with self._start_lock:
+        future: Future[int] = Future()
+        with self._start_lock:  # never queued behind the stop: close() takes the same lock
+            if not self._closed:
                 if not self._started:
                     self._thread.start()
                     self._started = True
-        future: Future[int] = Future()
-        self._queue.put((fields, future))
+                self._queue.put((fields, future))
+                return future
+        future.set_running_or_notify_cancel()  # after shutdown: written at once, here
+        try:
+            future.set_result(log_recommendation(self.factory, **fields))  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - handed to the caller
+            future.set_exception(exc)
         return future
 
     def write(self, **fields: object) -> int:
@@ -140,8 +147,11 @@ class AuditWriter:
         return await asyncio.wrap_future(self.submit(**fields))
 
     def close(self, timeout: float = 30) -> None:
-        """Commit what is queued, then stop the thread."""
-        if self._started:
+        """Commit what is queued, then stop the thread (later rows are written directly)."""
+        with self._start_lock:
+            self._closed = True
+            started = self._started
+        if started:
             self._queue.put(self._STOP)
             self._thread.join(timeout)
 
