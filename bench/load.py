@@ -10,6 +10,14 @@ catalogue pages. Stops by itself after the requests or
 transport error). Figures only, no assertion on speed.
 
     make load            # or: .venv/bin/python bench/load.py --requests 2000 --concurrency 16
+
+**Fixed rate** (``--rate R --duration S``): open-loop arrivals at R requests/s of the same mix
+for S seconds, whatever the answers (``bench/httpload.py``: raw keep-alive connections, a new
+one when all are busy; latency counted from the *scheduled* arrival, so a server falling
+behind shows it). Reports errors, statuses, latency percentiles per kind of request, the
+achieved rate, and the client's own lag and CPU (to tell a slow server from a slow client):
+
+    .venv/bin/python bench/load.py --rate 60 --duration 300
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from httpload import encode, open_loop, percentiles
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # loopback only
@@ -74,6 +85,64 @@ def admin_key(database_url: str) -> str:
         return db.create_api_key(db.init_db(engine), "load test", "admin", []).key
     finally:
         engine.dispose()
+
+
+def draw(rng: random.Random, homes: list[str], stored: list[str]) -> tuple:
+    """One request of the mix: (label, method, path, body or query)."""
+    value = rng.random()
+    if value < 0.50:
+        return ("POST /v1/recommendations (inline)", "POST", "/v1/recommendations",
+                {"beneficiary": profile(rng, homes), "limit": 10})
+    if value < 0.65:
+        pid = f"load-{rng.randrange(100):03d}"  # half replace a stored one, half create
+        return ("PUT /v1/beneficiaries/{id}", "PUT", f"/v1/beneficiaries/{pid}",
+                profile(rng, homes))
+    if value < 0.85:
+        return ("POST /v1/recommendations (by id)", "POST", "/v1/recommendations",
+                {"beneficiary_id": rng.choice(stored), "limit": 10})
+    if value < 0.95:
+        return ("GET /v1/beneficiaries/{id}", "GET", f"/v1/beneficiaries/{rng.choice(stored)}",
+                None)
+    return ("GET /v1/actions", "GET", "/v1/actions", {"department": "61", "limit": 20})
+
+
+async def run_rate(base: str, key: str, args: argparse.Namespace) -> dict:
+    """Open loop: ``args.rate`` arrivals per second of the mix for ``args.duration`` s."""
+    rng = random.Random(args.seed)
+    homes = communes(args.seed)
+    async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=60) as http:
+        stored = []
+        for i in range(50):  # a small caseload
+            pid = f"load-{i:03d}"
+            res = await http.put(f"/v1/beneficiaries/{pid}", json=profile(rng, homes))
+            if res.status_code in (200, 201):
+                stored.append(pid)
+    host, port = base.removeprefix("http://").split(":")
+
+    def make() -> tuple[str, bytes]:
+        label, method, path, body = draw(rng, homes, stored)
+        if method == "GET" and body:
+            path += "?" + "&".join(f"{k}={v}" for k, v in body.items())
+            body = None
+        return label, encode(method, path, f"{host}:{port}", body, {"X-API-Key": key})
+
+    # Encoded before the clock starts: the client's cost during the run is sending and reading.
+    plan = iter([make() for _ in range(int(args.rate * args.duration))])
+
+    def next_request() -> tuple[str, bytes]:
+        return next(plan)
+
+    def bad(label: str, status: int) -> bool:
+        return status >= 500 or (label.startswith("PUT") and status >= 300)
+
+    result = await open_loop(host, int(port), next_request, rate=args.rate,
+                             seconds=args.duration, bad=bad)
+    statuses = Counter({str(k): v for k, v in result.statuses.items()
+                        if k != "connections opened"})
+    return {"latencies": result.latencies, "statuses": statuses, "errors": result.errors,
+            "elapsed": result.elapsed, "unsent": 0, "lag": np.asarray(result.lag_ms),
+            "client_cpu_us": result.client_cpu_us(),
+            "connections": result.statuses["connections opened"]}
 
 
 async def run_load(base: str, key: str, args: argparse.Namespace) -> dict:
@@ -144,8 +213,16 @@ async def run_load(base: str, key: str, args: argparse.Namespace) -> dict:
 def report(result: dict, args: argparse.Namespace) -> None:
     every = np.concatenate([np.array(v) for v in result["latencies"].values()] or [np.zeros(0)])
     done = len(every)
-    print(f"\nload: {done} requests in {result['elapsed']:.1f} s on {HOST}, concurrency "
-          f"{args.concurrency} ({args.workers} server worker process)")
+    if args.rate:
+        print(f"\nload: fixed rate {args.rate:g} requests/s for {args.duration:g} s (open loop) "
+              f"on {HOST}: {done} answered in {result['elapsed']:.1f} s "
+              f"({args.workers} server worker process, {result['connections']} connections)")
+        p50, _, p99 = percentiles(result["lag"])
+        print(f"  client       lag behind schedule p50 {p50:.1f} ms p99 {p99:.1f} ms; "
+              f"{result['client_cpu_us']:.0f} µs CPU per request")
+    else:
+        print(f"\nload: {done} requests in {result['elapsed']:.1f} s on {HOST}, concurrency "
+              f"{args.concurrency} ({args.workers} server worker process)")
     print(f"  throughput   {done / result['elapsed']:.1f} requests/s")
     if done:
         p50, p95, p99 = np.percentile(every, [50, 95, 99])
@@ -168,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url", help="default: a new SQLite file in a temporary dir")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--rate", type=float, help="fixed rate (requests/s, open loop) instead "
+                        "of --requests/--concurrency; with --duration")
+    parser.add_argument("--duration", type=float, default=300, help="seconds, with --rate")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="im-load-") as tmp:
@@ -199,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     print("the server did not become ready", file=sys.stderr)
                     return 1
-                result = asyncio.run(run_load(base, key, args))
+                result = asyncio.run(run_rate(base, key, args) if args.rate
+                                     else run_load(base, key, args))
             finally:
                 server.send_signal(signal.SIGINT)
                 try:

@@ -141,12 +141,16 @@ def with_diversity(
 
 
 def warnings_for(
-    i: int, index: ActionIndex, f: ActionFeatures, ctx: PersonContext, elig: EligibilityResult
+    i: int, index: ActionIndex, f: ActionFeatures, ctx: PersonContext, elig: EligibilityResult,
+    no_trip: np.ndarray | None = None,
 ) -> tuple[Warning, ...]:
+    """The warnings of item ``i``. ``no_trip``: ``f.no_trip()`` when the caller computed it
+    once for all items."""
     action = index.actions[i]
     out: list[Warning] = []
-    for r, rule in enumerate(elig.rules):
-        if elig.unchecked[i, r] and rule.unchecked_label is not None:
+    for r in np.flatnonzero(elig.unchecked[i]):
+        rule = elig.rules[r]
+        if rule.unchecked_label is not None:
             out.append(Warning("unchecked." + rule.code.split(".", 1)[1], rule.unchecked_label(index, i)))
     if action.eligibility.other_fr:
         out.append(Warning("conditions", f"Conditions : {action.eligibility.other_fr}"))
@@ -172,7 +176,7 @@ def warnings_for(
             "Lieux à préciser auprès de l'opérateur : le document ne les nomme pas, trajet non "
             "estimé",
         ))
-    elif not f.no_trip()[i]:
+    elif not (f.no_trip() if no_trip is None else no_trip)[i]:
         mode = mode_of(ctx, int(f.travel_mode[i]))
         if mode is None:
             out.append(Warning(

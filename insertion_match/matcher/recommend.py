@@ -22,7 +22,12 @@ from insertion_match.features.action_features import action_features, relevant_t
 from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.profile import PersonContext
 from insertion_match.geo import MIN_TRIP_KM, Mode, available_modes, best_travel
-from insertion_match.matcher.eligibility import evaluate_eligibility
+from insertion_match.geo.distance import haversine_km
+from insertion_match.matcher.eligibility import (
+    EligibilityResult,
+    eligible_with_mobility,
+    evaluate_eligibility,
+)
 from insertion_match.matcher.explain import reasons_for, travel_of, warnings_for, with_diversity
 from insertion_match.matcher.ranking import diversify_additive
 from insertion_match.matcher.results import (
@@ -76,6 +81,8 @@ def recommend_actions(
     order = pos[div.order]
 
     items = []
+    no_trip = feats.no_trip()
+    site_km = _site_distances(index, ctx) if len(order) else None
     for rank, i in enumerate(order, start=1):
         action = index.actions[i]
         reasons, _ = reasons_for(i, scored.contributions, index, feats, ctx, scored.terms, elig)
@@ -86,15 +93,15 @@ def recommend_actions(
             category_label="Une action du même type "
             f"({CATEGORY_LABELS_FR.get(str(index.category[i]), str(index.category[i]))}) "
             "figure déjà plus haut")
-        site = action.sites[index.nearest_site_index(ctx.home.lat, ctx.home.lon, int(i))]
-        no_place = bool(feats.no_trip()[i]) and not feats.itinerant[i]
+        site = action.sites[_nearest_site(index, site_km, int(i))]
+        no_place = bool(no_trip[i]) and not feats.itinerant[i]
         distance = feats.distance_km[i]
         items.append(RankedItem(
             rank=rank, kind="action", id=action.id, title=action.title, provider=action.operator,
             commune=None if no_place else site.commune, category=action.category.value,
             score=score, distance_km=None if np.isnan(distance) else round(float(distance), 1),
             travel=travel_of(feats, ctx, int(i)), reasons=reasons,
-            warnings=warnings_for(int(i), index, feats, ctx, elig),
+            warnings=warnings_for(int(i), index, feats, ctx, elig, no_trip),
             freins_addressed=tuple(f.value for f in action.freins),
         ))
 
@@ -108,18 +115,31 @@ def recommend_actions(
             )
             excluded.append(ExcludedItem(kind="action", id=action.id, title=action.title, reasons=why))
 
-    unchecked = sorted({
-        rule.code for r, rule in enumerate(elig.rules) if elig.unchecked[eligible, r].any()
-    })
+    open_rules = elig.unchecked[eligible].any(axis=0)
+    unchecked = sorted({rule.code for r, rule in enumerate(elig.rules) if open_rules[r]})
     return Recommendation(
         beneficiary_id=profile.id, model_name=scorer.name, model_version=scorer.version,
         home_insee=ctx.home.insee, home_commune=ctx.home.name, items=tuple(items),
         excluded=tuple(excluded),
-        levers=mobility_levers(ctx, index, elig.eligible, feats, relevant),
+        levers=mobility_levers(ctx, index, eligible, feats, relevant, elig),
         unchecked=tuple(_unchecked_label(c) for c in unchecked),
         assumptions=ctx.assumptions + _not_listed_note(not_listed),
         candidates=len(index), eligible=int(eligible.sum()),
     )
+
+
+def _site_distances(index: ActionIndex, ctx: PersonContext) -> np.ndarray:
+    """Crow-fly km from home to every site of the index (flat), stand-in sites at infinity:
+    computed once per request, then each shown item picks its nearest site from its slice (as
+    ``ActionIndex.nearest_site_index`` does, one call per item)."""
+    dist = haversine_km(ctx.home.lat, ctx.home.lon, index.site_lat, index.site_lon)
+    return np.where(index.site_ignored, np.inf, dist)
+
+
+def _nearest_site(index: ActionIndex, site_km: np.ndarray, position: int) -> int:
+    start = index.site_start[position]
+    stop = index.site_start[position + 1] if position + 1 < len(index) else index.site_lat.size
+    return int(np.argmin(site_km[start:stop]))
 
 
 def _not_listed_note(count: int) -> tuple[str, ...]:
@@ -168,7 +188,7 @@ LEVER_ITEMS = 10
 
 def mobility_levers(
     ctx: PersonContext, index: ActionIndex, eligible: np.ndarray, feats,
-    relevant: np.ndarray | None = None,
+    relevant: np.ndarray | None = None, elig: EligibilityResult | None = None,
 ) -> tuple[Lever, ...]:
     """Which mobility change opens the most actions within the person's maximum travel time.
 
@@ -176,7 +196,8 @@ def mobility_levers(
     (nothing is offered to a person who has both). Counts and names the actions that would be
     listed (``relevant``: they work on the person's freins) and become eligible (licence and
     vehicle rules) or reachable in time; points to the eligible catalogue actions that work on
-    mobility.
+    mobility. ``elig``: the person's evaluation, so that only the licence and vehicle rules are
+    evaluated again.
     """
     lic, veh = ctx.profile.mobility.driving_licence, ctx.profile.mobility.vehicle
     has_b = lic is DrivingLicence.b
@@ -196,10 +217,14 @@ def mobility_levers(
     )
     distance = np.where(np.isnan(feats.distance_km), 0.0, feats.distance_km)
     minutes, _ = best_travel(np.maximum(distance, MIN_TRIP_KM), with_car.modes)
-    mob_profile = ctx.profile.model_copy(update={
-        "mobility": ctx.profile.mobility.model_copy(update={"driving_licence": DrivingLicence.b, "vehicle": Vehicle.car})
-    })
-    elig_after = evaluate_eligibility(index, replace(ctx, profile=mob_profile)).eligible
+    if elig is None:
+        mob_profile = ctx.profile.model_copy(update={
+            "mobility": ctx.profile.mobility.model_copy(
+                update={"driving_licence": DrivingLicence.b, "vehicle": Vehicle.car})
+        })
+        elig_after = evaluate_eligibility(index, replace(ctx, profile=mob_profile)).eligible
+    else:  # only the licence and vehicle rules change: evaluate those again
+        elig_after = eligible_with_mobility(index, elig, DrivingLicence.b, Vehicle.car)
     after = elig_after & (no_trip | (np.asarray(minutes) <= ctx.max_travel_minutes))
     if relevant is not None:  # only what would be listed: actions on the person's freins
         now, after = now & relevant, after & relevant

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from insertion_match.service.state import ServiceState
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
+    """Async: a plain attribute read, no thread-pool hand-off."""
     return request.app.state.im
 
 

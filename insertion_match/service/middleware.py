@@ -1,7 +1,8 @@
 """ASGI middleware (pure ASGI, so streamed answers stay streamed), outermost first:
 
 - :class:`AccessLog`: one JSON line per request — method, route *template*, status, ms; never a
-  path value, query string or body. An upload the client abandons is one WARNING line.
+  path value, query string or body. An upload the client abandons is one WARNING line. Nothing
+  is built when the level is off (``IM_LOG_LEVEL=WARNING``).
 - :class:`SecurityHeaders`: ``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store``
   (answers may carry personal and health data: nothing is kept by a browser or proxy), a strict
   ``Content-Security-Policy`` except on the documentation pages, ``X-Frame-Options: DENY``,
@@ -65,6 +66,8 @@ class AccessLog:
 
     @staticmethod
     def _log(scope: Scope, msg: str, status: int, start: float, level: int) -> None:
+        if not log.isEnabledFor(level):  # nothing to build when the level is off
+            return
         route = scope.get("route")
         log.log(level, msg, extra={"method": scope.get("method"),
                                    "path": getattr(route, "path", "<unmatched>"),

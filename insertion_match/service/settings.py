@@ -91,6 +91,18 @@ class Settings(BaseSettings):
         "IM_AUTH_FAILURES_WINDOW_SECONDS; more answer 429 (IM_AUTH_FAILURES_MAX)",
     )
     auth_failures_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    api_key_cache_seconds: float = Field(
+        default=5, ge=0, le=300,
+        description="How long a verified API key is kept in memory: a key revoked by the CLI or "
+        "another worker stops working within this (at once in the process that revokes it); 0 "
+        "reads the database on every request (IM_API_KEY_CACHE_SECONDS)",
+    )
+    ranking_threads: int = Field(
+        default=1, ge=0, le=64,
+        description="Threads ranking inline profiles of POST /v1/recommendations, in arrival "
+        "order (CPU-bound: scale with workers, not threads); 0 ranks them on the event loop "
+        "(IM_RANKING_THREADS)",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=100, le=600_000,
         description="SQLite: how long a write waits for the write lock (BEGIN IMMEDIATE) before "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,9 +47,33 @@ class ServiceState:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     model_status: ModelStatus = field(default_factory=ModelStatus)
     people: PeopleIndex = field(default_factory=PeopleIndex)  # reverse matching (offers.py)
+    #: Verified API keys kept IM_API_KEY_CACHE_SECONDS (auth.py); None: no cache.
+    key_cache: db.ApiKeyCache | None = None
+    #: Group commit of the recommendation audit rows (db/audit.py).
+    audit: db.AuditWriter | None = None
+    #: Where POST /v1/recommendations ranks (IM_RANKING_THREADS threads; recommending.py).
+    ranking: ThreadPoolExecutor | None = None
+
+    def __post_init__(self) -> None:
+        if self.key_cache is None and self.settings.api_key_cache_seconds > 0:
+            self.key_cache = db.ApiKeyCache(self.settings.api_key_cache_seconds)
+        if self.audit is None:
+            self.audit = db.AuditWriter(self.sessions)
+        if self.ranking is None and self.settings.ranking_threads > 0:
+            self.ranking = ThreadPoolExecutor(self.settings.ranking_threads,
+                                              thread_name_prefix="im-rank")
+
+    @property
+    def db_health(self) -> db.DatabaseHealth:
+        """What the engine last saw of the database (an outage, a moved SQLite file)."""
+        return db.health_of(self.sessions.kw.get("bind"))
 
     def close(self) -> None:
-        """Close the database connections (app shutdown)."""
+        """Commit the queued audit rows, close the database connections (app shutdown)."""
+        if self.ranking is not None:
+            self.ranking.shutdown(wait=True)
+        if self.audit is not None:
+            self.audit.close()
         bind = self.sessions.kw.get("bind")
         if bind is not None:
             bind.dispose()

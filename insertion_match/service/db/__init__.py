@@ -12,6 +12,7 @@
 """
 
 from insertion_match.service.db.api_keys import (
+    ApiKeyCache,
     ApiKeyRow,
     create_api_key,
     list_api_keys,
@@ -20,6 +21,7 @@ from insertion_match.service.db.api_keys import (
 )
 from insertion_match.service.db.audit import (
     AccessLog,
+    AuditWriter,
     RecommendationLog,
     audit_about,
     get_recommendation,
@@ -29,7 +31,14 @@ from insertion_match.service.db.audit import (
     recommendation_counts,
     recommendation_log,
 )
-from insertion_match.service.db.base import Base, init_db, make_engine, transaction
+from insertion_match.service.db.base import (
+    Base,
+    DatabaseHealth,
+    health_of,
+    init_db,
+    make_engine,
+    transaction,
+)
 from insertion_match.service.db.beneficiaries import (
     AmbiguousId,
     BeneficiaryRow,
@@ -93,10 +102,13 @@ __all__ = [
     "AccessLog",
     "ActionRow",
     "AmbiguousId",
+    "ApiKeyCache",
     "ApiKeyRow",
+    "AuditWriter",
     "Base",
     "BeneficiaryRow",
     "CatalogueImport",
+    "DatabaseHealth",
     "OpportunityImport",
     "OpportunityRow",
     "OutcomeRow",
@@ -123,6 +135,7 @@ __all__ = [
     "get_opportunity",
     "get_recommendation",
     "get_user",
+    "health_of",
     "import_outcomes",
     "init_db",
     "last_import",

@@ -4,6 +4,13 @@ A key reads ``im_<key_id>_<secret>``. Only ``key_id`` (public: it names the key 
 audit rows), a per-key random salt and ``sha256(salt ‖ secret)`` are stored: the key itself is
 shown once, at creation, and cannot be recovered. The secret has 256 bits of entropy, so a
 salted SHA-256 is enough (no slow KDF needed) and keeps authentication cheap on every request.
+
+**Cache** (issue 11): :class:`ApiKeyCache` keeps the active keys a process has verified for
+``ttl`` seconds (``IM_API_KEY_CACHE_SECONDS``), so a request does not read the database to
+authenticate. Revocation is immediate in the process that revokes (:func:`revoke_api_key`
+empties every cache of the process) and effective everywhere else (the CLI, other workers)
+within ``ttl``. Only verified, active keys are cached (never a failure); each hit checks the
+secret against the cached salted digest, in constant time.
 """
 
 from __future__ import annotations
@@ -11,7 +18,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -60,17 +70,75 @@ def create_api_key(
     return NewKey(key_id=key_id, key=f"{KEY_PREFIX}_{key_id}_{secret}")
 
 
-def verify_api_key(factory: sessionmaker[Session], key: str) -> ApiKeyRow | None:
-    """The active key row matching ``key``, or None (malformed, unknown, revoked or wrong)."""
+def split_key(key: str) -> tuple[str, str] | None:
+    """(key id, secret) of a well-formed key, else None."""
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12 or not parts[2]:
         return None
-    _, key_id, secret = parts
+    return parts[1], parts[2]
+
+
+def verify_api_key(factory: sessionmaker[Session], key: str) -> ApiKeyRow | None:
+    """The active key row matching ``key``, or None (malformed, unknown, revoked or wrong)."""
+    parts = split_key(key)
+    if parts is None:
+        return None
+    key_id, secret = parts
     with factory() as session:
         row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id)).first()
     if row is None or row.revoked_at is not None:
         return None
     return row if hmac.compare_digest(row.secret_sha256, _digest(row.salt, secret)) else None
+
+
+#: Every live cache of this process, emptied of a key when it is revoked here.
+_CACHES: weakref.WeakSet[ApiKeyCache] = weakref.WeakSet()
+
+
+class ApiKeyCache:
+    """Verified active keys of one process, each kept ``ttl`` seconds: key id → (salt,
+    digest, value, expiry). ``value`` is what the caller derives from the row (a Principal),
+    built once per ``ttl``. ``ttl`` 0 disables the cache. At most ``max_keys`` entries."""
+
+    def __init__(self, ttl: float, max_keys: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.max_keys, self.clock = ttl, max_keys, clock
+        self._entries: dict[str, tuple[str, str, object, float]] = {}
+        self._lock = threading.Lock()
+        _CACHES.add(self)
+
+    def get(self, key: str) -> object | None:
+        """The cached value of ``key`` if its id is cached, unexpired, and the secret matches."""
+        parts = split_key(key)
+        if parts is None:
+            return None
+        entry = self._entries.get(parts[0])
+        if entry is None:
+            return None
+        salt, digest, value, expires = entry
+        if self.clock() >= expires:
+            with self._lock:
+                if self._entries.get(parts[0]) is entry:
+                    del self._entries[parts[0]]
+            return None
+        return value if hmac.compare_digest(digest, _digest(salt, parts[1])) else None
+
+    def put(self, row: ApiKeyRow, value: object) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.max_keys:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[row.key_id] = (row.salt, row.secret_sha256, value,
+                                         self.clock() + self.ttl)
+
+    def forget(self, key_id: str) -> None:
+        with self._lock:
+            self._entries.pop(key_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 def revoke_api_key(factory: sessionmaker[Session], key_id: str) -> bool:
@@ -80,7 +148,10 @@ def revoke_api_key(factory: sessionmaker[Session], key_id: str) -> bool:
             update(ApiKeyRow).where(ApiKeyRow.key_id == key_id, ApiKeyRow.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
-        return bool(result.rowcount)
+        revoked = bool(result.rowcount)
+    for cache in list(_CACHES):  # immediate in this process; elsewhere within the TTL
+        cache.forget(key_id)
+    return revoked
 
 
 def list_api_keys(factory: sessionmaker[Session]) -> list[ApiKeyRow]:

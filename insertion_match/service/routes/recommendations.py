@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from insertion_match.service.auth import PERSONAL_ROLES, PrincipalDep, Role, allow
@@ -17,7 +17,7 @@ from insertion_match.service.problems import (
     problem_response,
     validation_problem,
 )
-from insertion_match.service.recommending import recommend_for
+from insertion_match.service.recommending import recommend_for, recommend_json
 from insertion_match.service.schemas import (
     BatchLine,
     BatchRequest,
@@ -32,16 +32,21 @@ log = logging.getLogger("insertion_match.service")
 
 @router.post("/recommendations", response_model=RecommendationResponse,
              responses={**PROBLEM_RESPONSES}, dependencies=[allow(*PERSONAL_ROLES)])
-def recommendations(
+async def recommendations(
     body: RecommendationRequest, state: StateDep, principal: PrincipalDep
-) -> RecommendationResponse | JSONResponse:
+) -> Response:
     """Rank the eligible actions for one person, each with reasons, warnings and levers.
 
     Give the profile inline (``beneficiary``) or the id of a stored one (``beneficiary_id``).
-    The person must live in the caller's territories; each answer is written to the audit log.
+    The person must live in the caller's territories; each answer is written to the audit log
+    (committed before the answer is sent).
     """
-    outcome = recommend_for(state, principal, body)
-    return problem_response(outcome) if isinstance(outcome, Problem) else outcome
+    # Async: the key check and the role check run on the event loop; the ranking is the one
+    # thread-pool hand-off, the audit row joins the next group commit (recommending.py).
+    outcome = await recommend_json(state, principal, body)
+    if isinstance(outcome, Problem):
+        return problem_response(outcome)
+    return Response(outcome, media_type="application/json")
 
 
 NDJSON = "application/x-ndjson"
