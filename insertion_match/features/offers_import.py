@@ -554,6 +554,7 @@ CHUNK_BYTES = 1 << 20
 MAX_RECORD_CHARS = 16 << 20
 
 _WS = " \t\n\r"
+_TAIL = 64  # a decoding error this close to the end of the window may be the window's fault
 
 
 @dataclass(frozen=True)
@@ -644,7 +645,9 @@ class _Text:
             try:
                 value, end = decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if not self.eof and (exc.pos >= len(self.buf.rstrip(_WS))
+                # Cut short by the window (a token, number or escape at its end, or a string
+                # running past it), not broken: read on and decode again.
+                if not self.eof and (exc.pos >= len(self.buf) - _TAIL
                                      or exc.msg.startswith("Unterminated string")):
                     self.more()
                     continue
@@ -652,8 +655,9 @@ class _Text:
                                  f"{self.offset + exc.pos}") from exc
             except RecursionError as exc:
                 raise ValueError("invalid JSON: nested too deeply") from exc
-            if end >= len(self.buf) and not self.eof:  # a number may go on in the next chunk
-                self.more()
+            if not self.eof and (end >= len(self.buf) or (
+                    isinstance(value, (int, float)) and end >= len(self.buf) - _TAIL)):
+                self.more()  # a number may go on in the next chunk ("12" | "3", "12." | "5")
                 continue
             self.pos = end
             return value

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
@@ -96,6 +96,7 @@ def import_offer_stream(
     rome: RomeReferential, *, source: str | None, origin: str, skip_invalid: bool,
     replace_source: bool = False, on_rejection: Callable[[Rejection], None] | None = None,
     keep_rejections: bool = True, on_record: Callable[[int], None] | None = None,
+    batch_size: int = 5000, today: date | None = None,
 ) -> StreamImport:
     """Read, validate and store the offers of ``stream`` record by record, atomically.
 
@@ -116,7 +117,7 @@ def import_offer_stream(
         if on_rejection is not None:
             on_rejection(rejection)
 
-    with OfferStaging(sessions) as stage:
+    with OfferStaging(sessions, batch_size) as stage:
         records = read_records(stream, fmt)
         for position, result in validate_records(records, fmt, gazetteer, rome,
                                                  outcome.source):
@@ -138,7 +139,7 @@ def import_offer_stream(
         stage.drop_duplicates()
         outcome.report = stage.merge(
             outcome.source, origin, received=outcome.received, rejected=outcome.rejected,
-            replace_source=outcome.source if replace_source else None)
+            replace_source=outcome.source if replace_source else None, today=today)
         outcome.imported = True
     log.info("offers imported", extra={"kind": outcome.source, "count": outcome.valid})
     return outcome
