@@ -121,6 +121,9 @@ def _err(field_: str, en: str, fr: str) -> FieldError:
 
 
 def _text(value: Any, max_len: int | None = None) -> str | None:
+    if type(value) is str:  # the common case, first
+        text = value.strip()
+        return (text[:max_len] if max_len else text) or None
     if value is None:
         return None
     if isinstance(value, (dict, list)):
@@ -141,6 +144,7 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(text[:10])
 
 
+@lru_cache(maxsize=16384)  # the same labels recur across a file
 def contract_months(label: str | None) -> float | None:
     """"CDD - 6 Mois" → 6; "Contrat travail temporaire - 15 Jour(s)" → 0.5; None if absent."""
     if not label:
@@ -152,6 +156,7 @@ def contract_months(label: str | None) -> float | None:
     return {"mois": n, "jour": n / 30, "semaine": n / 4.33, "an": 12 * n}[unit]
 
 
+@lru_cache(maxsize=16384)  # the same labels recur across a file
 def hours_of(label: str | None) -> float | None:
     """"35H Horaires normaux" → 35.0; "24H30" → 24.5; None when no figure."""
     if not label:
@@ -173,6 +178,7 @@ def _atypical(joined: str) -> tuple[str, ...]:  # the same few labels recur in e
     return tuple(flag for flag, pattern in _ATYPICAL_PATTERNS if pattern.search(joined))
 
 
+@lru_cache(maxsize=16384)  # the same labels recur across a file
 def training_level_of(label: str | None) -> str | None:
     if not label:
         return None
@@ -184,6 +190,7 @@ def training_level_of(label: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)  # the same labels recur across a file
 def licence_category(label: str) -> str | None:
     """"B - Véhicule léger" → "B"; "CE - Poids lourd + remorque" → "CE"; else None."""
     head = label.split(" - ", 1)[0].strip().upper().replace(" ", "")
@@ -349,7 +356,7 @@ def parse_france_travail(
 
 
 def _from_ft(r: Any, b: _Builder) -> Opportunity:
-    if not isinstance(r, Mapping):
+    if not isinstance(r, dict):
         raise _Invalid([_err("record", "an offer is a JSON object", "une offre est un objet JSON")])
     errors: list[FieldError] = []
     ext = _external_id(r.get("id"))
@@ -362,7 +369,7 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
     if kind not in OPPORTUNITY_KINDS:
         errors.append(_err("kind", f"unknown kind {kind!r}", f"type d'offre inconnu : « {kind} »"))
     lieu = r.get("lieuTravail") or {}
-    if not isinstance(lieu, Mapping):
+    if not isinstance(lieu, dict):
         errors.append(_err("lieuTravail", "an object is expected", "objet attendu"))
         lieu = {}
     location: dict[str, Any] | None = None
@@ -388,16 +395,16 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
     duration = _text(r.get("dureeTravailLibelle"), 300)
     converted = _text(r.get("dureeTravailLibelleConverti"))
     context = r.get("contexteTravail") or {}
-    horaires = context.get("horaires") if isinstance(context, Mapping) else None
+    horaires = context.get("horaires") if isinstance(context, dict) else None
     horaires_text = " ".join(str(h) for h in horaires) if isinstance(horaires, list) else None
-    formations = [f for f in (r.get("formations") or []) if isinstance(f, Mapping)]
+    formations = [f for f in (r.get("formations") or []) if isinstance(f, dict)]
     levels = [(training_level_of(_text(f.get("niveauLibelle"))), f.get("exigence") == "E")
               for f in formations]
     levels = [(lv, req) for lv, req in levels if lv is not None]
     level, level_required = (min(levels, key=lambda x: int(x[0])) if levels else (None, False))
     licences = []
     for p in r.get("permis") or []:
-        label = _text(p.get("libelle")) if isinstance(p, Mapping) else None
+        label = _text(p.get("libelle")) if isinstance(p, dict) else None
         category = licence_category(label) if label else None
         if category is None:
             raise _Invalid([_err("permis", f"unreadable licence {p!r}",
@@ -409,7 +416,7 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
     fields = {
         "id": f"{b.source}:{ext}", "source": b.source, "external_id": ext, "kind": kind,
         "title": title, **(rome or {}), "appellation": _text(r.get("appellationlibelle"), 300),
-        "employer": _text(entreprise.get("nom"), 300) if isinstance(entreprise, Mapping) else None,
+        "employer": _text(entreprise.get("nom"), 300) if isinstance(entreprise, dict) else None,
         "location": location,
         "contract_type": contract.upper() if contract else None,
         "contract_label": contract_label or (CONTRACT_LABELS_FR.get(contract.upper())
@@ -424,16 +431,16 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
         "experience": _text(r.get("experienceExige")),
         "experience_label": _text(r.get("experienceLibelle"), 300),
         "licences": licences,
-        "skills": [s for c in (r.get("competences") or []) if isinstance(c, Mapping)
+        "skills": [s for c in (r.get("competences") or []) if isinstance(c, dict)
                    and (s := _text(c.get("libelle"), 300))],
         "soft_skills": [s for c in (r.get("qualitesProfessionnelles") or [])
-                        if isinstance(c, Mapping) and (s := _text(c.get("libelle"), 300))],
+                        if isinstance(c, dict) and (s := _text(c.get("libelle"), 300))],
         "positions": r.get("nombrePostes") or 1,
         "accessible_rqth": r.get("accessibleTH"),
         "created_at": _date(r.get("dateCreation")),
         "start_date": _date(r.get("dateDebut")),
         "expires_at": _date(r.get("dateExpiration")),
-        "url": _text(origine.get("urlOrigine"), 500) if isinstance(origine, Mapping) else None,
+        "url": _text(origine.get("urlOrigine"), 500) if isinstance(origine, dict) else None,
         "description": _text(r.get("description"), 4000),
         "synthetic": r.get("origine") == "synthetic",
     }

@@ -9,8 +9,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import multiprocessing
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -39,7 +42,7 @@ from insertion_match.features.rome import RomeReferential
 from insertion_match.geo import Gazetteer
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.service import db
-from insertion_match.service.db.opportunities import OfferStaging, UpsertReport
+from insertion_match.service.db.opportunities import OfferStaging, UpsertReport, staged_row
 from insertion_match.service.settings import Settings
 
 if TYPE_CHECKING:
@@ -96,7 +99,7 @@ def import_offer_stream(
     rome: RomeReferential, *, source: str | None, origin: str, skip_invalid: bool,
     replace_source: bool = False, on_rejection: Callable[[Rejection], None] | None = None,
     keep_rejections: bool = True, on_record: Callable[[int], None] | None = None,
-    batch_size: int = 5000, today: date | None = None,
+    batch_size: int = 5000, today: date | None = None, jobs: int = 1,
 ) -> StreamImport:
     """Read, validate and store the offers of ``stream`` record by record, atomically.
 
@@ -107,6 +110,9 @@ def import_offer_stream(
     stored offers of the source that the file no longer has expire in that same transaction.
     Otherwise nothing is written. Raises ``ValueError`` for an unusable document (nothing
     written). Does not refresh any engine: see :func:`refresh_offers`.
+
+    ``jobs`` > 1: records are validated (and serialised, hashed) by that many forked worker
+    processes, in order, a bounded number of chunks in flight; reading and writing stay here.
     """
     outcome = StreamImport(source=source or default_source(fmt))
 
@@ -117,17 +123,17 @@ def import_offer_stream(
         if on_rejection is not None:
             on_rejection(rejection)
 
-    with OfferStaging(sessions, batch_size) as stage:
-        records = read_records(stream, fmt)
-        for position, result in validate_records(records, fmt, gazetteer, rome,
-                                                 outcome.source):
+    records = read_records(stream, fmt)
+    with _validated(records, fmt, gazetteer, rome, outcome.source, jobs) as results, \
+            OfferStaging(sessions, batch_size) as stage:
+        for result in results:
             outcome.received += 1
             if isinstance(result, Rejection):
                 rejected(result)
                 if replace_source and result.external_id:
                     stage.keep(f"{outcome.source}:{result.external_id}")
             else:
-                stage.add(position, result)
+                stage.add_row(result)
             if on_record is not None:
                 on_record(outcome.received)
         for position, external_id, first in stage.duplicates():
@@ -143,6 +149,56 @@ def import_offer_stream(
         outcome.imported = True
     log.info("offers imported", extra={"kind": outcome.source, "count": outcome.valid})
     return outcome
+
+
+#: Records per chunk sent to a validating worker, and chunks in flight per worker.
+_CHUNK = 250
+_IN_FLIGHT = 3
+_WORKER: tuple | None = None  # (fmt, gazetteer, rome, source), inherited by forked workers
+
+
+def _validate_chunk(chunk: list[tuple[int, object]]) -> list[tuple | Rejection]:
+    assert _WORKER is not None
+    fmt, gazetteer, rome, source = _WORKER
+    return [r if isinstance(r, Rejection) else staged_row(position, r)
+            for position, r in validate_records(chunk, fmt, gazetteer, rome, source)]
+
+
+def _chunks(records: Iterator[tuple[int, object]], size: int) -> Iterator[list]:
+    chunk: list = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@contextmanager
+def _validated(records: Iterator[tuple[int, object]], fmt: Format, gazetteer: Gazetteer,
+               rome: RomeReferential, source: str, jobs: int
+               ) -> Iterator[Iterator[tuple | Rejection]]:
+    """Staging rows (:func:`db.staged_row`) or rejections, in the file's order."""
+    global _WORKER
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield (r if isinstance(r, Rejection) else staged_row(position, r)
+               for position, r in validate_records(records, fmt, gazetteer, rome, source))
+        return
+    _WORKER = (fmt, gazetteer, rome, source)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            def ordered() -> Iterator[tuple | Rejection]:
+                pending: deque = deque()
+                for chunk in _chunks(records, _CHUNK):
+                    pending.append(pool.apply_async(_validate_chunk, (chunk,)))
+                    if len(pending) >= jobs * _IN_FLIGHT:
+                        yield from pending.popleft().get()
+                while pending:
+                    yield from pending.popleft().get()
+            yield ordered()
+    finally:
+        _WORKER = None
 
 
 def refresh_offers(state: ServiceState) -> None:

@@ -204,3 +204,18 @@ def test_cli_streams_json_lines_with_replace_source(tmp_path, monkeypatch, capsy
     assert db.count_opportunities(sessions, source="france-travail") == 30
     assert main(["offers", "import", str(tmp_path / "absent.json")]) == 1
     assert "impossible de lire" in capsys.readouterr().err
+
+
+def test_worker_processes_give_the_same_import(sessions, gazetteer, rome, database_url):
+    recs = records(range(1, 1201))
+    recs[700] = offer(id="BAD1", lieuTravail={"commune": "99999"})
+    recs[900] = {**recs[5]}
+    refused = run(sessions, gazetteer, rome, recs, jobs=2)
+    assert not refused.imported and [r.position for r in refused.rejections] == [701, 901]
+    assert stored(sessions) == {}
+    two = run(sessions, gazetteer, rome, recs, jobs=2, skip_invalid=True)
+    assert (two.report.created, two.rejected) == (1198, 2)
+    hashes = {k: v[0] for k, v in stored(sessions).items()}
+    again = run(sessions, gazetteer, rome, recs, skip_invalid=True)  # one process
+    assert again.report.unchanged == 1198 and {k: v[0] for k, v in stored(sessions).items()} \
+        == hashes

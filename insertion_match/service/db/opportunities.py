@@ -114,6 +114,16 @@ _COPIED = ("id", "source", "external_id", "kind", "department", "insee", "rome_c
            "expires_at", "content_sha256", "document")
 
 
+def staged_row(position: int, opportunity: Opportunity) -> tuple:
+    """The staging-table row of an offer: its columns, content hash and JSON document (plain
+    strings: cheap to send from a validating worker process)."""
+    document, digest = opportunity_document(opportunity)
+    expires = opportunity.expires_at
+    return (position, opportunity.id, opportunity.source, opportunity.external_id,
+            opportunity.kind, opportunity.location.department, opportunity.location.insee,
+            opportunity.rome_code, expires.isoformat() if expires else None, digest, document)
+
+
 class OfferStaging:
     """Writes a stream of offers atomically with bounded memory.
 
@@ -182,13 +192,12 @@ class OfferStaging:
     # ------------------------------------------------------------------ staging
 
     def add(self, position: int, opportunity: Opportunity) -> None:
-        document, digest = opportunity_document(opportunity)
-        self._sum = (self._sum + int(digest, 16)) % _MOD
-        expires = opportunity.expires_at
-        self._rows.append((
-            position, opportunity.id, opportunity.source, opportunity.external_id,
-            opportunity.kind, opportunity.location.department, opportunity.location.insee,
-            opportunity.rome_code, expires.isoformat() if expires else None, digest, document))
+        self.add_row(staged_row(position, opportunity))
+
+    def add_row(self, row: tuple) -> None:
+        """A row made by :func:`staged_row` (possibly in another process)."""
+        self._sum = (self._sum + int(row[9], 16)) % _MOD
+        self._rows.append(row)
         if len(self._rows) >= self.batch_size:
             self.flush()
 
