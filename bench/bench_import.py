@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000",
                         help="comma-separated offer counts (default 100000,1000000)")
     parser.add_argument("--database-url", help="default: a fresh SQLite file per size")
+    parser.add_argument("--jobs", type=int, default=1, help="the CLI's --jobs (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -77,12 +78,14 @@ def main() -> None:
                 ("first import", ["offers", "import", str(path), "--no-progress"]),
                 ("same file again", ["offers", "import", str(path), "--no-progress"]),
             ):
+                argv += ["--jobs", str(args.jobs)]
                 wall, cpu, peak, summary = measure(argv, env)
                 rows.append((size, label, wall, cpu, peak))
                 print(f"  {label}: {summary}", flush=True)
             write(shorter, size * 9 // 10)
             wall, cpu, peak, summary = measure(
-                ["offers", "import", str(shorter), "--no-progress", "--replace-source"], env)
+                ["offers", "import", str(shorter), "--no-progress", "--replace-source",
+                 "--jobs", str(args.jobs)], env)
             rows.append((size * 9 // 10, "--replace-source, 10 % gone", wall, cpu, peak))
             print(f"  replace-source: {summary}", flush=True)
             if args.keep:

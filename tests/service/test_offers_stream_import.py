@@ -219,3 +219,52 @@ def test_worker_processes_give_the_same_import(sessions, gazetteer, rome, databa
     again = run(sessions, gazetteer, rome, recs, skip_invalid=True)  # one process
     assert again.report.unchanged == 1198 and {k: v[0] for k, v in stored(sessions).items()} \
         == hashes
+
+
+def test_staging_a_large_file_does_not_hold_the_write_lock(database_url, gazetteer, rome):
+    """While a file is being staged (temp table), other writers (the audit of a running
+    service...) are not blocked: the database's write lock is taken by the final merge only."""
+    from insertion_match.features.offers_import import parse_france_travail
+    from insertion_match.service.db.opportunities import OfferStaging
+
+    engine = db.make_engine(database_url, sqlite_busy_timeout_ms=300)
+    sessions = db.init_db(engine)
+    opps = parse_france_travail(records(range(1, 300)), gazetteer, rome).opportunities
+    with OfferStaging(sessions, batch_size=50) as stage:
+        for position, opp in enumerate(opps, start=1):
+            stage.add(position, opp)
+        stage.flush()
+        other = parse_france_travail(records(range(500, 502)), gazetteer, rome).opportunities
+        assert db.upsert_opportunities(sessions, other, "france-travail", "other").created == 2
+        assert stage.duplicates() == []
+        report = stage.merge("france-travail", "test", received=len(opps))
+    assert report.created == len(opps) and len(stored(sessions)) == len(opps) + 2
+    engine.dispose()
+
+
+def test_migration_0007_rehashes_stored_offers(database_url, gazetteer, rome):
+    """Offers stored before 0007 (hash over a dict dump) are rehashed over their stored JSON,
+    so that the first import after the upgrade still changes nothing."""
+    from sqlalchemy import text
+
+    from insertion_match.features.offers_import import parse_france_travail
+    from insertion_match.service.db import migrate
+
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine, "0006")
+    (opp,) = parse_france_travail(records([7]), gazetteer, rome).opportunities
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO opportunities (id, source, external_id, kind, department, insee, "
+            "rome_code, content_sha256, document, created_at, updated_at) VALUES (:id, "
+            "'france-travail', :ext, 'job', '61', :insee, :rome, :old, :doc, :now, :now)"),
+            {"id": opp.id, "ext": opp.external_id, "insee": opp.location.insee,
+             "rome": opp.rome_code, "old": "0" * 64, "now": "2026-11-30 10:00:00",
+             "doc": opp.model_dump_json(exclude_none=True)})
+    sessions = db.init_db(engine)  # upgrades to head
+    with sessions() as s:
+        row = s.get(OpportunityRow, opp.id)
+    assert row.content_sha256 == opportunity_hash(opp) and row.withdrawn_at is None
+    report = db.upsert_opportunities(sessions, [opp], "france-travail", "test")
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
+    engine.dispose()
