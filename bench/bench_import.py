@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from offers_files import write  # noqa: E402
+from offers_files import write
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_RATE = 10_000

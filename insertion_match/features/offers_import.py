@@ -686,7 +686,8 @@ def _json_document(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
             while True:
                 key = text.value(decoder)
                 if not isinstance(key, str):
-                    raise ValueError("invalid JSON: an object key must be a string")
+                    raise ValueError(  # noqa: TRY004  (a bad document is a value error)
+                        "invalid JSON: an object key must be a string")
                 text.expect(":", "':'")
                 if key == "resultats" and text.peek() == "[":
                     streamed = True

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -205,6 +205,19 @@ def refresh_offers(state: ServiceState) -> None:
     """Swap in an engine that serves the stored offers (after an import)."""
     with state._lock:
         state.engine = with_stored_offers(state.settings, state.sessions, state.engine)
+
+
+def import_into_service(state: ServiceState, stream: BinaryIO, fmt: Format, **kwargs: Any
+                        ) -> StreamImport:
+    """:func:`import_offer_stream` for a running service: one import at a time in this
+    process (as before: two merges of the same new ids must not race), then the engine is
+    refreshed so that the new offers are served at once."""
+    with state._lock:
+        outcome = import_offer_stream(state.sessions, stream, fmt, state.engine.gazetteer,
+                                      state.engine.rome, **kwargs)
+        if outcome.imported:
+            state.engine = with_stored_offers(state.settings, state.sessions, state.engine)
+    return outcome
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Self
 
 from sqlalchemy import (
     JSON,
@@ -158,7 +159,7 @@ class OfferStaging:
 
     # ------------------------------------------------------------------ context
 
-    def __enter__(self) -> OfferStaging:
+    def __enter__(self) -> Self:
         self._conn = self.engine.connect()
         temp = "TEMPORARY"
         self._conn.exec_driver_sql(
@@ -299,10 +300,11 @@ class OfferStaging:
             expired = (self._expire(conn, replace_source, today or date.today(), now)
                        if replace_source else 0)
             unchanged = self.staged - created - updated
-            conn.execute(insert(OpportunityImport), [dict(
-                imported_at=now, source=source[:40], origin=origin[:300],
-                content_sha256=self.content_hash, received=received, created=created,
-                updated=updated, unchanged=unchanged, rejected=rejected, expired=expired)])
+            conn.execute(insert(OpportunityImport), [{
+                "imported_at": now, "source": source[:40], "origin": origin[:300],
+                "content_sha256": self.content_hash, "received": received, "created": created,
+                "updated": updated, "unchanged": unchanged, "rejected": rejected,
+                "expired": expired}])
         return UpsertReport(created, updated, unchanged, expired)
 
     def _expire(self, conn: Connection, source: str, today: date, now: datetime) -> int:

@@ -15,7 +15,7 @@ from insertion_match.matcher.opportunity_search import filter_opportunities
 from insertion_match.service import db
 from insertion_match.service.auth import PERSONAL_ROLES, PrincipalDep, Role, allow
 from insertion_match.service.deps import StateDep
-from insertion_match.service.offers import import_offer_stream, refresh_offers
+from insertion_match.service.offers import import_into_service
 from insertion_match.service.opportunity_schemas import (
     CandidatesResponse,
     ImportReportPublic,
@@ -62,15 +62,13 @@ async def import_opportunities(
                      "jsonl" if "ndjson" in content_type or "jsonl" in content_type else "json")
     raw = await request.body()
     try:
-        outcome = await run_in_threadpool(
-            import_offer_stream, state.sessions, io.BytesIO(raw), fmt, state.engine.gazetteer,
-            state.engine.rome, source=source, origin=f"api:{fmt}", skip_invalid=on_error == "skip")
+        outcome = await run_in_threadpool(  # then swaps in an engine serving them
+            import_into_service, state, io.BytesIO(raw), fmt, source=source,
+            origin=f"api:{fmt}", skip_invalid=on_error == "skip")
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return problem_response(validation_problem([{
             "loc": ("body",), "type": "value_error", "msg": f"Value error, {reason}"}]))
-    if outcome.imported:
-        await run_in_threadpool(refresh_offers, state)  # served at once
     report = outcome.report
     body = ImportReportPublic(
         source=outcome.source, imported=outcome.imported, received=outcome.received,
