@@ -109,6 +109,7 @@ def batch_hash(opportunities: Iterable[Opportunity]) -> str:
 _MOD = 1 << 256
 STAGING = "im_offer_staging"
 KEEP = "im_offer_keep"
+EXPIRE = "im_offer_expire"
 _STAGED = ("position", "id", "source", "external_id", "kind", "department", "insee",
            "rome_code", "expires_at", "content_sha256", "document")
 _COPIED = ("id", "source", "external_id", "kind", "department", "insee", "rome_code",
@@ -169,6 +170,8 @@ class OfferStaging:
             "rome_code VARCHAR(5), expires_at VARCHAR(10), content_sha256 VARCHAR(64) NOT "
             "NULL, document TEXT NOT NULL)")
         self._conn.exec_driver_sql(f"CREATE {temp} TABLE {KEEP} (id VARCHAR(130) NOT NULL)")
+        self._conn.exec_driver_sql(
+            f"CREATE {temp} TABLE {EXPIRE} (id VARCHAR(130) NOT NULL PRIMARY KEY)")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -180,6 +183,7 @@ class OfferStaging:
                 conn.rollback()
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGING}")
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {KEEP}")
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {EXPIRE}")
             conn.commit()
         finally:
             conn.close()
@@ -309,15 +313,17 @@ class OfferStaging:
 
     def _expire(self, conn: Connection, source: str, today: date, now: datetime) -> int:
         """Offers of ``source`` stored, live, and absent from the file: their expiry day
-        becomes yesterday (so they leave the rankings at once; ``purge-expired`` deletes them
-        later) and ``withdrawn_at`` says when they vanished. Keyset pages of 1,000."""
+        becomes yesterday (so they leave the rankings; ``purge-expired`` deletes them later)
+        and ``withdrawn_at`` says when they vanished. Their ids are listed in one pass into a
+        temp table, then rewritten in pages of 1,000."""
         yesterday = today - timedelta(days=1)
         table = OpportunityRow.__table__
-        page = text(
-            f"SELECT o.id FROM opportunities o WHERE o.source = :source AND o.withdrawn_at "
-            f"IS NULL AND o.id > :after AND NOT EXISTS (SELECT 1 FROM {STAGING} s WHERE "
-            f"s.id = o.id) AND NOT EXISTS (SELECT 1 FROM {KEEP} k WHERE k.id = o.id) "
-            "ORDER BY o.id LIMIT 1000")
+        conn.execute(text(
+            f"INSERT INTO {EXPIRE} (id) SELECT o.id FROM opportunities o WHERE o.source = "
+            f":source AND o.withdrawn_at IS NULL AND NOT EXISTS (SELECT 1 FROM {STAGING} s "
+            f"WHERE s.id = o.id) AND NOT EXISTS (SELECT 1 FROM {KEEP} k WHERE k.id = o.id)"),
+            {"source": source})
+        page = text(f"SELECT id FROM {EXPIRE} WHERE id > :after ORDER BY id LIMIT 1000")
         change = (sa_update(table).where(table.c.id == bindparam("b_id"))
                   .values(document=bindparam("b_document", type_=JSON),
                           content_sha256=bindparam("b_hash"),
@@ -325,7 +331,7 @@ class OfferStaging:
                           withdrawn_at=now, updated_at=now))
         after, count = "", 0
         while True:
-            ids = [r[0] for r in conn.execute(page, {"source": source, "after": after})]
+            ids = [r[0] for r in conn.execute(page, {"after": after})]
             if not ids:
                 return count
             docs = conn.execute(select(table.c.id, table.c.document)
