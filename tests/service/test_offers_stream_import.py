@@ -268,3 +268,17 @@ def test_migration_0007_rehashes_stored_offers(database_url, gazetteer, rome):
     report = db.upsert_opportunities(sessions, [opp], "france-travail", "test")
     assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
     engine.dispose()
+
+
+def test_api_imports_json_lines(client):
+    lines = "\n".join(json.dumps(r) for r in records(range(9001, 9004))) + "\n{cassé\n"
+    res = client.post("/v1/opportunities/import", params={"source": "apijsonl"},
+                      content=lines.encode(), headers={"content-type": "application/x-ndjson"})
+    assert res.status_code == 422
+    assert [e["path"] for e in res.json()["errors"]] == ["records.4.record"]
+    assert client.get("/v1/opportunities/apijsonl:S09001").status_code == 404
+    res = client.post("/v1/opportunities/import", content=lines.encode(),
+                      params={"source": "apijsonl", "format": "jsonl", "on_error": "skip"})
+    assert res.status_code == 200, res.text
+    assert (res.json()["received"], res.json()["created"]) == (4, 3)
+    assert client.get("/v1/opportunities/apijsonl:S09001").status_code == 200  # served at once
