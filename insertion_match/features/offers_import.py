@@ -22,17 +22,29 @@ separated by ``|``; licences as ``B:E|C:S`` (category:exigence).
 
 A job without ``romeCode`` gets the code its title matches (``rome_inferred``), or is rejected.
 Within one file, a second record with the same id is rejected as a duplicate.
+
+**Streaming** (files of any size, memory bounded): :func:`read_records` reads a binary stream
+record by record (JSON document, JSON lines, CSV) and :func:`validate_records` turns each record
+into an ``Opportunity`` or a :class:`Rejection`, one at a time; duplicates are then found by the
+storage layer (``db.OfferStaging``), which holds the records instead of memory. The JSON reader
+is the standard library's C scanner applied one array element at a time
+(``JSONDecoder.raw_decode`` over a sliding buffer): about 9 µs per offer, and a record nested
+100,000 levels deep is a ``RecursionError`` turned into a clean error (ijson builds a prefix
+string per level and ran out of memory on it, measured).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, BinaryIO, Literal
 
 from pydantic import ValidationError
 
@@ -109,6 +121,9 @@ def _err(field_: str, en: str, fr: str) -> FieldError:
 
 
 def _text(value: Any, max_len: int | None = None) -> str | None:
+    if type(value) is str:  # the common case, first
+        text = value.strip()
+        return (text[:max_len] if max_len else text) or None
     if value is None:
         return None
     if isinstance(value, (dict, list)):
@@ -129,6 +144,7 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(text[:10])
 
 
+@lru_cache(maxsize=16384)  # the same labels recur across a file
 def contract_months(label: str | None) -> float | None:
     """"CDD - 6 Mois" → 6; "Contrat travail temporaire - 15 Jour(s)" → 0.5; None if absent."""
     if not label:
@@ -140,6 +156,7 @@ def contract_months(label: str | None) -> float | None:
     return {"mois": n, "jour": n / 30, "semaine": n / 4.33, "an": 12 * n}[unit]
 
 
+@lru_cache(maxsize=16384)  # the same labels recur across a file
 def hours_of(label: str | None) -> float | None:
     """"35H Horaires normaux" → 35.0; "24H30" → 24.5; None when no figure."""
     if not label:
@@ -153,10 +170,15 @@ def hours_of(label: str | None) -> float | None:
 
 def atypical_of(*texts: str | None) -> tuple[str, ...]:
     """Atypical-hours flags named in working-time texts ("Travail de nuit", "2x8"...)."""
-    joined = " ".join(t for t in texts if t)
+    return _atypical(" ".join(t for t in texts if t))
+
+
+@lru_cache(maxsize=65536)
+def _atypical(joined: str) -> tuple[str, ...]:  # the same few labels recur in every file
     return tuple(flag for flag, pattern in _ATYPICAL_PATTERNS if pattern.search(joined))
 
 
+@lru_cache(maxsize=16384)  # the same labels recur across a file
 def training_level_of(label: str | None) -> str | None:
     if not label:
         return None
@@ -168,6 +190,7 @@ def training_level_of(label: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16384)  # the same labels recur across a file
 def licence_category(label: str) -> str | None:
     """"B - Véhicule léger" → "B"; "CE - Poids lourd + remorque" → "CE"; else None."""
     head = label.split(" - ", 1)[0].strip().upper().replace(" ", "")
@@ -184,15 +207,33 @@ class _Builder:
         self.source = source
         self.gazetteer = gazetteer
         self.rome = rome
+        self._communes: dict[tuple[str | None, str | None, str | None], Any] = {}
+
+    def _commune(self, insee: str | None, postcode: str | None, name: str | None) -> Any:
+        """The commune of a work place, cached per (code, postcode, name): a national file
+        names about 35,000 communes, each many times; a failure is cached as its GeoError."""
+        key = (insee, postcode, name)
+        found = self._communes.get(key)
+        if found is None:
+            try:
+                if insee:
+                    found = self.gazetteer.by_insee(insee)
+                elif name or postcode:
+                    found = self.gazetteer.resolve(commune=name, postcode=postcode)
+                else:
+                    found = False
+            except GeoError as exc:
+                found = exc
+            if len(self._communes) < 200_000:  # bounded whatever the file
+                self._communes[key] = found
+        if isinstance(found, GeoError):
+            raise found
+        return found or None
 
     def locate(self, insee: str | None, postcode: str | None, name: str | None,
                lat: Any, lon: Any, field_: str) -> dict[str, Any]:
-        commune = None
         try:
-            if insee:
-                commune = self.gazetteer.by_insee(insee)
-            elif name or postcode:
-                commune = self.gazetteer.resolve(commune=name, postcode=postcode)
+            commune = self._commune(insee, postcode, name)
         except GeoError as exc:
             raise _Invalid([_err(field_, f"work place not found: {exc}",
                                  f"lieu de travail introuvable : {exc}")]) from exc
@@ -243,29 +284,47 @@ def _external_id(value: Any) -> str | None:
     return _EXTERNAL_ID.sub("-", text).strip("-.") or None
 
 
+def _one(position: int, record: Any, build: Callable[[Any], Opportunity]
+         ) -> Opportunity | Rejection:
+    """One record → its Opportunity, or its Rejection with every reason found."""
+    if isinstance(record, _Unreadable):
+        return Rejection(position, None, (_err("record", f"unreadable line: {record.reason}",
+                                               f"ligne illisible : {record.reason}"),))
+    try:
+        return build(record)
+    except _Invalid as exc:
+        errors = tuple(exc.errors)
+    except (TypeError, ValueError, AttributeError) as exc:
+        errors = (_err("record", f"malformed record: {exc}", f"enregistrement mal formé : {exc}"),)
+    ext = None
+    if isinstance(record, Mapping):
+        try:
+            ext = _external_id(record.get("id", record.get("external_id")))
+        except TypeError:
+            ext = None
+    return Rejection(position, ext, errors)
+
+
+def duplicate_rejection(position: int, external_id: str | None, first: int) -> Rejection:
+    """A second record with the id of record ``first`` of the same file."""
+    return Rejection(position, external_id, (_err("id", f"duplicate of record {first}",
+                                                  f"doublon de l'enregistrement {first}"),))
+
+
 def _collect(records: Iterable[tuple[int, Any]], source: str,
              build: Callable[[Any], Opportunity]) -> ImportBatch:
     batch = ImportBatch(source=source)
     seen: dict[str, int] = {}
     for position, record in records:
-        ext = None
-        try:
-            opp = build(record)
-            ext = opp.external_id
-            if opp.id in seen:
-                raise _Invalid([_err("id", f"duplicate of record {seen[opp.id]}",
-                                     f"doublon de l'enregistrement {seen[opp.id]}")])
-            seen[opp.id] = position
-            batch.opportunities.append(opp)
-        except _Invalid as exc:
-            if ext is None and isinstance(record, Mapping):
-                ext = _external_id(record.get("id", record.get("external_id")))
-            batch.rejected.append(Rejection(position, ext, tuple(exc.errors)))
-        except (TypeError, ValueError, AttributeError) as exc:
-            if isinstance(record, Mapping):
-                ext = _external_id(record.get("id", record.get("external_id")))
-            batch.rejected.append(Rejection(position, ext, (
-                _err("record", f"malformed record: {exc}", f"enregistrement mal formé : {exc}"),)))
+        result = _one(position, record, build)
+        if isinstance(result, Rejection):
+            batch.rejected.append(result)
+        elif result.id in seen:
+            batch.rejected.append(duplicate_rejection(position, result.external_id,
+                                                      seen[result.id]))
+        else:
+            seen[result.id] = position
+            batch.opportunities.append(result)
     return batch
 
 
@@ -297,7 +356,7 @@ def parse_france_travail(
 
 
 def _from_ft(r: Any, b: _Builder) -> Opportunity:
-    if not isinstance(r, Mapping):
+    if not isinstance(r, dict):
         raise _Invalid([_err("record", "an offer is a JSON object", "une offre est un objet JSON")])
     errors: list[FieldError] = []
     ext = _external_id(r.get("id"))
@@ -310,7 +369,7 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
     if kind not in OPPORTUNITY_KINDS:
         errors.append(_err("kind", f"unknown kind {kind!r}", f"type d'offre inconnu : « {kind} »"))
     lieu = r.get("lieuTravail") or {}
-    if not isinstance(lieu, Mapping):
+    if not isinstance(lieu, dict):
         errors.append(_err("lieuTravail", "an object is expected", "objet attendu"))
         lieu = {}
     location: dict[str, Any] | None = None
@@ -336,16 +395,16 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
     duration = _text(r.get("dureeTravailLibelle"), 300)
     converted = _text(r.get("dureeTravailLibelleConverti"))
     context = r.get("contexteTravail") or {}
-    horaires = context.get("horaires") if isinstance(context, Mapping) else None
+    horaires = context.get("horaires") if isinstance(context, dict) else None
     horaires_text = " ".join(str(h) for h in horaires) if isinstance(horaires, list) else None
-    formations = [f for f in (r.get("formations") or []) if isinstance(f, Mapping)]
+    formations = [f for f in (r.get("formations") or []) if isinstance(f, dict)]
     levels = [(training_level_of(_text(f.get("niveauLibelle"))), f.get("exigence") == "E")
               for f in formations]
     levels = [(lv, req) for lv, req in levels if lv is not None]
     level, level_required = (min(levels, key=lambda x: int(x[0])) if levels else (None, False))
     licences = []
     for p in r.get("permis") or []:
-        label = _text(p.get("libelle")) if isinstance(p, Mapping) else None
+        label = _text(p.get("libelle")) if isinstance(p, dict) else None
         category = licence_category(label) if label else None
         if category is None:
             raise _Invalid([_err("permis", f"unreadable licence {p!r}",
@@ -357,7 +416,7 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
     fields = {
         "id": f"{b.source}:{ext}", "source": b.source, "external_id": ext, "kind": kind,
         "title": title, **(rome or {}), "appellation": _text(r.get("appellationlibelle"), 300),
-        "employer": _text(entreprise.get("nom"), 300) if isinstance(entreprise, Mapping) else None,
+        "employer": _text(entreprise.get("nom"), 300) if isinstance(entreprise, dict) else None,
         "location": location,
         "contract_type": contract.upper() if contract else None,
         "contract_label": contract_label or (CONTRACT_LABELS_FR.get(contract.upper())
@@ -372,16 +431,16 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
         "experience": _text(r.get("experienceExige")),
         "experience_label": _text(r.get("experienceLibelle"), 300),
         "licences": licences,
-        "skills": [s for c in (r.get("competences") or []) if isinstance(c, Mapping)
+        "skills": [s for c in (r.get("competences") or []) if isinstance(c, dict)
                    and (s := _text(c.get("libelle"), 300))],
         "soft_skills": [s for c in (r.get("qualitesProfessionnelles") or [])
-                        if isinstance(c, Mapping) and (s := _text(c.get("libelle"), 300))],
+                        if isinstance(c, dict) and (s := _text(c.get("libelle"), 300))],
         "positions": r.get("nombrePostes") or 1,
         "accessible_rqth": r.get("accessibleTH"),
         "created_at": _date(r.get("dateCreation")),
         "start_date": _date(r.get("dateDebut")),
         "expires_at": _date(r.get("dateExpiration")),
-        "url": _text(origine.get("urlOrigine"), 500) if isinstance(origine, Mapping) else None,
+        "url": _text(origine.get("urlOrigine"), 500) if isinstance(origine, dict) else None,
         "description": _text(r.get("description"), 4000),
         "synthetic": r.get("origine") == "synthetic",
     }
@@ -490,3 +549,240 @@ def _from_csv(r: dict[str, str | None], b: _Builder) -> Opportunity:
         "description": get("description"), "synthetic": bool(synthetic),
     }
     return b.validate(fields)
+
+
+# ------------------------------------------------------------------------------- streaming
+
+StreamFormat = Literal["json", "jsonl", "csv"]
+
+#: Bytes read from a stream at a time.
+CHUNK_BYTES = 1 << 20
+#: Largest single JSON record (or top-level value besides ``resultats``): a bound on memory.
+MAX_RECORD_CHARS = 16 << 20
+
+_WS = " \t\n\r"
+_TAIL = 64  # a decoding error this close to the end of the window may be the window's fault
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    """A JSON line that does not parse: rejected as a record (the other lines still count)."""
+
+    reason: str
+
+
+def default_source(fmt: str) -> str:
+    return "csv" if fmt == "csv" else "france-travail"
+
+
+def read_records(stream: BinaryIO, fmt: StreamFormat) -> Iterator[tuple[int, Any]]:
+    """``(position, record)`` one at a time from a binary stream: the elements of a France
+    Travail JSON document (a list, one offer or ``{"resultats": [...]}``; position = rank,
+    1-based), the lines of a JSON-lines file (position = line number; an unreadable line is a
+    record that will be rejected), or the rows of a CSV file (position = line number, as a dict
+    of the columns). Memory holds one chunk and one record, whatever the stream's size.
+
+    Raises ``ValueError`` (while iterating) when the document as a whole is unusable: not
+    UTF-8, not JSON, wrong shape, bad CSV header, a record over :data:`MAX_RECORD_CHARS`.
+    """
+    if fmt == "json":
+        return _json_document(stream)
+    if fmt == "jsonl":
+        return _json_lines(stream)
+    if fmt == "csv":
+        return _csv_rows(stream)
+    raise ValueError(f"unknown format {fmt!r}: json, jsonl or csv")
+
+
+class _Text:
+    """A sliding window of decoded text over a binary stream (UTF-8, BOM dropped)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.offset = 0  # characters dropped before buf
+
+    def more(self) -> bool:
+        """Read one more chunk; False at the end of the stream."""
+        if self.eof:
+            return False
+        raw = self.stream.read(CHUNK_BYTES)
+        try:
+            text = self.decoder.decode(raw or b"", final=not raw)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not UTF-8 text: {exc}") from exc
+        if not raw:
+            self.eof = True
+        if self.pos > CHUNK_BYTES:  # drop what was consumed
+            self.offset += self.pos
+            self.buf, self.pos = self.buf[self.pos:], 0
+        if len(self.buf) - self.pos > MAX_RECORD_CHARS:
+            raise ValueError(f"a record over {MAX_RECORD_CHARS} characters, or unterminated "
+                             f"JSON, at character {self.offset + self.pos}")
+        self.buf += text
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ('' at the end)."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _WS:
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def expect(self, chars: str, what: str) -> str:
+        char = self.peek()
+        if not char or char not in chars:
+            found = repr(char) if char else "the end of the document"
+            raise ValueError(f"invalid JSON: {what} expected at character "
+                             f"{self.offset + self.pos}, found {found}")
+        self.pos += 1
+        return char
+
+    def value(self, decoder: json.JSONDecoder) -> Any:
+        """The next JSON value, read through the C scanner; more text is read while the value
+        runs past the end of the window."""
+        self.peek()
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                # Cut short by the window (a token, number or escape at its end, or a string
+                # running past it), not broken: read on and decode again.
+                if not self.eof and (exc.pos >= len(self.buf) - _TAIL
+                                     or exc.msg.startswith("Unterminated string")):
+                    self.more()
+                    continue
+                raise ValueError(f"invalid JSON: {exc.msg} at character "
+                                 f"{self.offset + exc.pos}") from exc
+            except RecursionError as exc:
+                raise ValueError("invalid JSON: nested too deeply") from exc
+            if not self.eof and (end >= len(self.buf) or (
+                    isinstance(value, (int, float)) and end >= len(self.buf) - _TAIL)):
+                self.more()  # a number may go on in the next chunk ("12" | "3", "12." | "5")
+                continue
+            self.pos = end
+            return value
+
+
+def _json_document(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
+    text = _Text(stream)
+    decoder = json.JSONDecoder()
+    first = text.peek()
+    if first == "[":
+        yield from _json_array(text, decoder)
+    elif first == "{":
+        text.pos += 1
+        head: dict[str, Any] = {}
+        streamed = False
+        if text.peek() == "}":
+            text.pos += 1
+        else:
+            while True:
+                key = text.value(decoder)
+                if not isinstance(key, str):
+                    raise ValueError(  # noqa: TRY004  (a bad document is a value error)
+                        "invalid JSON: an object key must be a string")
+                text.expect(":", "':'")
+                if key == "resultats" and text.peek() == "[":
+                    streamed = True
+                    yield from _json_array(text, decoder)
+                else:
+                    head[key] = text.value(decoder)
+                if text.expect(",}", "',' or '}'") == "}":
+                    break
+        if "resultats" in head:  # present but not a list
+            raise ValueError("\"resultats\" must be a list of offers")
+        if not streamed:
+            yield 1, head  # one offer
+    elif first == "":
+        raise ValueError("invalid JSON: empty document")
+    else:
+        text.value(decoder)  # a syntax error reads as such
+        raise ValueError(
+            "a France Travail file holds a list of offers, one offer, or {\"resultats\": [...]}")
+    if text.peek():
+        raise ValueError(f"invalid JSON: extra data at character {text.offset + text.pos}")
+
+
+def _json_array(text: _Text, decoder: json.JSONDecoder) -> Iterator[tuple[int, Any]]:
+    text.expect("[", "'['")
+    if text.peek() == "]":
+        text.pos += 1
+        return
+    position = 0
+    while True:
+        position += 1
+        yield position, text.value(decoder)
+        if text.expect(",]", "',' or ']'") == "]":
+            return
+
+
+def _json_lines(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        if not raw.strip():
+            continue
+        try:
+            yield number, json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            yield number, _Unreadable(reason[:200])
+
+
+def _csv_rows(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
+    start = stream.tell()
+    sample = stream.read(4096)
+    stream.seek(start)
+    sample_text = sample.decode("utf-8", errors="ignore")
+    delimiter = ";" if sample_text.count(";") > sample_text.count(",") else ","
+    wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")  # \n, \r\n, \r
+    try:
+        reader = csv.DictReader(wrapper, delimiter=delimiter)
+        try:
+            header = [h.strip() for h in (reader.fieldnames or [])]
+        except csv.Error as exc:  # a field over the size limit, a NUL byte...
+            raise ValueError(f"unreadable CSV header: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not UTF-8 text: {exc}") from exc
+        missing = sorted(CSV_REQUIRED - set(header))
+        unknown = sorted(set(header) - set(CSV_COLUMNS))
+        if missing or unknown:
+            raise ValueError(f"CSV header: missing columns {missing}, unknown columns "
+                             f"{unknown}; allowed: {', '.join(CSV_COLUMNS)}")
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ValueError(f"unreadable CSV at line {reader.line_num}: {exc}") from exc
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"not UTF-8 text near line {reader.line_num}: {exc}") from exc
+            yield reader.line_num, {k.strip(): v for k, v in row.items() if k is not None}
+    finally:
+        wrapper.detach()  # the caller owns the stream
+
+
+def validate_records(
+    records: Iterable[tuple[int, Any]], fmt: StreamFormat, gazetteer: Gazetteer,
+    rome: RomeReferential, source: str | None = None,
+) -> Iterator[tuple[int, Opportunity | Rejection]]:
+    """Each record → ``(position, its Opportunity or its Rejection)``, one at a time (JSON and
+    JSON lines: the France Travail fields; CSV: :data:`CSV_COLUMNS`). Duplicates within the
+    file are not looked for here (see ``db.OfferStaging``)."""
+    builder = _Builder(source or default_source(fmt), gazetteer, rome)
+    if fmt == "csv":
+        def build(r: Any) -> Opportunity:
+            return _from_csv(r, builder)
+    else:
+        def build(r: Any) -> Opportunity:
+            return _from_ft(r, builder)
+    for position, record in records:
+        yield position, _one(position, record, build)

@@ -4,10 +4,15 @@ library functions (service/offers.py, db/opportunities.py, features/demo_offers.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from insertion_match.service.settings import Settings
+
+if TYPE_CHECKING:
+    from insertion_match.features.offers_import import Rejection
 
 
 def _fail(message: str) -> int:
@@ -15,37 +20,99 @@ def _fail(message: str) -> int:
     return 1
 
 
+class _Progress(io.RawIOBase):
+    """A binary file that advances a progress bar by the bytes read."""
+
+    def __init__(self, raw: io.RawIOBase, bar: Any) -> None:
+        self.raw, self.bar = raw, bar
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.raw.readinto(buffer) or 0
+        self.bar.update(n)
+        return n
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        position = self.raw.seek(offset, whence)
+        self.bar.n = position
+        return position
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def format_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix, "json")
+
+
 def cmd_offers_import(args: argparse.Namespace, settings: Settings) -> int:
-    from insertion_match.service.offers import import_offers, parse_offers
-    from insertion_match.service.state import build_state
+    """Stream the file into the database: no engine is built (running services load the
+    stored offers at start)."""
+    from tqdm import tqdm
+
+    from insertion_match.geo import Gazetteer
+    from insertion_match.service import db
+    from insertion_match.service.db.startup import startup_lock
+    from insertion_match.service.offers import import_offer_stream, load_rome
 
     path = Path(args.file)
-    fmt = args.format or ("csv" if path.suffix.lower() == ".csv" else "json")
+    fmt = args.format or format_of(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return _fail(f"cannot read {path}: {exc}")
-    state = build_state(settings)
+        raw = path.open("rb", buffering=0)
+        size = path.stat().st_size
+    except OSError as exc:
+        return _fail(f"impossible de lire {path} : {exc}")
+    engine_db = db.make_engine(settings.sqlalchemy_url, settings.sqlite_busy_timeout_ms)
+    bar = tqdm(total=size, unit="o", unit_scale=True, unit_divisor=1024, file=sys.stderr,
+               desc=f"import {path.name}", disable=None if args.progress is None
+               else not args.progress, dynamic_ncols=True, mininterval=0.5)
+
+    def rejected(r: Rejection) -> None:
+        why = "; ".join(f"{e.field} : {e.message_fr}" for e in r.errors)
+        bar.write(f"  enregistrement {r.position} ({r.external_id or 'sans id'}) : {why}",
+                  file=sys.stderr)
+
+    def counted(n: int) -> None:
+        if n % 10_000 == 0:
+            bar.set_postfix_str(f"{n:,} offres".replace(",", " "), refresh=False)
+
     try:
-        try:
-            batch = parse_offers(text, fmt, state.engine.gazetteer, state.engine.rome,
-                                 args.source)
-        except ValueError as exc:
-            return _fail(f"{path}: {exc}")
-        print(f"read {batch.total} record(s) from {path}: {len(batch.opportunities)} valid, "
-              f"{len(batch.rejected)} rejected", flush=True)
-        for r in batch.rejected:
-            why = "; ".join(f"{e.field}: {e.message_fr}" for e in r.errors)
-            print(f"  record {r.position} ({r.external_id or 'sans id'}): {why}", file=sys.stderr)
-        outcome = import_offers(state, batch, f"cli:{path.name}", args.skip_invalid)
+        with startup_lock(engine_db):
+            sessions = db.init_db(engine_db)
+        gazetteer, rome = Gazetteer.load(settings.data_dir), load_rome(settings.data_dir)
+        with io.BufferedReader(_Progress(raw, bar), 1 << 20) as stream:
+            try:
+                outcome = import_offer_stream(
+                    sessions, stream, fmt, gazetteer, rome, source=args.source,
+                    origin=f"cli:{path.name}", skip_invalid=args.skip_invalid,
+                    replace_source=args.replace_source, on_rejection=rejected,
+                    keep_rejections=False, on_record=counted, jobs=args.jobs)
+            except ValueError as exc:
+                bar.close()
+                return _fail(f"{path} : {exc} ; rien n'a été importé")
     finally:
-        state.close()
+        bar.close()
+        raw.close()
+        engine_db.dispose()
+    print(f"lu {outcome.received} enregistrement(s) de {path} : {outcome.valid} valide(s), "
+          f"{outcome.rejected} refusé(s)", flush=True)
     if not outcome.imported:
-        return _fail("nothing imported (use --skip-invalid to import the valid records)")
+        return _fail("rien n'a été importé (--skip-invalid importe les enregistrements valides)")
     report = outcome.report
     assert report is not None
-    print(f"imported into source {batch.source!r}: {report.created} created, {report.updated} "
-          f"updated, {report.unchanged} unchanged")
+    expired = f", {report.expired} expirée(s)" if args.replace_source else ""
+    print(f"importé dans la source {outcome.source!r} : {report.created} créée(s), "
+          f"{report.updated} mise(s) à jour, {report.unchanged} inchangée(s){expired}")
     return 0
 
 
@@ -75,13 +142,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     offers = sub.add_parser("offers", help="import job / volunteering / immersion offers")
     offers_sub = offers.add_subparsers(dest="offers_command", required=True)
     imp = offers_sub.add_parser(
-        "import", help="import a France Travail offres v2 JSON file or a CSV file (upsert by "
-        "source and id, atomic, idempotent)")
+        "import", help="import a France Travail offres v2 JSON file, JSON lines or a CSV file, "
+        "read record by record (upsert by source and id, atomic, idempotent)")
     imp.add_argument("file")
-    imp.add_argument("--format", choices=("json", "csv"), help="default: from the extension")
+    imp.add_argument("--format", choices=("json", "jsonl", "csv"),
+                     help="default: from the extension (.csv, .jsonl / .ndjson, else json)")
     imp.add_argument("--source", help="source name (default france-travail for JSON, csv)")
     imp.add_argument("--skip-invalid", action="store_true",
                      help="import the valid records even if some are rejected")
+    imp.add_argument("--replace-source", action="store_true",
+                     help="full refresh of the source: its stored offers absent from the file "
+                     "expire (expiry day set to yesterday, withdrawn_at set), same transaction")
+    imp.add_argument("--jobs", type=int, default=1, metavar="N",
+                     help="validating worker processes (default 1: all in this process; 2 on "
+                     "two free cores about doubles the rate)")
+    imp.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="progress bar on stderr (default: when stderr is a terminal)")
     imp.set_defaults(func=cmd_offers_import)
     purge = offers_sub.add_parser("purge-expired", help="delete the offers past their expiry day")
     purge.set_defaults(func=cmd_offers_purge)

@@ -6,19 +6,33 @@ Library functions over ``ServiceState``; routes and CLI commands stay thin.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import multiprocessing
 import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from insertion_match.features.demo_offers import DEMO_FILE, DEMO_SOURCE
-from insertion_match.features.offers_import import ImportBatch, parse_csv, parse_france_travail
+from insertion_match.features.offers_import import (
+    ImportBatch,
+    Rejection,
+    default_source,
+    duplicate_rejection,
+    parse_france_travail,
+    read_records,
+    validate_records,
+)
 from insertion_match.features.people import (
     PeopleArrays,
     PersonRecord,
@@ -29,6 +43,7 @@ from insertion_match.features.rome import RomeReferential
 from insertion_match.geo import Gazetteer
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.service import db
+from insertion_match.service.db.opportunities import OfferStaging, UpsertReport, staged_row
 from insertion_match.service.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,7 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("insertion_match.service")
 
-Format = Literal["json", "csv"]
+Format = Literal["json", "jsonl", "csv"]
 
 
 @lru_cache(maxsize=4)
@@ -48,17 +63,165 @@ def load_rome(data_dir: Path) -> RomeReferential:
 def parse_offers(
     text: str, fmt: Format, gazetteer: Gazetteer, rome: RomeReferential, source: str | None
 ) -> ImportBatch:
-    """Parse a France Travail JSON or CSV document. Raises ``ValueError`` for a document that
-    is not JSON / has the wrong shape / a bad CSV header (nothing to report per record)."""
-    if fmt == "json":
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"invalid JSON: {exc}") from exc
-        except RecursionError as exc:
-            raise ValueError("invalid JSON: nested too deeply") from exc
-        return parse_france_travail(payload, gazetteer, rome, source or "france-travail")
-    return parse_csv(text, gazetteer, rome, source or "csv")
+    """Parse a France Travail JSON, JSON-lines or CSV document held in memory (small files;
+    :func:`import_offer_stream` for files of any size). Raises ``ValueError`` for a document
+    that is not JSON / has the wrong shape / a bad CSV header (nothing to report per record)."""
+    batch = ImportBatch(source=source or default_source(fmt))
+    seen: dict[str, int] = {}
+    records = read_records(io.BytesIO(text.encode("utf-8")), fmt)
+    for position, result in validate_records(records, fmt, gazetteer, rome, batch.source):
+        if isinstance(result, Rejection):
+            batch.rejected.append(result)
+        elif result.id in seen:
+            batch.rejected.append(duplicate_rejection(position, result.external_id,
+                                                      seen[result.id]))
+        else:
+            seen[result.id] = position
+            batch.opportunities.append(result)
+    return batch
+
+
+@dataclass
+class StreamImport:
+    """What an offers import did. ``rejections`` holds every rejected record when the caller
+    kept them (the API); the CLI prints them as they come and keeps only the count."""
+
+    source: str
+    received: int = 0
+    valid: int = 0
+    rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    imported: bool = False
+    report: UpsertReport | None = None
+
+
+def import_offer_stream(
+    sessions: sessionmaker[Session], stream: BinaryIO, fmt: Format, gazetteer: Gazetteer,
+    rome: RomeReferential, *, source: str | None, origin: str, skip_invalid: bool,
+    replace_source: bool = False, on_rejection: Callable[[Rejection], None] | None = None,
+    keep_rejections: bool = True, on_record: Callable[[int], None] | None = None,
+    batch_size: int = 5000, today: date | None = None, jobs: int = 1,
+) -> StreamImport:
+    """Read, validate and store the offers of ``stream`` record by record, atomically.
+
+    Valid offers are staged in batches (``db.OfferStaging``: a temporary table, memory
+    bounded whatever the file's size); at the end, if no record was rejected (or with
+    ``skip_invalid``), they are merged into ``opportunities`` in one transaction (upsert by id
+    and content hash: re-importing the same file changes no row). With ``replace_source`` the
+    stored offers of the source that the file no longer has expire in that same transaction.
+    Otherwise nothing is written. Raises ``ValueError`` for an unusable document (nothing
+    written). Does not refresh any engine: see :func:`refresh_offers`.
+
+    ``jobs`` > 1: records are validated (and serialised, hashed) by that many forked worker
+    processes, in order, a bounded number of chunks in flight; reading and writing stay here.
+    """
+    outcome = StreamImport(source=source or default_source(fmt))
+
+    def rejected(rejection: Rejection) -> None:
+        outcome.rejected += 1
+        if keep_rejections:
+            outcome.rejections.append(rejection)
+        if on_rejection is not None:
+            on_rejection(rejection)
+
+    records = read_records(stream, fmt)
+    with _validated(records, fmt, gazetteer, rome, outcome.source, jobs) as results, \
+            OfferStaging(sessions, batch_size) as stage:
+        for result in results:
+            outcome.received += 1
+            if isinstance(result, Rejection):
+                rejected(result)
+                if replace_source and result.external_id:
+                    stage.keep(f"{outcome.source}:{result.external_id}")
+            else:
+                stage.add_row(result)
+            if on_record is not None:
+                on_record(outcome.received)
+        for position, external_id, first in stage.duplicates():
+            rejected(duplicate_rejection(position, external_id, first))
+        outcome.valid = outcome.received - outcome.rejected
+        outcome.rejections.sort(key=lambda r: r.position)
+        if outcome.rejected and not skip_invalid:
+            return outcome  # the stage is dropped: nothing written
+        stage.drop_duplicates()
+        started = time.perf_counter()
+        outcome.report = stage.merge(
+            outcome.source, origin, received=outcome.received, rejected=outcome.rejected,
+            replace_source=outcome.source if replace_source else None, today=today)
+        outcome.imported = True
+        log.info("offers merged (write transaction)", extra={
+            "count": stage.staged, "ms": round((time.perf_counter() - started) * 1000)})
+    log.info("offers imported", extra={"kind": outcome.source, "count": outcome.valid})
+    return outcome
+
+
+#: Records per chunk sent to a validating worker, and chunks in flight per worker.
+_CHUNK = 250
+_IN_FLIGHT = 3
+_WORKER: tuple | None = None  # (fmt, gazetteer, rome, source), inherited by forked workers
+
+
+def _validate_chunk(chunk: list[tuple[int, object]]) -> list[tuple | Rejection]:
+    assert _WORKER is not None
+    fmt, gazetteer, rome, source = _WORKER
+    return [r if isinstance(r, Rejection) else staged_row(position, r)
+            for position, r in validate_records(chunk, fmt, gazetteer, rome, source)]
+
+
+def _chunks(records: Iterator[tuple[int, object]], size: int) -> Iterator[list]:
+    chunk: list = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@contextmanager
+def _validated(records: Iterator[tuple[int, object]], fmt: Format, gazetteer: Gazetteer,
+               rome: RomeReferential, source: str, jobs: int
+               ) -> Iterator[Iterator[tuple | Rejection]]:
+    """Staging rows (:func:`db.staged_row`) or rejections, in the file's order."""
+    global _WORKER
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield (r if isinstance(r, Rejection) else staged_row(position, r)
+               for position, r in validate_records(records, fmt, gazetteer, rome, source))
+        return
+    _WORKER = (fmt, gazetteer, rome, source)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            def ordered() -> Iterator[tuple | Rejection]:
+                pending: deque = deque()
+                for chunk in _chunks(records, _CHUNK):
+                    pending.append(pool.apply_async(_validate_chunk, (chunk,)))
+                    if len(pending) >= jobs * _IN_FLIGHT:
+                        yield from pending.popleft().get()
+                while pending:
+                    yield from pending.popleft().get()
+            yield ordered()
+    finally:
+        _WORKER = None
+
+
+def refresh_offers(state: ServiceState) -> None:
+    """Swap in an engine that serves the stored offers (after an import)."""
+    with state._lock:
+        state.engine = with_stored_offers(state.settings, state.sessions, state.engine)
+
+
+def import_into_service(state: ServiceState, stream: BinaryIO, fmt: Format, **kwargs: Any
+                        ) -> StreamImport:
+    """:func:`import_offer_stream` for a running service: one import at a time in this
+    process (as before: two merges of the same new ids must not race), then the engine is
+    refreshed so that the new offers are served at once."""
+    with state._lock:
+        outcome = import_offer_stream(state.sessions, stream, fmt, state.engine.gazetteer,
+                                      state.engine.rome, **kwargs)
+        if outcome.imported:
+            state.engine = with_stored_offers(state.settings, state.sessions, state.engine)
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -69,22 +232,21 @@ class ImportOutcome:
 
 
 def import_offers(
-    state: ServiceState, batch: ImportBatch, origin: str, skip_invalid: bool
+    state: ServiceState, batch: ImportBatch, origin: str, skip_invalid: bool,
+    replace_source: bool = False,
 ) -> ImportOutcome:
-    """Store a parsed batch atomically and swap in an engine that serves it.
+    """Store a parsed batch atomically and swap in an engine that serves it (for records
+    parsed elsewhere, e.g. SIAE postings).
 
     Without ``skip_invalid``, one rejected record means nothing is written (the report still
     lists every rejection). Re-importing the same file changes no offer.
     """
     if batch.rejected and not skip_invalid:
         return ImportOutcome(batch, imported=False, report=None)
-    with state._lock:
-        merged = {o.id: o for o in state.engine.opportunities}
-        merged.update((o.id, o) for o in batch.opportunities)
-        candidate = state.engine.with_opportunities(list(merged.values()))  # before any write
-        report = db.upsert_opportunities(state.sessions, batch.opportunities, batch.source,
-                                         origin, rejected=len(batch.rejected))
-        state.engine = candidate
+    report = db.upsert_opportunities(state.sessions, batch.opportunities, batch.source,
+                                     origin, rejected=len(batch.rejected),
+                                     replace_source=replace_source)
+    refresh_offers(state)
     log.info("offers imported", extra={"kind": batch.source, "count": len(batch.opportunities)})
     return ImportOutcome(batch, imported=True, report=report)
 

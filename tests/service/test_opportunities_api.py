@@ -224,14 +224,14 @@ def test_cli_import(tmp_path, monkeypatch, capsys):
     good = tmp_path / "offers.json"
     good.write_text(json.dumps({"resultats": [offer(id="CLI1"), offer(id="CLI2")]}))
     assert main(["offers", "import", str(good)]) == 0
-    assert "2 created, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert "2 créée(s), 0 mise(s) à jour, 0 inchangée(s)" in capsys.readouterr().out
     assert main(["offers", "import", str(good)]) == 0
-    assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
+    assert "0 créée(s), 0 mise(s) à jour, 2 inchangée(s)" in capsys.readouterr().out
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([offer(id="CLI3"), offer(id="CLI4", romeCode="Z0000")]))
     assert main(["offers", "import", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert "record 2 (CLI4)" in err and "nothing imported" in err
+    assert "enregistrement 2 (CLI4)" in err and "rien n'a été importé" in err
     sessions = db.init_db(db.make_engine(Settings().sqlalchemy_url))
     assert db.count_opportunities(sessions, source="france-travail") == 2
     assert main(["offers", "import", str(bad), "--skip-invalid"]) == 0

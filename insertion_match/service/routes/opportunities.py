@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -14,7 +15,7 @@ from insertion_match.matcher.opportunity_search import filter_opportunities
 from insertion_match.service import db
 from insertion_match.service.auth import PERSONAL_ROLES, PrincipalDep, Role, allow
 from insertion_match.service.deps import StateDep
-from insertion_match.service.offers import import_offers, parse_offers
+from insertion_match.service.offers import import_into_service
 from insertion_match.service.opportunity_schemas import (
     CandidatesResponse,
     ImportReportPublic,
@@ -45,9 +46,10 @@ Department = Annotated[str | None, Query(pattern=r"^\d[\dAB]$|^\d{3}$")]
 async def import_opportunities(
     request: Request,
     state: StateDep,
-    format: Annotated[Literal["json", "csv"] | None, Query(
-        description="json (France Travail offres v2: a list, one offer, or {resultats: [...]}) "
-        "or csv; default from the Content-Type (text/csv), else json")] = None,
+    format: Annotated[Literal["json", "jsonl", "csv"] | None, Query(
+        description="json (France Travail offres v2: a list, one offer, or {resultats: [...]}), "
+        "jsonl (one offer per line) or csv; default from the Content-Type (text/csv, "
+        "application/x-ndjson), else json")] = None,
     source: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=40,
                                         description="default france-travail (json), csv")] = None,
     on_error: Annotated[Literal["reject", "skip"], Query(
@@ -55,34 +57,34 @@ async def import_opportunities(
         "ones and report the others")] = "reject",
 ) -> ImportReportPublic | JSONResponse:
     """Import offers; upsert by (source, external id); atomic; re-importing changes nothing."""
-    fmt = format or ("csv" if "csv" in request.headers.get("content-type", "") else "json")
+    content_type = request.headers.get("content-type", "")
+    fmt = format or ("csv" if "csv" in content_type else
+                     "jsonl" if "ndjson" in content_type or "jsonl" in content_type else "json")
     raw = await request.body()
     try:
-        text = raw.decode("utf-8")
-        batch = await run_in_threadpool(parse_offers, text, fmt, state.engine.gazetteer,
-                                        state.engine.rome, source)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        outcome = await run_in_threadpool(  # then swaps in an engine serving them
+            import_into_service, state, io.BytesIO(raw), fmt, source=source,
+            origin=f"api:{fmt}", skip_invalid=on_error == "skip")
+    except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return problem_response(validation_problem([{
             "loc": ("body",), "type": "value_error", "msg": f"Value error, {reason}"}]))
-    outcome = await run_in_threadpool(import_offers, state, batch, f"api:{fmt}",
-                                      on_error == "skip")
     report = outcome.report
     body = ImportReportPublic(
-        source=batch.source, imported=outcome.imported, received=batch.total,
-        valid=len(batch.opportunities), created=report.created if report else 0,
+        source=outcome.source, imported=outcome.imported, received=outcome.received,
+        valid=outcome.valid, created=report.created if report else 0,
         updated=report.updated if report else 0, unchanged=report.unchanged if report else 0,
         rejected=[{"position": r.position, "external_id": r.external_id,
-                   "errors": [vars(e) for e in r.errors]} for r in batch.rejected],
+                   "errors": [vars(e) for e in r.errors]} for r in outcome.rejections],
     )
     if not outcome.imported:
         errors = [ProblemError(path=f"records.{r.position}.{e.field}", message=e.message,
                                message_fr=e.message_fr)
-                  for r in batch.rejected for e in r.errors]
+                  for r in outcome.rejections for e in r.errors]
         problem = Problem(
             type="https://insertion-match.example/problems/import", title="Records rejected",
-            status=422, detail=f"{len(batch.rejected)} offre(s) refusée(s) sur {batch.total} ; "
-            "rien n'a été importé (on_error=skip importe les offres valides)", errors=errors)
+            status=422, detail=f"{outcome.rejected} offre(s) refusée(s) sur {outcome.received} "
+            "; rien n'a été importé (on_error=skip importe les offres valides)", errors=errors)
         return problem_response(problem)
     return body
 
