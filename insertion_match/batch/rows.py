@@ -49,7 +49,7 @@ def recommendation_rows(person_id: str, department: str,
     """The rows of one person's answer: items (kind order, rank), then excluded items."""
     common = {"person_id": person_id, "department": department, "home_insee": result.home_insee,
               "model_name": result.model_name, "model_version": result.model_version}
-    rows = [{
+    rows: list[dict[str, Any]] = [{
         **common, "kind": str(item.kind), "rank": int(item.rank), "item_id": item.id,
         "title": item.title, "score": float(item.score),
         "reasons": [{"code": r.code, "label": r.label, "contribution": float(r.contribution)}

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from insertion_match.batch.people import (
     PersonRow,
@@ -30,6 +31,9 @@ from insertion_match.batch.people import (
 )
 from insertion_match.domain import ItemKind
 from insertion_match.geo import GeoError
+
+if TYPE_CHECKING:
+    from distributed import Future
 
 KINDS = tuple(k.value for k in ItemKind)
 
@@ -224,7 +228,7 @@ def _rank_and_write(client, token: str, settings, parts, kinds, limit, include_e
 
     window = max(2, 2 * sum(client.nthreads().values()))
     cpu_before = client.run(time.process_time)
-    futures: dict[int, object] = {}
+    futures: dict[int, Future[Any]] = {}
     submitted = written = rows = 0
     try:
         with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:

@@ -152,7 +152,7 @@ def action_features(
     no_trip = index.itinerant | index.by_dossier | unknown_sites
     minutes = np.where(no_trip, np.nan, minutes)
     mode_idx = np.where(no_trip, -1, mode_idx)
-    source = np.where(no_trip, None, source)
+    source = np.where(no_trip, np.array(None, dtype=object), source)
     distance = np.where(no_trip, np.nan, distance)
     return ActionFeatures(
         need=need,

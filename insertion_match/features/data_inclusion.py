@@ -175,6 +175,8 @@ def _service_sites(action: Action) -> list[Site | None]:
 def _place_fields(site: Site | None, gazetteer: Gazetteer) -> dict[str, Any]:
     if site is None:
         return {}
+    lat: float | None  # the site's own point when its commune is unknown
+    lon: float | None
     try:
         commune = gazetteer.by_insee(site.insee)
         lat, lon, postcode = commune.lat, commune.lon, (commune.postcodes or (None,))[0]

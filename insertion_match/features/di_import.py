@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from rapidfuzz import fuzz
 
 from insertion_match.domain import (
@@ -147,7 +148,7 @@ _MESSAGES = {
 }
 
 
-def _reason_fr(err: dict) -> str:
+def _reason_fr(err: ErrorDetails) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind in _MESSAGES:
         return _MESSAGES[kind]

@@ -398,15 +398,15 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
     horaires = context.get("horaires") if isinstance(context, dict) else None
     horaires_text = " ".join(str(h) for h in horaires) if isinstance(horaires, list) else None
     formations = [f for f in (r.get("formations") or []) if isinstance(f, dict)]
-    levels = [(training_level_of(_text(f.get("niveauLibelle"))), f.get("exigence") == "E")
-              for f in formations]
-    levels = [(lv, req) for lv, req in levels if lv is not None]
+    read_levels = [(training_level_of(_text(f.get("niveauLibelle"))), f.get("exigence") == "E")
+                   for f in formations]
+    levels = [(lv, req) for lv, req in read_levels if lv is not None]
     level, level_required = (min(levels, key=lambda x: int(x[0])) if levels else (None, False))
     licences = []
     for p in r.get("permis") or []:
         label = _text(p.get("libelle")) if isinstance(p, dict) else None
         category = licence_category(label) if label else None
-        if category is None:
+        if label is None or category is None:  # no label, no category
             raise _Invalid([_err("permis", f"unreadable licence {p!r}",
                                  f"permis illisible : « {p} »")])
         licences.append({"category": category, "label": label[:120],

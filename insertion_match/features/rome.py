@@ -26,6 +26,7 @@ gives the closest appellations (a lower similarity bar than a match), and
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import unicodedata
@@ -33,7 +34,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -233,21 +236,23 @@ class RomeReferential:
         principal = set(appellations.loc[appellations.classification == "PRINCIPALE", "code_ogr"])
         usual = appellations[appellations.peu_usite != "O"]
         self.appellations_by_code: dict[str, tuple[str, ...]] = {
-            code: tuple(group.libelle_appellation_long)
+            cast(str, code): tuple(group.libelle_appellation_long)
             for code, group in usual.groupby("code_rome", sort=True)
         }
+        # itertuples' fields are typed as any scalar: these columns are text (read as str)
         for row in appellations.itertuples(index=False):
-            code = row.code_rome
+            code = cast(str, row.code_rome)
+            long_label = cast(str, row.libelle_appellation_long)
             rank = 0 if row.code_ogr in principal else 1
             if row.peu_usite == "O":
                 rank = 2
-            for label in {row.libelle_appellation_long, row.libelle_appellation_court}:
+            for label in {long_label, cast(str, row.libelle_appellation_court)}:
                 for form in split_genders(label):
                     key = self.normalise(form)
                     if not key:
                         continue
                     old = entries.get(key)
-                    candidate = (code, row.libelle_appellation_long, rank)
+                    candidate = (code, long_label, rank)
                     if old is None or (rank, len(candidate[1])) < (old[2], len(old[1])):
                         entries[key] = candidate
         for code, label in self.labels.items():  # the fiche titles themselves
@@ -257,7 +262,9 @@ class RomeReferential:
                     entries[key] = (code, label, 0)
         if generic_titles is not None:  # generic titles win over a longer title's subset
             for row in generic_titles.itertuples(index=False):
-                entries[self.normalise(row.title)] = (row.code_rome, self.labels[row.code_rome], 0)
+                generic_code = cast(str, row.code_rome)
+                entries[self.normalise(cast(str, row.title))] = (
+                    generic_code, self.labels[generic_code], 0)
         self._keys: list[str] = sorted(entries, key=lambda k: (len(k), k))
         self._entries = entries
         self._keys_of_word: dict[str, list[str]] = defaultdict(list)
@@ -279,7 +286,7 @@ class RomeReferential:
         while i < len(words):
             pair = tuple(words[i:i + 2])
             if len(pair) == 2 and pair in PHRASE_ABBREVIATIONS:
-                out.extend(PHRASE_ABBREVIATIONS[pair].split())  # type: ignore[index]
+                out.extend(PHRASE_ABBREVIATIONS[pair].split())
                 i += 2
                 continue
             word = words[i]
@@ -380,13 +387,13 @@ class RomeReferential:
             return ()
         # Candidates: the titles holding a word near a query word (through the vocabulary),
         # and the closest titles as a whole; the word-level score then orders them.
-        weight: Counter[str] = Counter()
+        weight: defaultdict[str, float] = defaultdict(float)  # fuzz scores are floats
         for word in key.split():
             for near, score, _ in process.extract(word, self._vocabulary, scorer=fuzz.ratio,
                                                   limit=10, processor=None, score_cutoff=70):
                 for k in self._keys_of_word[near]:
                     weight[k] += score
-        pool = {k for k, _ in weight.most_common(300)} | {
+        pool = {k for k, _ in heapq.nlargest(300, weight.items(), key=itemgetter(1))} | {
             k for k, _, _ in process.extract(key, self._keys, scorer=fuzz.ratio, limit=50,
                                              processor=None)}
         found = [(k, sc, 0) for k in pool
@@ -439,11 +446,12 @@ def unrecognised_targets(
     return tuple(out)
 
 
-def _suggest_score(query: str, choice: str, **kwargs: object) -> float:
+def _suggest_score(query: str, choice: str, *, score_cutoff: float | None = None,
+                   **kwargs: object) -> float:
     """Looser than :func:`_title_score` (suggestions, not matches): each query word counts by
     its closest word of the title when that one is near (70+), so a typo and an extra word ("plombir du dimanche") still
     point to the plumber; rounded, so that ties go to the shorter, main title."""
-    cutoff = kwargs.get("score_cutoff") or 0
+    cutoff = score_cutoff or 0
     words = choice.split()
     scores = [max(fuzz.ratio(q, w) for w in words) for q in query.split()]
     per_word = sum(x for x in scores if x >= 70) / max(len(scores), 1)  # near words only
@@ -452,10 +460,11 @@ def _suggest_score(query: str, choice: str, **kwargs: object) -> float:
     return best if best >= cutoff else 0.0
 
 
-def _title_score(query: str, choice: str, **kwargs: object) -> float:
+def _title_score(query: str, choice: str, *, score_cutoff: float | None = None,
+                 **kwargs: object) -> float:
     """Edit-based similarity that tolerates typos and word order but does not reward a query
     for being a mere substring of a long title (that is what ties on length are for)."""
-    cutoff = kwargs.get("score_cutoff") or 0
+    cutoff = score_cutoff or 0
     plain = fuzz.ratio(query, choice)
     ordered = fuzz.token_sort_ratio(query, choice)
     # A query whose every word is in a longer title ("agent entretien") scores 95; a query

@@ -170,8 +170,8 @@ def _check_tables(feed) -> list[str]:
     seq = pd.to_numeric(st["stop_sequence"], errors="coerce")
     for i in np.flatnonzero(unreadable):
         problems.append(f"stop_times.txt ligne {i + 2} (course {st['trip_id'].iloc[i]}) : "
-                        f"horaire illisible ({_cell(st, 'arrival_time', i)}, "
-                        f"{_cell(st, 'departure_time', i)}) ; attendu HH:MM:SS")
+                        f"horaire illisible ({_cell(st, 'arrival_time', int(i))}, "
+                        f"{_cell(st, 'departure_time', int(i))}) ; attendu HH:MM:SS")
     for i in np.flatnonzero(~st["stop_id"].astype(str).isin(known_stops).to_numpy()):
         problems.append(f"stop_times.txt ligne {i + 2} : arrêt {st['stop_id'].iloc[i]} inconnu "
                         "de stops.txt")
@@ -204,8 +204,8 @@ def read_network(path: Path, name: str) -> ImportSummary:
     try:
         import gtfs_kit as gk
     except ImportError as exc:  # an optional extra: servers only read the stored networks
-        raise FeedError(["gtfs-kit n'est pas installé sur cette machine : "
-                         "pip install 'insertion-match[transit]'"]) from exc
+        raise FeedError([("gtfs-kit n'est pas installé sur cette machine : "
+                          "pip install 'insertion-match[transit]'")]) from exc
 
     try:
         feed = gk.read_feed(path, dist_units="km")

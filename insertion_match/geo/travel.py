@@ -306,7 +306,7 @@ def best_travel_to_sites(
     hits = np.flatnonzero(m == best[group])[::-1]
     first[group[hits]] = hits  # reversed: the first quickest site of each place wins
     index = np.where(np.isfinite(best), index[first], -1).astype(np.int64)
-    source = np.where(index >= 0, source[first], None)
+    source = np.where(index >= 0, source[first], np.array(None, dtype=object))
     return best, index, source
 
 

@@ -67,7 +67,7 @@ class EligibilityResult:
 
     @property
     def eligible(self) -> np.ndarray:
-        return ~self.excluded.any(axis=1)
+        return ~np.any(self.excluded, axis=1)  # (n,): the method is typed as maybe a scalar
 
     def public_fit(self) -> np.ndarray:
         """1.0 where the action names a public the person is known to belong to, else 0."""
@@ -488,7 +488,7 @@ def eligible_with_mobility(index: ActionIndex, elig: EligibilityResult, driving_
     excluded = elig.excluded.copy()
     for code in _MOBILITY_RULES:
         excluded[:, RULE_CODES.index(code)] = cols[code][0]
-    return ~excluded.any(axis=1)
+    return ~np.any(excluded, axis=1)
 
 
 def _public_met(index: ActionIndex, p: BeneficiaryProfile) -> np.ndarray:

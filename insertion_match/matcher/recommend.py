@@ -82,7 +82,8 @@ def recommend_actions(
 
     items = []
     no_trip = feats.no_trip()
-    site_km = _site_distances(index, ctx) if len(order) else None
+    # no item, no distance to compute (the loop below does not run)
+    site_km = _site_distances(index, ctx) if len(order) else np.empty(0)
     for rank, i in enumerate(order, start=1):
         action = index.actions[i]
         reasons, _ = reasons_for(i, scored.contributions, index, feats, ctx, scored.terms, elig)

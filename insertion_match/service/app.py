@@ -146,7 +146,8 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         return problem_response(Problem(title="Internal error", status=500,
                                         detail="erreur inattendue ; elle a été journalisée"))
 
-    app.openapi = lambda: complete_openapi(app)  # every status, errors as problem+json
+    # every status, errors as problem+json; replacing the method is FastAPI's documented way
+    app.openapi = lambda: complete_openapi(app)  # type: ignore[method-assign]
     unprotected = unauthenticated_routes(app)
     if unprotected:
         raise RuntimeError(f"routes without authentication: {unprotected}; include their "

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from insertion_match.service.settings import Settings
 
 if TYPE_CHECKING:
-    from insertion_match.features.offers_import import Rejection
+    from insertion_match.features.offers_import import Rejection, StreamFormat
 
 
 def _fail(message: str) -> int:
@@ -50,9 +50,9 @@ class _Progress(io.RawIOBase):
         super().close()
 
 
-def format_of(path: Path) -> str:
-    suffix = path.suffix.lower()
-    return {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix, "json")
+def format_of(path: Path) -> StreamFormat:
+    formats: dict[str, StreamFormat] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+    return formats.get(path.suffix.lower(), "json")
 
 
 def cmd_offers_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -66,7 +66,7 @@ def cmd_offers_import(args: argparse.Namespace, settings: Settings) -> int:
     from insertion_match.service.offers import import_offer_stream, load_rome
 
     path = Path(args.file)
-    fmt = args.format or format_of(path)
+    fmt: StreamFormat = args.format or format_of(path)  # --format has the same choices
     try:
         raw = path.open("rb", buffering=0)
         size = path.stat().st_size

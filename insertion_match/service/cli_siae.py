@@ -41,7 +41,10 @@ def cmd_import_siae(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"--today : date ISO attendue (AAAA-MM-JJ), reçu « {args.today} »")
     state = build_state(settings)
     try:
-        parsed = parse_siae(structures, state.engine.gazetteer, state.engine.rome,
+        rome = state.engine.rome
+        if rome is None:  # build_state always loads it (with_stored_offers)
+            raise RuntimeError("the SIAE import needs the ROME referential")
+        parsed = parse_siae(structures, state.engine.gazetteer, rome,
                             state.engine.opportunities, today)
         batch = parsed.batch
         print(f"{path} : {parsed.structures} structure(s), {parsed.open_positions} poste(s) "

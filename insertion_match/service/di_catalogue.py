@@ -9,7 +9,6 @@ again finds every record unchanged and writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from insertion_match.features.di_import import (
     DI_DOCUMENT,
@@ -19,6 +18,7 @@ from insertion_match.features.di_import import (
     plan_import,
 )
 from insertion_match.service.db.catalogue import (
+    DataInclusionLinkRow,
     DiWrite,
     apply_di_import,
     attach_links,
@@ -52,7 +52,8 @@ def import_data_inclusion(
     for service_id in plan.withdrawn:
         final_links.pop(service_id, None)
     for link in plan.links:
-        final_links[link["service_id"]] = SimpleNamespace(**link)
+        # the planned link as a row (transient, never added to a session): attach_links reads it
+        final_links[link["service_id"]] = DataInclusionLinkRow(**link)
     actions = attach_links([*curated, *plan.imported_actions.values()],
                            list(final_links.values()))
     candidate = state.engine.with_actions(actions)  # fails before any write if invalid

@@ -217,8 +217,11 @@ def import_into_service(state: ServiceState, stream: BinaryIO, fmt: Format, **kw
     process (as before: two merges of the same new ids must not race), then the engine is
     refreshed so that the new offers are served at once."""
     with state._lock:
+        rome = state.engine.rome
+        if rome is None:  # build_state always loads it (with_stored_offers)
+            raise RuntimeError("the offer import needs the ROME referential")
         outcome = import_offer_stream(state.sessions, stream, fmt, state.engine.gazetteer,
-                                      state.engine.rome, **kwargs)
+                                      rome, **kwargs)
         if outcome.imported:
             state.engine = with_stored_offers(state.settings, state.sessions, state.engine)
     return outcome

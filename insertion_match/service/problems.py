@@ -5,7 +5,7 @@ Only this module knows HTTP status codes for domain errors (STYLE 9).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -33,7 +33,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {"model": Problem, "description": "Database unavailable; see Retry-After"},
 }
 
-def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(problem: Problem,
+                     headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         problem.model_dump(mode="json"), status_code=problem.status,
         media_type=PROBLEM_JSON, headers=headers,

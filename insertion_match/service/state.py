@@ -17,6 +17,7 @@ from insertion_match.domain import Action
 from insertion_match.features.catalogue import load_catalogue
 from insertion_match.geo import Gazetteer, Territories
 from insertion_match.matcher.engine import MatchingEngine
+from insertion_match.matcher.scoring import Scorer
 from insertion_match.service import db
 from insertion_match.service.model_loading import load_model
 from insertion_match.service.offers import (
@@ -136,7 +137,7 @@ def _check_scorer(model: object, card: dict) -> None:
         check_card(card)
 
 
-def _learned_scorer(settings: Settings) -> tuple[object | None, ModelStatus]:
+def _learned_scorer(settings: Settings) -> tuple[Scorer | None, ModelStatus]:
     """The configured learned model, or None (transparent scorer) with the reason it was refused.
 
     A missing, corrupt or incompatible artefact never stops the service: it is refused here with
@@ -150,7 +151,7 @@ def _learned_scorer(settings: Settings) -> tuple[object | None, ModelStatus]:
                   extra={"error": "model_refused"})
         return None, ModelStatus(fallback=True, reason=loaded.refused)
     log.info("learned model loaded", extra={"kind": str(loaded.card.get("name", ""))})
-    return loaded.model, ModelStatus()
+    return loaded.model, ModelStatus()  # a Scorer: _check_scorer accepted it
 
 
 #: Origin recorded for imports of the embedded catalogue (data/catalogue).

@@ -24,8 +24,9 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Integer, String, select, update
+from sqlalchemy import JSON, CursorResult, DateTime, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.service.db.base import Base, transaction
@@ -148,7 +149,7 @@ def revoke_api_key(factory: sessionmaker[Session], key_id: str) -> bool:
             update(ApiKeyRow).where(ApiKeyRow.key_id == key_id, ApiKeyRow.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
-        revoked = bool(result.rowcount)
+        revoked = bool(cast("CursorResult[Any]", result).rowcount)  # an UPDATE's result
     for cache in list(_CACHES):  # immediate in this process; elsewhere within the TTL
         cache.forget(key_id)
     return revoked

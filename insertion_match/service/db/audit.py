@@ -27,8 +27,9 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Integer, String, delete, func, select
+from sqlalchemy import JSON, CursorResult, DateTime, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.service.db.base import Base, transaction
@@ -259,9 +260,11 @@ def audit_about(
 def purge_audit(factory: sessionmaker[Session], before: datetime) -> tuple[int, int]:
     """Delete audit rows created before ``before``: (recommendation rows, access rows)."""
     with transaction(factory) as session:
-        recs = session.execute(delete(RecommendationLog)
-                               .where(RecommendationLog.created_at < before)).rowcount
-        accesses = session.execute(delete(AccessLog).where(AccessLog.created_at < before)).rowcount
+        # a DELETE's result is a CursorResult (execute() is typed as returning any Result)
+        recs = cast("CursorResult[Any]", session.execute(
+            delete(RecommendationLog).where(RecommendationLog.created_at < before))).rowcount
+        accesses = cast("CursorResult[Any]", session.execute(
+            delete(AccessLog).where(AccessLog.created_at < before))).rowcount
     return int(recs or 0), int(accesses or 0)
 
 

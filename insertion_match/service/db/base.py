@@ -89,8 +89,9 @@ class DatabaseHealth:
         self.down = True
 
 
-def health_of(engine: Engine) -> DatabaseHealth:
-    """The :class:`DatabaseHealth` of an engine made by :func:`make_engine`."""
+def health_of(engine: Engine | None) -> DatabaseHealth:
+    """The :class:`DatabaseHealth` of an engine made by :func:`make_engine` (a fresh one for
+    another engine, or None: no engine bound)."""
     health = getattr(engine, "im_health", None)
     return health if health is not None else DatabaseHealth()
 
@@ -130,10 +131,11 @@ def make_engine(url: str, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) 
                 record.info["im_file"] = identity
                 health.connected(identity)
 
-        if health.sqlite_path is not None:
+        sqlite_path = health.sqlite_path  # bound here: narrowed to str inside the listener
+        if sqlite_path is not None:
             @event.listens_for(engine, "checkout")
             def _same_file(_conn, record, _proxy) -> None:
-                if _file_identity(health.sqlite_path) != record.info.get("im_file"):
+                if _file_identity(sqlite_path) != record.info.get("im_file"):
                     health.failed()
                     raise DisconnectionError("the database file was moved or replaced")
 

@@ -11,7 +11,8 @@ them. The import parses and stores in a worker thread: the event loop keeps serv
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -42,10 +43,17 @@ from insertion_match.service.state import ServiceState
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], dependencies=[allow(*PERSONAL_ROLES)])
 
 
-_NOBODY = object()  # may not record for this id: answer as for an unknown person
+class _Nobody(Enum):
+    NOBODY = "nobody"
 
 
-def _subject(state: ServiceState, principal: Principal, beneficiary_id: str) -> object:
+#: May not record for this id: answer as for an unknown person (an enum member, so that
+#: ``subject is _NOBODY`` narrows the type).
+_NOBODY: Final = _Nobody.NOBODY
+
+
+def _subject(state: ServiceState, principal: Principal,
+             beneficiary_id: str) -> str | None | Literal[_Nobody.NOBODY]:
     """The stored person of this id in the caller's territories (their ``subject``), None for
     an admin recording for someone not stored, else ``_NOBODY``."""
     row = db.visible_beneficiary(state.sessions, beneficiary_id, principal.territory_filter())
