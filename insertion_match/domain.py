@@ -363,6 +363,11 @@ class Action(_Strict):
         default=False, description="Comes to the person (itinerant, at home, remote), only "
         "where the document says so"
     )
+    remote: bool = Field(
+        default=False, description="Delivered only at a distance (telephone, video, online: "
+        "data·inclusion's mode d'accueil « à distance »): no trip, like ``itinerant`` (which it "
+        "implies), but hard for a person whose digital frein is real or blocking"
+    )
     by_dossier: bool = Field(
         default=False, description="Applied for by a dossier through the référent (a fund "
         "such as the FSI or the FSL): no trip, no travel penalty"

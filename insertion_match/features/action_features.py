@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from insertion_match.domain import FREINS, HistoryCode
+from insertion_match.domain import FREINS, Frein, HistoryCode
 from insertion_match.features.action_index import MAIN_FREIN_WEIGHT, ActionIndex
 from insertion_match.features.profile import PersonContext
 from insertion_match.geo import Mode
@@ -73,6 +73,8 @@ class ActionFeatures:
     by_dossier: np.ndarray | None = None  # (n,) bool: applied for by dossier, no trip
     sites_unknown: np.ndarray | None = None  # (n,) bool: "sites à préciser", no trip estimated
     hard_to_reach: bool = False  # reaching a site is hard for this person
+    remote: np.ndarray | None = None  # (n,) bool: only at a distance (telephone, online)
+    digital_hard: bool = False  # the person's digital frein is real or blocking
     public_fit: np.ndarray | None = None  # (n,) float: made for the person's precise public
     unchecked: np.ndarray | None = None  # (n,) float: conditions the profile leaves unchecked
     mobility_aim: np.ndarray | None = None  # (n,) bool: the action's main aim is mobility
@@ -171,6 +173,8 @@ def action_features(
         by_dossier=index.by_dossier,
         sites_unknown=unknown_sites,
         hard_to_reach=hard_to_reach(ctx),
+        remote=index.remote,
+        digital_hard=ctx.profile.severity(Frein.numerique.value) >= 2,
         # made for the person's public counts only where the action also works on one of their
         # freins (a disability pre-diagnostic is not for every person unknown to the MDPH)
         public_fit=np.zeros(n) if public_fit is None

@@ -45,6 +45,7 @@ class ActionIndex:
     main_frein: np.ndarray  # int: index into FREINS
     category: np.ndarray  # str
     itinerant: np.ndarray  # bool
+    remote: np.ndarray  # bool: only at a distance (telephone, video, online)
     active: np.ndarray  # bool
     places: np.ndarray  # float, NaN unknown
     participants: np.ndarray  # float, NaN unknown
@@ -191,7 +192,8 @@ def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> Actio
         addresses=addresses,
         main_frein=main,
         category=np.array([a.category.value for a in actions], dtype=str),
-        itinerant=arr(lambda a: a.itinerant, bool),
+        itinerant=arr(lambda a: a.itinerant or a.remote, bool),
+        remote=arr(lambda a: a.remote, bool),
         active=arr(lambda a: a.active, bool),
         places=arr(lambda a: _f(a.places)),
         participants=arr(lambda a: _f(a.participants)),

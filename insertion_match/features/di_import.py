@@ -421,6 +421,7 @@ def convert(svc: Any, structure: Any, ref: DiReference) -> Converted:
         territory=territory,
         sites=(site,),
         itinerant=remote,
+        remote=remote,
         public_fr=public_fr,
         freins=tuple(freins),
         eligibility=eligibility,

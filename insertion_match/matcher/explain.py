@@ -62,6 +62,10 @@ def reason_label(
         hard = " : utile vu ses difficultés pour se déplacer" if f.hard_to_reach else ""
         if f.by_dossier is not None and f.by_dossier[i]:
             return "Sur dossier par le référent, sans déplacement" + hard
+        if f.remote is not None and f.remote[i]:
+            if f.digital_hard:
+                return "Uniquement à distance (téléphone, en ligne) : difficile vu son frein numérique"
+            return "À distance (téléphone, en ligne), sans déplacement" + hard
         if f.itinerant[i]:
             return "Se déplace jusqu'à la personne ou à distance" + hard
         if f.sites_unknown is not None and f.sites_unknown[i]:
@@ -170,6 +174,12 @@ def warnings_for(
             label = (f"Places limitées : {action.participants} participants pour "
                      f"{action.places} places{year}")
         out.append(Warning("capacity", label))
+    if f.remote is not None and f.remote[i] and f.digital_hard:
+        out.append(Warning(
+            "remote.digital",
+            "Uniquement à distance (téléphone, en ligne) : difficile vu son frein numérique, "
+            "prévoir un appui pour s'y connecter",
+        ))
     if f.sites_unknown is not None and f.sites_unknown[i]:
         out.append(Warning(
             "sites.unspecified",

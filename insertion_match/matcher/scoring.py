@@ -31,6 +31,9 @@ column (term)              unweighted value                              transpa
                            for this person (features.hard_to_reach),
                            else 0.5 — no advantage without a need;
                            sites à préciser: 0.5 (no trip invented);
+                           only at a distance (telephone, online) for a
+                           person with a real or blocking digital
+                           frein: 0;
                            a mobility action is never below 0
 ``public``                 1 when the action is made for the person's    ``public_weight``
                            precise public (a targeting condition the
@@ -149,6 +152,9 @@ def design_layout(extended: bool = False) -> tuple[tuple[str, ...], tuple[str, .
 #: Reach value of an action that needs no trip estimate when that is no particular advantage to
 #: the person (comes to them but they travel easily; sites still to be specified).
 NEUTRAL_REACH = 0.5
+#: ``reach`` of an action delivered only at a distance for a person with a real or blocking
+#: digital frein: like a site at the limit of the time they accept.
+REMOTE_DIGITAL_REACH = 0.0
 #: At most this many unchecked conditions count in the ``unchecked`` column.
 MAX_UNCHECKED = 2.0
 
@@ -167,6 +173,10 @@ def reach_values(f: ActionFeatures, max_minutes: float, reach_floor: float = REA
         # by the person's own means is not held against them; the référent organises the trip.
         reach = np.where(f.mobility_aim, np.maximum(reach, 0.0), reach)
     reach = np.where(f.itinerant, 1.0 if f.hard_to_reach else NEUTRAL_REACH, reach)
+    if f.remote is not None and f.digital_hard:
+        # only at a distance (telephone, online) for a person whose digital frein is real or
+        # blocking: no trip, but no easier than a site at the limit of their travel time
+        reach = np.where(f.remote, REMOTE_DIGITAL_REACH, reach)
     for no_trip in (f.by_dossier, f.sites_unknown):
         if no_trip is not None:
             reach = np.where(no_trip, NEUTRAL_REACH, reach)

@@ -212,3 +212,31 @@ def test_a_stand_in_site_beside_real_places_is_never_the_nearest(gazetteer, terr
     engine = MatchingEngine.build([action], gazetteer, territories)
     res = engine.recommend(make_profile())
     assert res.items[0].commune == "Argentan" and res.items[0].distance_km > 20
+
+
+def test_remote_only_is_no_easier_than_a_far_site_for_a_blocking_digital_frein(
+        gazetteer, territories):
+    """A service given only at a distance (data·inclusion « à distance ») spares the trip: a
+    plus for a person who travels with difficulty, but not for one whose digital frein is real
+    or blocking — there it counts like a site at the limit of their time, and says why."""
+    remote = make_action(id="remote", freins=["isolement_confiance"], remote=True)
+    site = make_action(id="site", freins=["isolement_confiance"],
+                       sites=[{"commune": "Flers", "insee": "61169"}])
+    engine = MatchingEngine.build([remote, site], gazetteer, territories)
+    no_car = {"driving_licence": "none", "vehicle": "none", "public_transport": False}
+    digital = engine.recommend(make_profile(
+        freins={"isolement_confiance": 2, "numerique": 3}, mobility=no_car))
+    easy = engine.recommend(make_profile(freins={"isolement_confiance": 2}, mobility=no_car))
+
+    def item(res, item_id):
+        return next(i for i in res.items if i.id == item_id)
+
+    def reach(res, item_id):
+        return sum(r.contribution for r in item(res, item_id).reasons if r.code == "reach")
+
+    easy_reach = next(r for r in item(easy, "remote").reasons if r.code == "reach")
+    assert easy_reach.contribution > 0 and "sans déplacement" in easy_reach.label
+    assert reach(digital, "remote") <= 0 < reach(easy, "remote")
+    warning = next(w for w in item(digital, "remote").warnings if w.code == "remote.digital")
+    assert "frein numérique" in warning.label
+    assert "remote.digital" not in {w.code for w in item(easy, "remote").warnings}
