@@ -10,12 +10,17 @@ the walls are in ``matcher/opportunity_eligibility.py``, the weights in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from insertion_match.features.opportunity_index import OfferArrays
 from insertion_match.features.people import MODES, PeopleArrays
-from insertion_match.features.skills import coverage_one_offer, coverage_one_person
+from insertion_match.features.skills import (
+    COVER_SHARE,
+    coverage_one_offer,
+    coverage_one_person,
+)
 from insertion_match.geo import MIN_TRIP_KM, Mode, haversine_km, travel_minutes
 from insertion_match.geo.travel import MAX_MINUTES
 
@@ -51,22 +56,54 @@ def _size(people: PeopleArrays, offers: OfferArrays) -> int:
     return m * n
 
 
-def travel(people: PeopleArrays, offers: OfferArrays) -> tuple[np.ndarray, ...]:
-    """(distance_km, minutes, mode index, car minutes) for every pair."""
-    n = _size(people, offers)
-    distance = np.broadcast_to(haversine_km(people.lat, people.lon, offers.lat, offers.lon), (n,))
+def mode_minutes(distance: np.ndarray) -> np.ndarray:
+    """(len(MODES), N) minutes by each mode for crow-fly ``distance`` (inf beyond a mode's
+    cap), whether or not the person can use it (``geo.travel`` gives the times)."""
     trip = np.maximum(distance, MIN_TRIP_KM)
     stacked = np.stack([travel_minutes(trip, mode) for mode in MODES])
     for i, mode in enumerate(MODES):
         if mode in MAX_MINUTES:
             stacked[i] = np.where(stacked[i] > MAX_MINUTES[mode], np.inf, stacked[i])
-    car = stacked[_CAR].copy()
+    return stacked
+
+
+def best_mode(stacked: np.ndarray, people: PeopleArrays) -> tuple[np.ndarray, np.ndarray]:
+    """(minutes by the fastest usable mode, its index or -1) from :func:`mode_minutes`."""
+    n = stacked.shape[1]
     usable = np.broadcast_to(people.modes, (n, len(MODES))).T
     stacked = np.where(usable, stacked, np.inf)
     mode = np.argmin(stacked, axis=0)
     minutes = np.take_along_axis(stacked, mode[np.newaxis], axis=0)[0]
     mode = np.where(np.isfinite(minutes), mode, -1)
-    return np.asarray(distance, float), minutes, mode.astype(np.int64), car
+    return minutes, mode.astype(np.int64)
+
+
+def travel(people: PeopleArrays, offers: OfferArrays) -> tuple[np.ndarray, ...]:
+    """(distance_km, minutes, mode index, car minutes) for every pair."""
+    n = _size(people, offers)
+    distance = np.broadcast_to(haversine_km(people.lat, people.lon, offers.lat, offers.lon), (n,))
+    stacked = mode_minutes(distance)
+    car = stacked[_CAR].copy()
+    minutes, mode = best_mode(stacked, people)
+    return np.asarray(distance, float), minutes, mode, car
+
+
+def max_reach_km(max_minutes: float) -> float:
+    """Crow-fly km beyond which no mode (``geo.travel`` times) arrives within ``max_minutes``:
+    times grow with distance, so the largest distance some mode covers in time bounds them."""
+    return _max_reach_km(float(max_minutes))
+
+
+@lru_cache(maxsize=256)
+def _max_reach_km(max_minutes: float) -> float:
+    lo, hi = 0.0, 2000.0
+    for _ in range(60):  # bisection on the fastest mode's time at each distance
+        mid = (lo + hi) / 2
+        if mode_minutes(np.array([mid])).min() <= max_minutes:
+            lo = mid
+        else:
+            hi = mid
+    return hi + 0.01
 
 
 def rome_proximity(people: PeopleArrays, offers: OfferArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -102,17 +139,48 @@ def skills_overlap(people: PeopleArrays, offers: OfferArrays) -> np.ndarray:
                               people.skills_known)
 
 
-def pair_features(people: PeopleArrays, offers: OfferArrays, history: np.ndarray) -> PairFeatures:
-    """All pairwise features; ``history`` (N,) int8 is given by the caller (it knows the ids)."""
+def pair_features(people: PeopleArrays, offers: OfferArrays, history: np.ndarray,
+                  trip: tuple[np.ndarray, ...] | None = None,
+                  skills: np.ndarray | None = None) -> PairFeatures:
+    """All pairwise features; ``history`` (N,) int8 is given by the caller (it knows the ids).
+    ``trip`` (the result of :func:`travel`) and ``skills`` may be given when already known."""
     n = _size(people, offers)
-    distance, minutes, mode, car = travel(people, offers)
+    distance, minutes, mode, car = trip if trip is not None else travel(people, offers)
     level, which = rome_proximity(people, offers)
     with np.errstate(invalid="ignore"):
         gap = np.broadcast_to(offers.training_level - people.level, (n,))
         hours_gap = np.broadcast_to(offers.hours - people.hours, (n,))
     return PairFeatures(
         distance_km=distance, minutes=minutes, mode=mode, car_minutes=car,
-        proximity_level=level, matched_target=which, skills=skills_overlap(people, offers),
+        proximity_level=level, matched_target=which,
+        skills=skills if skills is not None else skills_overlap(people, offers),
         training_gap=np.asarray(gap, float), hours_gap=np.asarray(hours_gap, float),
         history=history,
     )
+
+
+def skills_one_person(
+    token_ids: np.ndarray, vocab: np.ndarray, skill_count: np.ndarray,
+    skill_tok_count: np.ndarray, person_tokens: np.ndarray, known: bool,
+) -> np.ndarray:
+    """:func:`skills_overlap` for one person over offers whose tokens are given as positions
+    in a sorted ``vocab`` (one lookup per token instead of a set test): the same numbers."""
+    n = skill_count.shape[0]
+    out = np.full(n, np.nan)
+    if not known or skill_tok_count.size == 0:
+        return out
+    flag = np.zeros(vocab.shape[0] + 1, dtype=bool)
+    if person_tokens.size and vocab.size:
+        at = np.minimum(np.searchsorted(vocab, person_tokens), vocab.shape[0] - 1)
+        flag[at[vocab[at] == person_tokens]] = True
+    hits = flag[token_ids].astype(float)
+    tok_start = np.zeros(skill_tok_count.shape[0], dtype=np.int64)
+    np.cumsum(skill_tok_count[:-1], out=tok_start[1:])
+    per_skill = np.add.reduceat(hits, tok_start) / skill_tok_count
+    covered = (per_skill >= COVER_SHARE).astype(float)
+    has = skill_count > 0
+    start = np.zeros(n, dtype=np.int64)
+    np.cumsum(skill_count[:-1], out=start[1:])
+    sums = np.add.reduceat(covered, start[has]) if has.any() else np.empty(0)
+    out[has] = sums / skill_count[has]
+    return out

@@ -12,9 +12,12 @@ the national offer.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from pathlib import Path
+from typing import overload
 
 import numpy as np
 
@@ -73,46 +76,445 @@ class OfferArrays:
     def __len__(self) -> int:
         return int(self.lat.shape[0])
 
-    def take(self, positions: Sequence[int]) -> OfferArrays:
-        """The arrays of the offers at ``positions`` (skills re-packed)."""
+    def take(self, positions: Sequence[int] | np.ndarray) -> OfferArrays:
+        """The arrays of the offers at ``positions`` (skills re-packed), vectorised."""
         pos = np.asarray(positions, dtype=np.int64)
-        out = {}
-        for f in fields(self):
-            if f.name.startswith("skill_") or f.name == "tokens":
-                continue
-            out[f.name] = getattr(self, f.name)[pos]
-        skill_ids = [np.arange(self.skill_start[p], self.skill_start[p] + self.skill_count[p])
-                     for p in pos]
-        skills = np.concatenate(skill_ids) if skill_ids else np.empty(0, np.int64)
-        tok_ids = [np.arange(self.skill_tok_start[s], self.skill_tok_start[s]
-                             + self.skill_tok_count[s]) for s in skills]
+        out = {f.name: getattr(self, f.name)[pos] for f in fields(self)
+               if f.name not in _CSR}
         counts = self.skill_count[pos]
+        skills = _ranges(self.skill_start[pos], counts)
+        tok_counts = self.skill_tok_count[skills]
+        toks = _ranges(self.skill_tok_start[skills], tok_counts)
         return OfferArrays(
-            **out,
-            skill_start=np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-            if len(pos) else np.empty(0, np.int64),
-            skill_count=counts.copy(),
-            skill_tok_start=np.concatenate([[0], np.cumsum(self.skill_tok_count[skills])[:-1]])
-            .astype(np.int64) if skills.size else np.empty(0, np.int64),
-            skill_tok_count=self.skill_tok_count[skills].copy(),
-            tokens=self.tokens[np.concatenate(tok_ids)] if tok_ids else np.empty(0, np.int64),
+            **out, skill_start=_starts(counts), skill_count=counts.astype(np.int64),
+            skill_tok_start=_starts(tok_counts), skill_tok_count=tok_counts.astype(np.int64),
+            tokens=self.tokens[toks],
         )
+
+    def slice(self, start: int, stop: int) -> OfferArrays:
+        """The offers ``start:stop`` (views of the columns; skill pointers re-based)."""
+        out = {f.name: getattr(self, f.name)[start:stop] for f in fields(self)
+               if f.name not in _CSR}
+        count = self.skill_count[start:stop]
+        if stop <= start:
+            return OfferArrays(**out, skill_start=np.empty(0, np.int64), skill_count=count,
+                               skill_tok_start=np.empty(0, np.int64),
+                               skill_tok_count=np.empty(0, np.int64),
+                               tokens=np.empty(0, np.int64))
+        s0 = int(self.skill_start[start])
+        s1 = int(self.skill_start[stop - 1] + self.skill_count[stop - 1])
+        t0 = int(self.skill_tok_start[s0]) if s1 > s0 else 0
+        t1 = int(self.skill_tok_start[s1 - 1] + self.skill_tok_count[s1 - 1]) if s1 > s0 else 0
+        return OfferArrays(
+            **out, skill_start=self.skill_start[start:stop] - s0, skill_count=count,
+            skill_tok_start=self.skill_tok_start[s0:s1] - t0,
+            skill_tok_count=self.skill_tok_count[s0:s1], tokens=self.tokens[t0:t1],
+        )
+
+
+_CSR = frozenset({"skill_start", "skill_count", "skill_tok_start", "skill_tok_count", "tokens"})
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    """CSR start offsets of consecutive blocks of ``counts`` elements."""
+    out = np.zeros(counts.shape[0], dtype=np.int64)
+    if counts.shape[0] > 1:
+        np.cumsum(counts[:-1], out=out[1:])
+    return out
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + c)`` for every (s, c), without a Python loop."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, np.int64)
+    shift = np.asarray(starts, dtype=np.int64) - _starts(counts)
+    return np.repeat(shift, counts) + np.arange(total, dtype=np.int64)
+
+
+def concat_arrays(parts: Sequence[OfferArrays]) -> OfferArrays:
+    """One :class:`OfferArrays` holding ``parts`` one after the other."""
+    out = {f.name: np.concatenate([getattr(p, f.name) for p in parts])
+           for f in fields(OfferArrays) if f.name not in _CSR}
+    counts = np.concatenate([p.skill_count for p in parts]).astype(np.int64)
+    tok_counts = np.concatenate([p.skill_tok_count for p in parts]).astype(np.int64)
+    return OfferArrays(**out, skill_start=_starts(counts), skill_count=counts,
+                       skill_tok_start=_starts(tok_counts), skill_tok_count=tok_counts,
+                       tokens=np.concatenate([p.tokens for p in parts]).astype(np.int64))
+
+
+class OfferDocs(Sequence[Opportunity]):
+    """The documents of n offers, read lazily: one byte buffer of zlib-compressed JSON (with a
+    dictionary shared by every offer) and the offsets of each document in it.
+
+    Indexing gives a validated :class:`Opportunity` (about 20 µs: only the shown offers are
+    read); a slice gives a view. Nothing per offer is a Python object.
+    """
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray, zdict: bytes,
+                 start: int = 0, stop: int | None = None) -> None:
+        self.blob, self.offsets, self.zdict = blob, offsets, zdict
+        self.start = start
+        self.stop = int(offsets.shape[0] - 1) if stop is None else stop
+
+    def __len__(self) -> int:
+        return max(0, self.stop - self.start)
+
+    def raw(self, i: int) -> bytes:
+        """The JSON document of offer ``i`` (of this view)."""
+        j = self.start + i
+        chunk = self.blob[int(self.offsets[j]): int(self.offsets[j + 1])].tobytes()
+        d = zlib.decompressobj(zdict=self.zdict)
+        return d.decompress(chunk) + d.flush()
+
+    @overload
+    def __getitem__(self, i: int) -> Opportunity: ...
+    @overload
+    def __getitem__(self, i: slice) -> OfferDocs: ...
+    def __getitem__(self, i: int | slice) -> Opportunity | OfferDocs:
+        n = len(self)
+        if isinstance(i, slice):
+            lo, hi, step = i.indices(n)
+            if step != 1:
+                raise ValueError("OfferDocs slices take a step of 1")
+            return OfferDocs(self.blob, self.offsets, self.zdict, self.start + lo,
+                             self.start + max(lo, hi))
+        i = int(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return Opportunity.model_validate_json(self.raw(i))
+
+    def __iter__(self) -> Iterator[Opportunity]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def take(self, positions: Sequence[int]) -> _Picked:
+        return _Picked(self, np.asarray(positions, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.blob.nbytes + self.offsets.nbytes)
+
+    @staticmethod
+    def encode(documents: Sequence[bytes], zdict: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """(blob, offsets) of ``documents`` compressed with ``zdict``."""
+        parts = []
+        for doc in documents:
+            c = zlib.compressobj(ZLEVEL, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
+            parts.append(c.compress(doc) + c.flush())
+        sizes = np.fromiter((len(x) for x in parts), dtype=np.int64, count=len(parts))
+        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        blob = np.frombuffer(b"".join(parts), dtype=np.uint8).copy()
+        return blob, offsets
+
+
+class _Picked(Sequence[Opportunity]):
+    """Some documents of an :class:`OfferDocs`, by position (read lazily)."""
+
+    def __init__(self, docs: OfferDocs, positions: np.ndarray) -> None:
+        self.docs, self.positions = docs, positions
+
+    def __len__(self) -> int:
+        return int(self.positions.shape[0])
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.docs[int(self.positions[i])]
+
+
+#: zlib level of the stored documents (1: fast; the shared dictionary does most of the work).
+ZLEVEL = 1
+
+
+def document_bytes(opportunity: Opportunity) -> bytes:
+    return opportunity.model_dump_json(exclude_none=True).encode()
+
+
+def make_zdict(documents: Sequence[bytes]) -> bytes:
+    """A zlib dictionary (≤ 32 KB) from sample documents: their common keys and values."""
+    return b"".join(documents[:64])[-32768:]
+
+
+class PointGrid:
+    """A uniform grid (cells of ``CELL_DEG`` degrees) over points, answering "which points may
+    lie within r km of (lat, lon)" with the points of the cells that touch the circle (a
+    superset, in position order). Columnar: the positions sorted by cell, one pointer per
+    occupied cell."""
+
+    CELL_DEG = 0.1
+
+    def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
+        self.n = int(lat.shape[0])
+        key = self._key(np.floor(lat / self.CELL_DEG), np.floor(lon / self.CELL_DEG))
+        order = np.argsort(key, kind="stable")
+        self.members = order.astype(np.int64)
+        self.keys, first = np.unique(key[order], return_index=True)
+        self.ptr = np.append(first, self.n).astype(np.int64)
+
+    @staticmethod
+    def _key(ilat: np.ndarray, ilon: np.ndarray) -> np.ndarray:
+        return (ilat.astype(np.int64) + 2000) * 10_000 + (ilon.astype(np.int64) + 5000)
+
+    def query(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
+        """Sorted positions of the points of every cell within ``radius_km`` of the point."""
+        if self.n == 0:
+            return np.empty(0, np.int64)
+        c = self.CELL_DEG
+        dlat = radius_km / 111.0 + c
+        lat_lo, lat_hi = math.floor((lat - dlat) / c), math.floor((lat + dlat) / c)
+        coslat = max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 0.01)
+        dlon = radius_km / (111.0 * coslat) + c
+        lon_lo, lon_hi = math.floor((lon - dlon) / c), math.floor((lon + dlon) / c)
+        ilat, ilon = np.meshgrid(np.arange(lat_lo, lat_hi + 1), np.arange(lon_lo, lon_hi + 1),
+                                 indexing="ij")
+        ilat, ilon = ilat.ravel(), ilon.ravel()
+        # the closest point of each cell to (lat, lon), then its crow-fly distance
+        clat = np.clip(lat, ilat * c, (ilat + 1) * c)
+        clon = np.clip(lon, ilon * c, (ilon + 1) * c)
+        near = haversine_km(lat, lon, clat, clon) <= radius_km
+        keys = self._key(ilat[near], ilon[near])
+        at = np.minimum(np.searchsorted(self.keys, keys), self.keys.shape[0] - 1)
+        at = at[self.keys[at] == keys]
+        if not at.size:
+            return np.empty(0, np.int64)
+        idx = _ranges(self.ptr[at], self.ptr[at + 1] - self.ptr[at])
+        return np.sort(self.members[idx])
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.members.nbytes + self.keys.nbytes + self.ptr.nbytes)
+
+
+@dataclass(frozen=True)
+class OfferTable:
+    """Every offer, columnar, in (département, id) order: the arrays the matcher reads, the
+    ids, the compressed documents, a spatial grid and the live counts per (département, kind).
+
+    Memory is a few hundred bytes per offer; no Python object per offer. The per-département
+    :class:`OpportunityIndex` are views of it.
+    """
+
+    ids: np.ndarray  # str, (département, id) order
+    department: np.ndarray  # str
+    arrays: OfferArrays
+    docs: OfferDocs
+    departments: tuple[str, ...]  # sorted
+    dept_ptr: np.ndarray  # (D + 1,) first position of each département
+    grid: PointGrid
+    vocab: np.ndarray  # sorted unique skill token hashes
+    token_ids: np.ndarray  # int32 position in vocab of each arrays.tokens
+    id_order: np.ndarray  # positions sorted by id (lookup by id)
+    #: (département, kind code) -> sorted expiry ordinals (no expiry: +inf), for live counts
+    expiries: dict[tuple[str, int], np.ndarray]
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_columns(cls, ids: np.ndarray, department: np.ndarray, arrays: OfferArrays,
+                     docs: OfferDocs) -> OfferTable:
+        """The table of columns already in (département, id) order."""
+        departments, first = np.unique(department, return_index=True)
+        dept_ptr = np.append(first, len(ids)).astype(np.int64)
+        vocab, token_ids = np.unique(arrays.tokens, return_inverse=True)
+        expiries: dict[tuple[str, int], np.ndarray] = {}
+        exp = np.where(np.isnan(arrays.expires), np.inf, arrays.expires)
+        for d, lo, hi in zip(departments.tolist(), dept_ptr[:-1].tolist(), dept_ptr[1:].tolist(),
+                             strict=True):
+            kinds = arrays.kind_code[lo:hi]
+            for k in np.unique(kinds).tolist():
+                expiries[(d, int(k))] = np.sort(exp[lo:hi][kinds == k])
+        return cls(ids=ids, department=department, arrays=arrays, docs=docs,
+                   departments=tuple(departments.tolist()), dept_ptr=dept_ptr,
+                   grid=PointGrid(arrays.lat, arrays.lon), vocab=vocab,
+                   token_ids=token_ids.astype(np.int32).reshape(-1),
+                   id_order=np.argsort(ids, kind="stable"), expiries=expiries)
+
+    @classmethod
+    def build(cls, opportunities: Iterable[Opportunity], rome: RomeReferential,
+              chunk: int = 20_000, zdict: bytes | None = None) -> OfferTable:
+        """The table of ``opportunities`` (any order; read ``chunk`` at a time, so that a
+        streamed source is never held whole as objects)."""
+        builder = TableBuilder(rome, zdict)
+        batch: list[Opportunity] = []
+        for opp in opportunities:
+            batch.append(opp)
+            if len(batch) >= chunk:
+                builder.add(batch)
+                batch = []
+        builder.add(batch)
+        return builder.table()
+
+    def with_added(self, opportunities: Sequence[Opportunity], rome: RomeReferential
+                   ) -> OfferTable:
+        """This table plus ``opportunities`` (same id: replaced), without re-reading the
+        documents already held: only the new offers are turned into arrays."""
+        builder = TableBuilder(rome, self.docs.zdict)
+        new_ids = np.array([o.id for o in opportunities], dtype=str)
+        keep = ~np.isin(self.ids, new_ids) if len(opportunities) else np.ones(len(self), bool)
+        builder.add_columns(self.ids[keep], self.department[keep],
+                            self.arrays.take(np.flatnonzero(keep)),
+                            *_docs_take(self.docs, np.flatnonzero(keep)))
+        builder.add(list(opportunities))
+        return builder.table()
+
+    # ------------------------------------------------------------------ reading
+    def positions_of(self, ids: Sequence[str]) -> np.ndarray:
+        """Positions of these ids (-1 for an unknown one)."""
+        want = np.asarray(list(ids), dtype=str)
+        if not len(self) or not want.size:
+            return np.full(want.shape[0], -1, np.int64)
+        sorted_ids = self.ids[self.id_order]
+        at = np.minimum(np.searchsorted(sorted_ids, want), len(self) - 1)
+        found = sorted_ids[at] == want
+        return np.where(found, self.id_order[at], -1).astype(np.int64)
+
+    def dept_range(self, department: str) -> tuple[int, int]:
+        k = self.departments.index(department)
+        return int(self.dept_ptr[k]), int(self.dept_ptr[k + 1])
+
+    def live_count(self, department: str, kind_code: int, today: date) -> int:
+        exp = self.expiries.get((department, kind_code))
+        if exp is None:
+            return 0
+        return int(exp.shape[0] - np.searchsorted(exp, today.toordinal(), side="left"))
+
+    def indexes(self) -> dict[str, OpportunityIndex]:
+        """One :class:`OpportunityIndex` (a view) per département."""
+        out = {}
+        for k, d in enumerate(self.departments):
+            lo, hi = int(self.dept_ptr[k]), int(self.dept_ptr[k + 1])
+            arrays = self.arrays.slice(lo, hi)
+            box = (float(arrays.lat.min()), float(arrays.lat.max()),
+                   float(arrays.lon.min()), float(arrays.lon.max()))
+            out[d] = OpportunityIndex(department=d, opportunities=self.docs[lo:hi],
+                                      ids=self.ids[lo:hi], arrays=arrays, box=box,
+                                      table=self, start=lo)
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        arrays = sum(getattr(self.arrays, f.name).nbytes for f in fields(OfferArrays))
+        return int(arrays + self.ids.nbytes + self.department.nbytes + self.docs.nbytes
+                   + self.grid.nbytes + self.token_ids.nbytes + self.id_order.nbytes)
+
+    # ------------------------------------------------------------------ snapshot
+    def save(self, path: Path, fingerprint: str) -> None:
+        """Write the table to ``path`` (numpy ``.npz``, uncompressed), atomically."""
+        cols = {f"a_{f.name}": getattr(self.arrays, f.name) for f in fields(OfferArrays)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **cols, ids=self.ids, department=self.department, blob=self.docs.blob,
+                 offsets=self.docs.offsets,
+                 zdict=np.frombuffer(self.docs.zdict, dtype=np.uint8),
+                 meta=np.array([SNAPSHOT_VERSION, fingerprint]))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, fingerprint: str) -> OfferTable | None:
+        """The table saved at ``path`` for ``fingerprint``; None when absent, of another
+        version or of another state of the offers table."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if z["meta"].tolist() != [SNAPSHOT_VERSION, fingerprint]:
+                    return None
+                arrays = OfferArrays(**{f.name: z[f"a_{f.name}"] for f in fields(OfferArrays)})
+                docs = OfferDocs(z["blob"], z["offsets"], z["zdict"].tobytes())
+                return cls.from_columns(z["ids"], z["department"], arrays, docs)
+        except (OSError, KeyError, ValueError):
+            return None
+
+
+#: Bump when the snapshot's columns change (an old snapshot is then rebuilt).
+SNAPSHOT_VERSION = "offers-1"
+
+
+def _docs_take(docs: OfferDocs, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(blob, offsets) of the documents at ``positions`` of ``docs`` (still compressed)."""
+    base = docs.start + positions
+    lo, hi = docs.offsets[base], docs.offsets[base + 1]
+    blob = docs.blob[_ranges(lo, hi - lo)]
+    offsets = np.zeros(positions.shape[0] + 1, dtype=np.int64)
+    np.cumsum(hi - lo, out=offsets[1:])
+    return blob, offsets
+
+
+class TableBuilder:
+    """Accumulates offers chunk by chunk (arrays + compressed documents), then sorts them in
+    (département, id) order into an :class:`OfferTable`."""
+
+    def __init__(self, rome: RomeReferential, zdict: bytes | None = None) -> None:
+        self.rome, self.zdict = rome, zdict
+        self.ids: list[np.ndarray] = []
+        self.depts: list[np.ndarray] = []
+        self.arrays: list[OfferArrays] = []
+        self.blobs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, opportunities: Sequence[Opportunity]) -> None:
+        if not opportunities:
+            return
+        documents = [document_bytes(o) for o in opportunities]
+        if self.zdict is None:
+            self.zdict = make_zdict(documents)
+        self.add_columns(np.array([o.id for o in opportunities], dtype=str),
+                         np.array([o.location.department for o in opportunities], dtype=str),
+                         offer_arrays(opportunities, self.rome),
+                         *OfferDocs.encode(documents, self.zdict))
+
+    def add_columns(self, ids: np.ndarray, depts: np.ndarray, arrays: OfferArrays,
+                    blob: np.ndarray, offsets: np.ndarray) -> None:
+        self.ids.append(ids)
+        self.depts.append(depts)
+        self.arrays.append(arrays)
+        self.blobs.append((blob, offsets))
+
+    def table(self) -> OfferTable:
+        zdict = self.zdict or b""
+        if not self.ids:
+            empty = offer_arrays([], self.rome)
+            return OfferTable.from_columns(np.empty(0, dtype="<U1"), np.empty(0, dtype="<U1"),
+                                           empty, OfferDocs(np.empty(0, np.uint8),
+                                                            np.zeros(1, np.int64), zdict))
+        ids = np.concatenate(self.ids)
+        depts = np.concatenate(self.depts)
+        arrays = concat_arrays(self.arrays)
+        sizes = np.concatenate([np.diff(off) for _, off in self.blobs])
+        offsets = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        docs = OfferDocs(np.concatenate([b for b, _ in self.blobs]), offsets, zdict)
+        order = np.lexsort((ids, depts))
+        if not np.array_equal(order, np.arange(order.shape[0])):
+            arrays = arrays.take(order)
+            docs = OfferDocs(*_docs_take(docs, order), zdict)
+            ids, depts = ids[order], depts[order]
+        return OfferTable.from_columns(ids, depts, arrays, docs)
 
 
 @dataclass(frozen=True)
 class OpportunityIndex:
-    """The offers located in one département, vectorised."""
+    """The offers located in one département, vectorised (a view of the :class:`OfferTable`
+    when built from one: ``table`` and ``start``, its first position there)."""
 
     department: str
-    opportunities: tuple[Opportunity, ...]
+    opportunities: Sequence[Opportunity]
     ids: np.ndarray  # str
     arrays: OfferArrays
     box: tuple[float, float, float, float]  # lat_min, lat_max, lon_min, lon_max
+    table: OfferTable | None = None
+    start: int = 0
 
     def __len__(self) -> int:
-        return len(self.opportunities)
+        return int(self.ids.shape[0])
 
     def position(self, opportunity_id: str) -> int | None:
+        if self.table is not None:
+            pos = int(self.table.positions_of([opportunity_id])[0])
+            inside = 0 <= pos - self.start < len(self)
+            return pos - self.start if pos >= 0 and inside else None
         hits = np.flatnonzero(self.ids == opportunity_id)
         return int(hits[0]) if hits.size else None
 
@@ -211,23 +613,26 @@ def offer_arrays(opportunities: Sequence[Opportunity], rome: RomeReferential) ->
 def build_opportunity_index(
     department: str, opportunities: Sequence[Opportunity], rome: RomeReferential
 ) -> OpportunityIndex:
+    """A stand-alone index of ``opportunities`` in the given order (no table, no grid)."""
     arrays = offer_arrays(opportunities, rome)
+    documents = [document_bytes(o) for o in opportunities]
+    zdict = make_zdict(documents)
+    docs = OfferDocs(*OfferDocs.encode(documents, zdict), zdict)
     if len(opportunities):
         box = (float(arrays.lat.min()), float(arrays.lat.max()),
                float(arrays.lon.min()), float(arrays.lon.max()))
     else:
         box = (math.nan,) * 4  # type: ignore[assignment]
-    return OpportunityIndex(
-        department=department, opportunities=tuple(opportunities),
-        ids=np.array([o.id for o in opportunities], dtype=str), arrays=arrays, box=box,
-    )
+    return OpportunityIndex(department=department, opportunities=docs,
+                            ids=np.array([o.id for o in opportunities], dtype=str),
+                            arrays=arrays, box=box)
 
 
 def build_opportunity_indexes(
-    opportunities: Sequence[Opportunity], rome: RomeReferential
+    opportunities: Sequence[Opportunity] | OfferTable, rome: RomeReferential
 ) -> dict[str, OpportunityIndex]:
-    """One :class:`OpportunityIndex` per département of the work place, in id order."""
-    by_dept: dict[str, list[Opportunity]] = {}
-    for opp in sorted(opportunities, key=lambda o: o.id):
-        by_dept.setdefault(opp.location.department, []).append(opp)
-    return {d: build_opportunity_index(d, items, rome) for d, items in sorted(by_dept.items())}
+    """One :class:`OpportunityIndex` per département of the work place, in id order (views of
+    one :class:`OfferTable`)."""
+    table = opportunities if isinstance(opportunities, OfferTable) else OfferTable.build(
+        opportunities, rome)
+    return table.indexes()

@@ -9,16 +9,29 @@ opens how many more suitable offers, and which action of the catalogue addresses
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import numpy as np
 
-from insertion_match.domain import FREINS, LicenceCode
-from insertion_match.features.opportunity_features import PairFeatures, pair_features
-from insertion_match.features.opportunity_index import OpportunityIndex
+from insertion_match.domain import FREINS, OPPORTUNITY_KINDS, LicenceCode
+from insertion_match.features.opportunity_features import (
+    PROXIMITY,
+    PairFeatures,
+    best_mode,
+    max_reach_km,
+    mode_minutes,
+    pair_features,
+    skills_one_person,
+)
+from insertion_match.features.opportunity_index import (
+    OfferArrays,
+    OfferTable,
+    OpportunityIndex,
+    _ranges,
+)
 from insertion_match.features.people import HISTORY_CODES, MODES, PeopleArrays
-from insertion_match.geo import Mode
+from insertion_match.geo import Mode, haversine_km
 from insertion_match.geo.travel import SPEED_KMH
 from insertion_match.matcher.explain import with_diversity
 from insertion_match.matcher.opportunity_eligibility import (
@@ -33,8 +46,17 @@ from insertion_match.matcher.opportunity_explain import (
     travel_of,
     warnings_for,
 )
-from insertion_match.matcher.opportunity_scoring import KIND_FREINS, OpportunityScorer
-from insertion_match.matcher.ranking import Diversified, diversify_additive
+from insertion_match.matcher.opportunity_scoring import (
+    ADDRESSES,
+    KIND_FREINS,
+    OpportunityScorer,
+)
+from insertion_match.matcher.ranking import (
+    CATEGORY_STEP,
+    FREIN_STEP,
+    Diversified,
+    diversify_additive,
+)
 from insertion_match.matcher.results import ExcludedItem, KindCount, Lever, RankedItem, Warning
 
 _CAR = MODES.index(Mode.car)
@@ -112,9 +134,14 @@ def recommend_opportunities(
     person: PeopleArrays, history: dict[str, str], indexes: dict[str, OpportunityIndex],
     scorer: OpportunityScorer, kinds: Sequence[str], limit: int = 10,
     include_excluded: bool = False, today: date | None = None,
-    bridge: Callable[[str], tuple[str, ...]] | None = None,
+    bridge: Callable[[str], tuple[str, ...]] | None = None, brute: bool = False,
 ) -> OpportunityResult:
     """Rank the eligible live offers of each kind in ``kinds`` for one person (m = 1).
+
+    When the indexes are views of one :class:`OfferTable` (the engine's), only the offers
+    within reach are read (:func:`_recommend_indexed`, the same answer); ``brute`` (or
+    ``include_excluded``, which lists every offer of the départements within reach) evaluates
+    every offer of those départements, the reference the indexed path is tested against.
 
     Guarantees: no excluded pair is in ``items`` (in particular no offer requiring a licence
     the person lacks, none beyond their maximum travel time by their own modes); each item's
@@ -122,6 +149,10 @@ def recommend_opportunities(
     a wall, with all its reasons.
     """
     today = today or date.today()
+    table = shared_table(indexes)
+    if table is not None and not include_excluded and not brute:
+        return _recommend_indexed(person, history, indexes, table, scorer, kinds, limit, today,
+                                  bridge)
     evaluated = [evaluate_person(person, history, ix, scorer, kinds, today)
                  for ix in indexes_within_reach(float(person.lat[0]), float(person.lon[0]),
                                                 float(person.max_minutes[0]), indexes)]
@@ -155,6 +186,12 @@ def recommend_opportunities(
             if include_excluded:
                 excluded.extend(_excluded(e, int(i), kind) for i in p[~ok_p])
         counts.append(KindCount(kind, int(pos.size), int(ok.sum()), int(order.size)))
+    levers = opportunity_levers(person, evaluated, scorer, kinds, bridge)
+    return OpportunityResult(tuple(items), tuple(excluded), tuple(counts), levers,
+                             _unchecked_fr(person, unchecked))
+
+
+def _unchecked_fr(person: PeopleArrays, unchecked: set[str]) -> tuple[str, ...]:
     if not person.has_targets[0]:
         unchecked_fr = [("métiers visés non renseignés : proximité avec les métiers des offres "
                          "non évaluée")]
@@ -163,13 +200,11 @@ def recommend_opportunities(
                         for t, code in zip(person.target_text[0], person.target_pos[0],
                                            strict=False) if code < 0]
     unchecked_fr += [UNCHECKED_FR[c] for c in sorted(unchecked) if c in UNCHECKED_FR]
-    levers = opportunity_levers(person, evaluated, scorer, kinds, bridge)
-    return OpportunityResult(tuple(items), tuple(excluded), tuple(counts), levers,
-                             tuple(unchecked_fr))
+    return tuple(unchecked_fr)
 
 
 def _item(e: _Evaluated, i: int, rank: int, kind: str, div: Diversified) -> RankedItem:
-    o = e.index.opportunities[i]
+    o = e.view.opportunity(i)
     reasons, _ = reasons_for(e.view, e.contributions, i)
     reasons, score = with_diversity(
         reasons, div, rank - 1,
@@ -234,10 +269,7 @@ def opportunity_levers(
     if not evaluated:
         return ()
     now = sum(int((e.candidate & e.elig.eligible).sum()) for e in evaluated)
-    noun = "offre(s) d'emploi" if list(kinds) == ["job"] else "offre(s)"
-    unlocks_kind = "job" if list(kinds) == ["job"] else "opportunity"
-    max_minutes = float(person.max_minutes[0])
-    levers = []
+    outcomes = []
     for change, frein, phrase, changed in _counterfactuals(person):
         after = 0
         opened: list[str] = []
@@ -247,7 +279,18 @@ def opportunity_levers(
             after += int((e.candidate & elig.eligible).sum())
             new = e.candidate & elig.eligible & ~e.elig.eligible
             opened.extend(e.index.ids[new][:LEVER_ITEMS].tolist())
-        unlocks = after - now
+        outcomes.append((change, frein, phrase, after - now, opened))
+    return _levers(person, outcomes, kinds, bridge)
+
+
+def _levers(person: PeopleArrays, outcomes: Sequence[tuple[str, str, str, int, list[str]]],
+            kinds: Sequence[str], bridge: Callable[[str], tuple[str, ...]] | None
+            ) -> tuple[Lever, ...]:
+    noun = "offre(s) d'emploi" if list(kinds) == ["job"] else "offre(s)"
+    unlocks_kind = "job" if list(kinds) == ["job"] else "opportunity"
+    max_minutes = float(person.max_minutes[0])
+    levers = []
+    for change, frein, phrase, unlocks, opened in outcomes:
         if unlocks <= 0:
             continue
         where = f" à moins de {max_minutes:.0f} min" if change != "childcare" else ""
@@ -258,6 +301,184 @@ def opportunity_levers(
         ))
     levers.sort(key=lambda lv: -lv.unlocks)
     return tuple(levers)
+
+
+# ------------------------------------------------------------------ the indexed path
+
+
+def shared_table(indexes: dict[str, OpportunityIndex]) -> OfferTable | None:
+    """The :class:`OfferTable` the indexes are all the views of (every département), or None."""
+    tables = {id(ix.table) for ix in indexes.values()}
+    first = next(iter(indexes.values()), None)
+    if first is None or first.table is None or len(tables) != 1:
+        return None
+    table = first.table
+    return table if set(indexes) == set(table.departments) else None
+
+
+def _diversify(scores: np.ndarray, rome: np.ndarray, dp: np.ndarray, limit: int) -> Diversified:
+    """:func:`diversify_additive` on the only candidates that can be chosen: a penalty is at
+    most ``(limit - 1) × (both steps)``, so a score below the ``limit``-th best minus that
+    never wins a step (nor ties one). Same answer, fewer candidates."""
+    if limit > 0 and scores.shape[0] > 4 * limit:
+        kth = np.partition(scores, -limit)[-limit]
+        worst = (limit - 1) * (FREIN_STEP + CATEGORY_STEP)
+        keep = np.flatnonzero(scores >= kth - worst - 1e-9)
+        div = diversify_additive(scores[keep], rome[keep], dp[keep], limit)
+        return replace(div, order=keep[div.order])
+    return diversify_additive(scores, rome, dp, limit)
+
+
+def _outside_bound(person: PeopleArrays, scorer: OpportunityScorer) -> np.ndarray | None:
+    """Per kind (``OPPORTUNITY_KINDS`` order), an upper bound of the score of an offer whose
+    ROME fiche is not in the family of any target job (proximity level ≤ 1): every term at
+    its largest, the ROME one at "same grand domaine". None when the scorer is not the
+    additive one (no bound known)."""
+    if type(scorer) is not OpportunityScorer:
+        return None
+    w = scorer.weights
+    need = w.need_weight * (ADDRESSES @ (person.severities[0] / 3.0))
+    rest = (max(0.0, w.rome_weight * PROXIMITY[1]) + max(0.0, w.skills_weight)
+            + max(0.0, w.training_fit, -w.training_weight) + abs(w.experience_weight)
+            + abs(w.reach_weight) + max(0.0, -w.hours_weight) + max(0.0, -w.atypical_children)
+            + max(0.0, -w.licence_desired) + max(0.0, w.durable_weight)
+            + max(0.0, w.readiness_weight) + max(0.0, -w.refused_penalty, -w.abandoned_penalty))
+    return need + rest + 1e-9
+
+
+def _recommend_indexed(
+    person: PeopleArrays, history: dict[str, str], indexes: dict[str, OpportunityIndex],
+    table: OfferTable, scorer: OpportunityScorer, kinds: Sequence[str], limit: int,
+    today: date, bridge: Callable[[str], tuple[str, ...]] | None,
+) -> OpportunityResult:
+    """:func:`recommend_opportunities` reading only the offers within reach.
+
+    1. The grid gives the offers within the largest crow-fly distance any mode covers in the
+       person's maximum time (beyond it, every offer fails the travel wall, with a car too);
+       the candidate counts of the départements within reach come from the table's sorted
+       expiry dates. 2. Walls and levers on those offers (travel by mode computed once).
+    3. Scores: first for the eligible offers of the target jobs' family (same fiche, ROME v3
+       fiche or domaine); the list is kept when every chosen item beats a bound of any other
+       offer's score, else every eligible offer is scored. The answer is the brute one.
+    """
+    lat, lon = float(person.lat[0]), float(person.lon[0])
+    max_minutes = float(person.max_minutes[0])
+    within = indexes_within_reach(lat, lon, max_minutes, indexes)
+    A = table.arrays
+    kind_codes = np.array([OPPORTUNITY_KINDS.index(k) for k in kinds], dtype=np.int64)
+    pos = table.grid.query(lat, lon, min(max_reach_km(max_minutes),
+                                         reach_radius_km(max_minutes)))
+    dept_ok = np.zeros(len(table.departments) + 1, dtype=bool)
+    for ix in within:
+        dept_ok[table.departments.index(ix.department)] = True
+    pos = pos[dept_ok[np.searchsorted(table.dept_ptr, pos, side="right") - 1]]
+    with np.errstate(invalid="ignore"):
+        exp = A.expires[pos]
+        keep = (np.isnan(exp) | (exp >= today.toordinal())) & np.isin(A.kind_code[pos],
+                                                                      kind_codes)
+    pos = pos[keep]
+    n = pos.shape[0]
+    sub = _walls_columns(A, pos)
+    hist = np.zeros(n, dtype=np.int8)
+    if history:
+        known = list(history)
+        at_table = table.positions_of(known)
+        codes = np.array([HISTORY_CODES.get(history[i], 0) for i in known], dtype=np.int8)
+        at = np.minimum(np.searchsorted(pos, at_table), max(n - 1, 0))
+        hit = (at_table >= 0) & (n > 0) & (pos[at] == at_table if n else False)
+        hist[at[hit]] = codes[hit]
+    distance = np.broadcast_to(haversine_km(person.lat, person.lon, sub.lat, sub.lon), (n,))
+    distance = np.asarray(distance, float)
+    stacked = mode_minutes(distance)
+    car = stacked[_CAR].copy()
+    minutes, mode = best_mode(stacked, person)
+    zero = np.zeros(n)
+    light = PairFeatures(distance_km=distance, minutes=minutes, mode=mode, car_minutes=car,
+                         proximity_level=zero.astype(np.int8), matched_target=zero.astype(int),
+                         skills=zero, training_gap=zero, hours_gap=zero, history=hist)
+    elig = evaluate_opportunity_eligibility(person, sub, light)
+    eligible = elig.eligible
+    unchecked = {rule.code for r, rule in enumerate(elig.rules)
+                 if elig.unchecked[eligible, r].any()}
+
+    # levers: the same walls for the person with one frein lifted (travel by mode reused)
+    outcomes = []
+    now = int(eligible.sum())
+    for change, frein, phrase, changed in _counterfactuals(person):
+        m2, mode2 = best_mode(stacked, changed)
+        feats2 = replace(light, minutes=m2, mode=mode2)
+        ok2 = evaluate_opportunity_eligibility(changed, sub, feats2).eligible
+        opened = table.ids[pos[ok2 & ~eligible][:LEVER_ITEMS]].tolist()
+        outcomes.append((change, frein, phrase, int(ok2.sum()) - now, opened))
+    levers = _levers(person, outcomes, kinds, bridge)
+
+    # scores: the target jobs' family first, everything when the bound says so
+    bound = _outside_bound(person, scorer)
+    valid = person.target_pos[0] >= 0
+    family = np.zeros(n, dtype=bool)
+    if bound is not None and valid.any():
+        family = (np.isin(sub.rome_dp, person.target_dp[0][valid])
+                  | np.isin(sub.rome_v3, person.target_v3[0][valid])
+                  | np.isin(sub.rome_pos, person.target_pos[0][valid]))
+    items: list[RankedItem] = []
+    counts: list[KindCount] = []
+    for kind in kinds:
+        code = OPPORTUNITY_KINDS.index(kind)
+        ek = np.flatnonzero(eligible & (sub.kind_code == code))
+        chosen = None
+        if bound is not None and family[ek].any() and not family[ek].all():
+            first = ek[family[ek]]
+            e, div = _score_and_choose(person, table, pos, sub, first, light, elig, scorer,
+                                       limit)
+            adjusted = e.scores[div.order] + div.frein_penalty + div.category_penalty
+            if div.order.size == min(limit, ek.size) and bool(np.all(adjusted > bound[code])):
+                chosen = (e, div)
+        if chosen is None:
+            chosen = _score_and_choose(person, table, pos, sub, ek, light, elig, scorer, limit)
+        e, div = chosen
+        for rank, i in enumerate(div.order, start=1):
+            items.append(_item(e, int(i), rank, kind, div))
+        candidates = sum(table.live_count(ix.department, code, today) for ix in within)
+        counts.append(KindCount(kind, candidates, int(ek.size), int(div.order.size)))
+    return OpportunityResult(tuple(items), (), tuple(counts), levers,
+                             _unchecked_fr(person, unchecked))
+
+
+def _walls_columns(A: OfferArrays, pos: np.ndarray) -> OfferArrays:
+    """The columns of the offers at ``pos`` (skills left empty: the walls do not read them)."""
+    empty = np.empty(0, np.int64)
+    cols = {f.name: getattr(A, f.name)[pos] for f in fields(OfferArrays)
+            if f.name not in ("skill_start", "skill_count", "skill_tok_start",
+                              "skill_tok_count", "tokens")}
+    return OfferArrays(**cols, skill_start=empty, skill_count=np.zeros(pos.shape[0], np.int64),
+                       skill_tok_start=empty, skill_tok_count=empty, tokens=empty)
+
+
+def _score_and_choose(
+    person: PeopleArrays, table: OfferTable, pos: np.ndarray, sub: OfferArrays,
+    which: np.ndarray, light: PairFeatures, elig: PairEligibility, scorer: OpportunityScorer,
+    limit: int,
+) -> tuple[_Evaluated, Diversified]:
+    """Score the offers ``which`` (positions in ``sub``) and choose the shown ones."""
+    at = pos[which]
+    offers = table.arrays.take(at)
+    A = table.arrays
+    counts = A.skill_count[at]
+    skill_ids = _ranges(A.skill_start[at], counts)
+    tok = _ranges(A.skill_tok_start[skill_ids], A.skill_tok_count[skill_ids])
+    skills = skills_one_person(table.token_ids[tok], table.vocab, offers.skill_count,
+                               offers.skill_tok_count, person.skill_tokens,
+                               bool(person.skills_known[0]))
+    trip = (light.distance_km[which], light.minutes[which], light.mode[which],
+            light.car_minutes[which])
+    feats = pair_features(person, offers, light.history[which], trip=trip, skills=skills)
+    scored = scorer.score(person, offers, feats)
+    part = PairEligibility(elig.rules, elig.excluded[which], elig.unchecked[which])
+    view = PairView(person, offers, table.docs.take(at), feats, forward=True)
+    e = _Evaluated(None, view, part, scored.contributions, scored.scores,  # type: ignore[arg-type]
+                   np.ones(which.shape[0], dtype=bool))
+    div = _diversify(scored.scores, offers.rome_pos, offers.rome_dp, limit)
+    return e, div
 
 
 __all__ = ["RULES", "OpportunityResult", "opportunity_levers", "recommend_opportunities"]
