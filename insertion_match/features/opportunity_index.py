@@ -12,6 +12,7 @@ the national offer.
 from __future__ import annotations
 
 import math
+import os
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -407,7 +408,7 @@ class OfferTable:
         """Write the table to ``path`` (numpy ``.npz``, uncompressed), atomically."""
         cols = {f"a_{f.name}": getattr(self.arrays, f.name) for f in fields(OfferArrays)}
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
         np.savez(tmp, **cols, ids=self.ids, department=self.department, blob=self.docs.blob,
                  offsets=self.docs.offsets,
                  zdict=np.frombuffer(self.docs.zdict, dtype=np.uint8),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from insertion_match.features.demo_offers import DEMO_FILE, DEMO_SOURCE
 from insertion_match.features.offers_import import ImportBatch, parse_csv, parse_france_travail
+from insertion_match.features.opportunity_index import OfferTable
 from insertion_match.features.people import (
     PeopleArrays,
     PersonRecord,
@@ -29,6 +31,7 @@ from insertion_match.features.rome import RomeReferential
 from insertion_match.geo import Gazetteer
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.service import db
+from insertion_match.service.db import opportunities as stored_offers
 from insertion_match.service.settings import Settings
 
 if TYPE_CHECKING:
@@ -89,16 +92,55 @@ def import_offers(
     return ImportOutcome(batch, imported=True, report=report)
 
 
+#: The columnar snapshot of the stored offers, under the var dir (see docs/scale.md).
+SNAPSHOT_FILE = "offers-index.npz"
+
+
+def offers_fingerprint(sessions: sessionmaker[Session], rome: RomeReferential) -> str:
+    """The state of the offers table and of the ROME referential the arrays depend on."""
+    codes = zlib.crc32("|".join(rome.codes).encode())
+    return f"{stored_offers.opportunities_fingerprint(sessions)}|rome:{len(rome.codes)}:{codes}"
+
+
 def with_stored_offers(
     settings: Settings, sessions: sessionmaker[Session], engine: MatchingEngine
 ) -> MatchingEngine:
     """``engine`` with the ROME referential and the stored offers (the demo offers are seeded
-    before, under the start-up lock: :func:`seed_demo_offers`)."""
+    before, under the start-up lock: :func:`seed_demo_offers`).
+
+    The offers' columnar table is loaded from its snapshot (``var/offers-index.npz``) when
+    the offers table has not changed since it was written (same fingerprint); otherwise it
+    is built from the stored documents, read a chunk at a time, and the snapshot rewritten.
+    """
     rome = load_rome(settings.data_dir)
     engine = replace(engine, rome=rome)
-    offers = db.load_opportunities(sessions)
-    log.info("offers ready", extra={"count": len(offers)})
-    return engine.with_opportunities(offers)
+    fingerprint = offers_fingerprint(sessions, rome)
+    path = settings.var_dir / SNAPSHOT_FILE
+    table = OfferTable.load(path, fingerprint)
+    source = "snapshot"
+    if table is None:
+        source = "database"
+        table = OfferTable.build(stored_offers.iter_opportunities(sessions), rome)
+        _save_snapshot(table, path, fingerprint)
+    log.info("offers ready", extra={"count": len(table), "kind": source})
+    return engine.with_opportunities(table)
+
+
+def save_offers_snapshot(settings: Settings, sessions: sessionmaker[Session],
+                         engine: MatchingEngine) -> None:
+    """Write the snapshot of ``engine``'s offers (after an import that stored them), so that
+    the next start loads it instead of rebuilding."""
+    if engine.opportunity_table is None or engine.rome is None:
+        return
+    _save_snapshot(engine.opportunity_table, settings.var_dir / SNAPSHOT_FILE,
+                   offers_fingerprint(sessions, engine.rome))
+
+
+def _save_snapshot(table: OfferTable, path: Path, fingerprint: str) -> None:
+    try:
+        table.save(path, fingerprint)
+    except OSError as exc:  # a read-only var dir: serve anyway, rebuild at the next start
+        log.warning("offers snapshot not written", extra={"kind": type(exc).__name__})
 
 
 @lru_cache(maxsize=2)
@@ -162,6 +204,6 @@ class PeopleIndex:
                 self._records[row.subject] = (row.updated_at, record)
             ordered = [r for _, r in sorted(self._records.values(),
                                             key=lambda tr: (tr[1].profile.id or '', tr[1].commission or ''))]
-            self._arrays = build_people(ordered, engine.rome)
+            self._arrays = build_people(ordered, engine.rome).with_grid()
             self._fingerprint = fingerprint
             return self._arrays

@@ -19,9 +19,16 @@ from insertion_match.domain import BeneficiaryProfile
 from insertion_match.features.demo_offers import iter_offers
 from insertion_match.features.offers_import import parse_france_travail
 from insertion_match.features.opportunity_index import OfferTable, PointGrid
-from insertion_match.features.people import person_arrays
+from insertion_match.features.people import (
+    PersonRecord,
+    build_people,
+    concat_people,
+    person_arrays,
+    resolve_targets,
+)
 from insertion_match.features.profile import person_context
 from insertion_match.geo import haversine_km
+from insertion_match.matcher.candidates import Scope, rank_candidates
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.matcher.opportunity_recommend import recommend_opportunities, shared_table
 
@@ -144,3 +151,32 @@ def test_the_grid_returns_every_point_within_the_radius():
         inside = np.flatnonzero(haversine_km(y, x, lat, lon) <= r)
         assert set(inside.tolist()) <= set(found.tolist())
         assert np.all(np.diff(found) > 0)  # sorted, no duplicate
+
+
+def test_candidates_read_through_the_grid_equal_the_brute_evaluation(generated):
+    engine, offers = generated
+    records = []
+    for profile in _profiles(400, [o.id for o in offers], seed=21):
+        home = engine.locate(profile)
+        records.append(PersonRecord(profile, home, engine.territories.commission_of(home.insee),
+                                    resolve_targets(profile, engine.rome)))
+    # built in two chunks and joined, as for a large caseload
+    people = concat_people([build_people(records[:150], engine.rome),
+                            build_people(records[150:], engine.rome)]).with_grid()
+    whole = build_people(records, engine.rome)
+    assert list(people.ids) == list(whole.ids)
+    assert np.array_equal(people.token_owner, whole.token_owner)
+    assert people.history.keys() == whole.history.keys()
+    rng = np.random.default_rng(4)
+    scopes = (Scope(), Scope(departments=frozenset({"61", "72"})),
+              Scope(territories=(("14", None), ("50", None))))
+    listed = 0
+    for k, at in enumerate(rng.choice(len(offers), 60, replace=False)):
+        index, pos = engine.opportunity(offers[int(at)].id)
+        scope = scopes[k % len(scopes)]
+        args = (index, pos, people, engine.opportunity_scorer, scope, 15)
+        fast = rank_candidates(*args)
+        assert fast == rank_candidates(*args, brute=True)
+        assert fast == rank_candidates(index, pos, whole, engine.opportunity_scorer, scope, 15)
+        listed += len(fast.items)
+    assert listed > 100

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -153,6 +153,27 @@ def load_opportunities(factory: sessionmaker[Session]) -> list[Opportunity]:
     with factory() as session:
         rows = session.scalars(select(OpportunityRow.document).order_by(OpportunityRow.id))
         return [Opportunity.model_validate(doc) for doc in rows]
+
+
+def iter_opportunities(factory: sessionmaker[Session], chunk: int = 5_000
+                       ) -> Iterator[Opportunity]:
+    """Every stored offer, validated again, by id, read ``chunk`` rows at a time (memory
+    bounded whatever the table's size)."""
+    with factory() as session:
+        rows = session.execute(select(OpportunityRow.document).order_by(OpportunityRow.id)
+                               .execution_options(yield_per=chunk))
+        for (doc,) in rows:
+            yield Opportunity.model_validate(doc)
+
+
+def opportunities_fingerprint(factory: sessionmaker[Session]) -> str:
+    """One aggregate query that changes whenever an offer is created, updated or deleted
+    (count, latest update, first and last id): the key of the in-memory index's snapshot."""
+    with factory() as session:
+        count, latest, first, last = session.execute(select(
+            func.count(), func.max(OpportunityRow.updated_at), func.min(OpportunityRow.id),
+            func.max(OpportunityRow.id))).one()
+    return f"{int(count or 0)}|{latest}|{first}|{last}"
 
 
 def get_opportunity(factory: sessionmaker[Session], opportunity_id: str) -> OpportunityRow | None:
