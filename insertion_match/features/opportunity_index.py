@@ -15,7 +15,8 @@ import math
 import os
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import overload
@@ -145,29 +146,97 @@ def concat_arrays(parts: Sequence[OfferArrays]) -> OfferArrays:
                        tokens=np.concatenate([p.tokens for p in parts]).astype(np.int64))
 
 
+@dataclass(frozen=True)
+class DocStore:
+    """Offer documents (JSON) compressed by blocks of ``BLOCK`` consecutive documents: one
+    byte buffer, the offsets of each block in it, and for each document its block and its
+    span in the block once decompressed. Reading one document decompresses its block (a few
+    tens of KB; the last blocks read are kept)."""
+
+    blob: np.ndarray  # uint8
+    block_ptr: np.ndarray  # (B + 1,) int64 offsets of the blocks in ``blob``
+    doc_block: np.ndarray  # (N,) int32
+    doc_begin: np.ndarray  # (N,) int32, in the decompressed block
+    doc_end: np.ndarray  # (N,) int32
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    BLOCK = 16
+    CACHE_BLOCKS = 256
+
+    def __len__(self) -> int:
+        return int(self.doc_block.shape[0])
+
+    def raw(self, j: int) -> bytes:
+        b = int(self.doc_block[j])
+        block = self.cache.get(b)
+        if block is None:
+            block = zlib.decompress(self.blob[int(self.block_ptr[b]):
+                                              int(self.block_ptr[b + 1])].tobytes())
+            if len(self.cache) >= self.CACHE_BLOCKS:
+                self.cache.clear()
+            self.cache[b] = block
+        return block[int(self.doc_begin[j]): int(self.doc_end[j])]
+
+    @classmethod
+    def encode(cls, documents: Sequence[bytes]) -> DocStore:
+        blocks, doc_block, begin, end = [], [], [], []
+        for b, k in enumerate(range(0, len(documents), cls.BLOCK)):
+            part = documents[k: k + cls.BLOCK]
+            at = 0
+            for doc in part:
+                doc_block.append(b)
+                begin.append(at)
+                at += len(doc)
+                end.append(at)
+            blocks.append(zlib.compress(b"".join(part), ZLEVEL))
+        ptr = np.zeros(len(blocks) + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in blocks], out=ptr[1:])
+        return cls(np.frombuffer(b"".join(blocks), dtype=np.uint8).copy(), ptr,
+                   np.array(doc_block, np.int32), np.array(begin, np.int32),
+                   np.array(end, np.int32))
+
+    @classmethod
+    def concat(cls, parts: Sequence[DocStore]) -> DocStore:
+        if len(parts) == 1:
+            return parts[0]
+        blocks = np.cumsum([0] + [p.block_ptr.shape[0] - 1 for p in parts])
+        sizes = np.concatenate([np.diff(p.block_ptr) for p in parts])
+        ptr = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
+        np.cumsum(sizes, out=ptr[1:])
+        return cls(np.concatenate([p.blob for p in parts]), ptr,
+                   np.concatenate([p.doc_block + off for p, off in
+                                   zip(parts, blocks.tolist(), strict=False)]).astype(np.int32),
+                   np.concatenate([p.doc_begin for p in parts]),
+                   np.concatenate([p.doc_end for p in parts]))
+
+    @classmethod
+    def empty(cls) -> DocStore:
+        return cls(np.empty(0, np.uint8), np.zeros(1, np.int64), np.empty(0, np.int32),
+                   np.empty(0, np.int32), np.empty(0, np.int32))
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.blob.nbytes + self.block_ptr.nbytes + 3 * self.doc_block.nbytes)
+
+
 class OfferDocs(Sequence[Opportunity]):
-    """The documents of n offers, read lazily: one byte buffer of zlib-compressed JSON (with a
-    dictionary shared by every offer) and the offsets of each document in it.
+    """The documents of n offers, read lazily from a :class:`DocStore` (``order`` maps each
+    offer to its document there). Indexing gives a validated :class:`Opportunity` (tens of
+    µs: only the shown offers are read); a slice gives a view. No Python object per offer."""
 
-    Indexing gives a validated :class:`Opportunity` (about 20 µs: only the shown offers are
-    read); a slice gives a view. Nothing per offer is a Python object.
-    """
-
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray, zdict: bytes,
+    def __init__(self, store: DocStore, order: np.ndarray | None = None,
                  start: int = 0, stop: int | None = None) -> None:
-        self.blob, self.offsets, self.zdict = blob, offsets, zdict
+        self.store = store
+        self.order = np.arange(len(store), dtype=np.int64) if order is None else order
         self.start = start
-        self.stop = int(offsets.shape[0] - 1) if stop is None else stop
+        self.stop = int(self.order.shape[0]) if stop is None else stop
 
     def __len__(self) -> int:
         return max(0, self.stop - self.start)
 
     def raw(self, i: int) -> bytes:
         """The JSON document of offer ``i`` (of this view)."""
-        j = self.start + i
-        chunk = self.blob[int(self.offsets[j]): int(self.offsets[j + 1])].tobytes()
-        d = zlib.decompressobj(zdict=self.zdict)
-        return d.decompress(chunk) + d.flush()
+        return self.store.raw(int(self.order[self.start + i]))
 
     @overload
     def __getitem__(self, i: int) -> Opportunity: ...
@@ -179,8 +248,7 @@ class OfferDocs(Sequence[Opportunity]):
             lo, hi, step = i.indices(n)
             if step != 1:
                 raise ValueError("OfferDocs slices take a step of 1")
-            return OfferDocs(self.blob, self.offsets, self.zdict, self.start + lo,
-                             self.start + max(lo, hi))
+            return OfferDocs(self.store, self.order, self.start + lo, self.start + max(lo, hi))
         i = int(i)
         if i < 0:
             i += n
@@ -195,22 +263,14 @@ class OfferDocs(Sequence[Opportunity]):
     def take(self, positions: Sequence[int]) -> _Picked:
         return _Picked(self, np.asarray(positions, dtype=np.int64))
 
+    def reordered(self, positions: np.ndarray) -> OfferDocs:
+        """The documents at ``positions`` (of this view), as a new view (nothing copied but
+        the order)."""
+        return OfferDocs(self.store, self.order[self.start + positions])
+
     @property
     def nbytes(self) -> int:
-        return int(self.blob.nbytes + self.offsets.nbytes)
-
-    @staticmethod
-    def encode(documents: Sequence[bytes], zdict: bytes) -> tuple[np.ndarray, np.ndarray]:
-        """(blob, offsets) of ``documents`` compressed with ``zdict``."""
-        parts = []
-        for doc in documents:
-            c = zlib.compressobj(ZLEVEL, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
-            parts.append(c.compress(doc) + c.flush())
-        sizes = np.fromiter((len(x) for x in parts), dtype=np.int64, count=len(parts))
-        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        blob = np.frombuffer(b"".join(parts), dtype=np.uint8).copy()
-        return blob, offsets
+        return int(self.store.nbytes + self.order.nbytes)
 
 
 class _Picked(Sequence[Opportunity]):
@@ -218,25 +278,25 @@ class _Picked(Sequence[Opportunity]):
 
     def __init__(self, docs: OfferDocs, positions: np.ndarray) -> None:
         self.docs, self.positions = docs, positions
+        self._read: dict[int, Opportunity] = {}  # each document read once (explanations)
 
     def __len__(self) -> int:
         return int(self.positions.shape[0])
 
     def __getitem__(self, i):  # type: ignore[override]
-        return self.docs[int(self.positions[i])]
+        i = int(i)
+        opp = self._read.get(i)
+        if opp is None:
+            opp = self._read[i] = self.docs[int(self.positions[i])]
+        return opp
 
 
-#: zlib level of the stored documents (1: fast; the shared dictionary does most of the work).
-ZLEVEL = 1
+#: zlib level of the stored document blocks.
+ZLEVEL = 6
 
 
 def document_bytes(opportunity: Opportunity) -> bytes:
     return opportunity.model_dump_json(exclude_none=True).encode()
-
-
-def make_zdict(documents: Sequence[bytes]) -> bytes:
-    """A zlib dictionary (≤ 32 KB) from sample documents: their common keys and values."""
-    return b"".join(documents[:64])[-32768:]
 
 
 class PointGrid:
@@ -337,10 +397,10 @@ class OfferTable:
 
     @classmethod
     def build(cls, opportunities: Iterable[Opportunity], rome: RomeReferential,
-              chunk: int = 20_000, zdict: bytes | None = None) -> OfferTable:
+              chunk: int = 20_000) -> OfferTable:
         """The table of ``opportunities`` (any order; read ``chunk`` at a time, so that a
         streamed source is never held whole as objects)."""
-        builder = TableBuilder(rome, zdict)
+        builder = TableBuilder(rome)
         batch: list[Opportunity] = []
         for opp in opportunities:
             batch.append(opp)
@@ -354,12 +414,12 @@ class OfferTable:
                    ) -> OfferTable:
         """This table plus ``opportunities`` (same id: replaced), without re-reading the
         documents already held: only the new offers are turned into arrays."""
-        builder = TableBuilder(rome, self.docs.zdict)
+        builder = TableBuilder(rome)
         new_ids = np.array([o.id for o in opportunities], dtype=str)
         keep = ~np.isin(self.ids, new_ids) if len(opportunities) else np.ones(len(self), bool)
-        builder.add_columns(self.ids[keep], self.department[keep],
-                            self.arrays.take(np.flatnonzero(keep)),
-                            *_docs_take(self.docs, np.flatnonzero(keep)))
+        kept = np.flatnonzero(keep)
+        builder.add_columns(self.ids[kept], self.department[kept], self.arrays.take(kept),
+                            self.docs.store, self.docs.order[self.docs.start + kept])
         builder.add(list(opportunities))
         return builder.table()
 
@@ -409,9 +469,11 @@ class OfferTable:
         cols = {f"a_{f.name}": getattr(self.arrays, f.name) for f in fields(OfferArrays)}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **cols, ids=self.ids, department=self.department, blob=self.docs.blob,
-                 offsets=self.docs.offsets,
-                 zdict=np.frombuffer(self.docs.zdict, dtype=np.uint8),
+        store = self.docs.store
+        np.savez(tmp, **cols, ids=self.ids, department=self.department, blob=store.blob,
+                 block_ptr=store.block_ptr, doc_block=store.doc_block,
+                 doc_begin=store.doc_begin, doc_end=store.doc_end,
+                 order=self.docs.order[self.docs.start:self.docs.stop],
                  meta=np.array([SNAPSHOT_VERSION, fingerprint]))
         tmp.replace(path)
 
@@ -424,74 +486,65 @@ class OfferTable:
                 if z["meta"].tolist() != [SNAPSHOT_VERSION, fingerprint]:
                     return None
                 arrays = OfferArrays(**{f.name: z[f"a_{f.name}"] for f in fields(OfferArrays)})
-                docs = OfferDocs(z["blob"], z["offsets"], z["zdict"].tobytes())
+                store = DocStore(z["blob"], z["block_ptr"], z["doc_block"], z["doc_begin"],
+                                 z["doc_end"])
+                docs = OfferDocs(store, z["order"])
                 return cls.from_columns(z["ids"], z["department"], arrays, docs)
         except (OSError, KeyError, ValueError):
             return None
 
 
 #: Bump when the snapshot's columns change (an old snapshot is then rebuilt).
-SNAPSHOT_VERSION = "offers-1"
-
-
-def _docs_take(docs: OfferDocs, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(blob, offsets) of the documents at ``positions`` of ``docs`` (still compressed)."""
-    base = docs.start + positions
-    lo, hi = docs.offsets[base], docs.offsets[base + 1]
-    blob = docs.blob[_ranges(lo, hi - lo)]
-    offsets = np.zeros(positions.shape[0] + 1, dtype=np.int64)
-    np.cumsum(hi - lo, out=offsets[1:])
-    return blob, offsets
+SNAPSHOT_VERSION = "offers-2"
 
 
 class TableBuilder:
     """Accumulates offers chunk by chunk (arrays + compressed documents), then sorts them in
     (département, id) order into an :class:`OfferTable`."""
 
-    def __init__(self, rome: RomeReferential, zdict: bytes | None = None) -> None:
-        self.rome, self.zdict = rome, zdict
+    def __init__(self, rome: RomeReferential) -> None:
+        self.rome = rome
         self.ids: list[np.ndarray] = []
         self.depts: list[np.ndarray] = []
         self.arrays: list[OfferArrays] = []
-        self.blobs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.stores: list[DocStore] = []
+        self.orders: list[np.ndarray] = []
 
     def add(self, opportunities: Sequence[Opportunity]) -> None:
         if not opportunities:
             return
-        documents = [document_bytes(o) for o in opportunities]
-        if self.zdict is None:
-            self.zdict = make_zdict(documents)
         self.add_columns(np.array([o.id for o in opportunities], dtype=str),
                          np.array([o.location.department for o in opportunities], dtype=str),
                          offer_arrays(opportunities, self.rome),
-                         *OfferDocs.encode(documents, self.zdict))
+                         DocStore.encode([document_bytes(o) for o in opportunities]),
+                         np.arange(len(opportunities), dtype=np.int64))
 
     def add_columns(self, ids: np.ndarray, depts: np.ndarray, arrays: OfferArrays,
-                    blob: np.ndarray, offsets: np.ndarray) -> None:
+                    store: DocStore, order: np.ndarray) -> None:
+        """Offers already as columns; ``order``: their documents' numbers in ``store``."""
         self.ids.append(ids)
         self.depts.append(depts)
         self.arrays.append(arrays)
-        self.blobs.append((blob, offsets))
+        self.stores.append(store)
+        self.orders.append(order)
 
     def table(self) -> OfferTable:
-        zdict = self.zdict or b""
         if not self.ids:
-            empty = offer_arrays([], self.rome)
             return OfferTable.from_columns(np.empty(0, dtype="<U1"), np.empty(0, dtype="<U1"),
-                                           empty, OfferDocs(np.empty(0, np.uint8),
-                                                            np.zeros(1, np.int64), zdict))
+                                           offer_arrays([], self.rome),
+                                           OfferDocs(DocStore.empty()))
         ids = np.concatenate(self.ids)
         depts = np.concatenate(self.depts)
         arrays = concat_arrays(self.arrays)
-        sizes = np.concatenate([np.diff(off) for _, off in self.blobs])
-        offsets = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        docs = OfferDocs(np.concatenate([b for b, _ in self.blobs]), offsets, zdict)
-        order = np.lexsort((ids, depts))
-        if not np.array_equal(order, np.arange(order.shape[0])):
-            arrays = arrays.take(order)
-            docs = OfferDocs(*_docs_take(docs, order), zdict)
-            ids, depts = ids[order], depts[order]
+        firsts = np.cumsum([0] + [len(x) for x in self.stores])
+        order = np.concatenate([o + f for o, f in zip(self.orders, firsts.tolist(),
+                                                      strict=False)])
+        docs = OfferDocs(DocStore.concat(self.stores), order)
+        sort = np.lexsort((ids, depts))
+        if not np.array_equal(sort, np.arange(sort.shape[0])):
+            arrays = arrays.take(sort)
+            docs = docs.reordered(sort)
+            ids, depts = ids[sort], depts[sort]
         return OfferTable.from_columns(ids, depts, arrays, docs)
 
 
@@ -539,6 +592,12 @@ def _level(value: str | None) -> float:
     return 2.0 if value == "infra3" else float(value)
 
 
+@lru_cache(maxsize=65_536)
+def _skill_tokens(skill: str) -> tuple[int, ...]:
+    """``skill_tokens`` of one skill text, once per distinct text (offers repeat them)."""
+    return tuple(skill_tokens(skill).tolist())
+
+
 def offer_arrays(opportunities: Sequence[Opportunity], rome: RomeReferential) -> OfferArrays:
     n = len(opportunities)
     rome_pos = np.array([rome.position.get(o.rome_code, -1) if o.rome_code else -1
@@ -557,11 +616,11 @@ def offer_arrays(opportunities: Sequence[Opportunity], rome: RomeReferential) ->
         for flag in o.atypical_hours:
             atypical[i, ATYPICAL.index(flag.value)] = True
         for skill in o.skills:
-            toks = skill_tokens(skill)
-            if toks.size:
+            toks = _skill_tokens(skill)
+            if toks:
                 skill_count[i] += 1
-                tok_counts.append(int(toks.size))
-                tokens.extend(toks.tolist())
+                tok_counts.append(len(toks))
+                tokens.extend(toks)
     tok_count = np.array(tok_counts, dtype=np.int64)
 
     def licence(o: Opportunity, category: str | None, required: bool) -> bool:
@@ -616,9 +675,7 @@ def build_opportunity_index(
 ) -> OpportunityIndex:
     """A stand-alone index of ``opportunities`` in the given order (no table, no grid)."""
     arrays = offer_arrays(opportunities, rome)
-    documents = [document_bytes(o) for o in opportunities]
-    zdict = make_zdict(documents)
-    docs = OfferDocs(*OfferDocs.encode(documents, zdict), zdict)
+    docs = OfferDocs(DocStore.encode([document_bytes(o) for o in opportunities]))
     if len(opportunities):
         box = (float(arrays.lat.min()), float(arrays.lat.max()),
                float(arrays.lon.min()), float(arrays.lon.max()))

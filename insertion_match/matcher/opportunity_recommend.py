@@ -87,8 +87,14 @@ def indexes_within_reach(
     lat: float, lon: float, max_minutes: float, indexes: dict[str, OpportunityIndex]
 ) -> list[OpportunityIndex]:
     radius = reach_radius_km(max_minutes)
-    return [ix for _, ix in sorted(indexes.items())
-            if len(ix) and ix.distance_to_box_km(lat, lon) <= radius]
+    ordered = [ix for _, ix in sorted(indexes.items()) if len(ix)]
+    if not ordered:
+        return []
+    box = np.array([ix.box for ix in ordered])  # one vectorised distance to every box
+    clat = np.minimum(np.maximum(lat, box[:, 0]), box[:, 1])
+    clon = np.minimum(np.maximum(lon, box[:, 2]), box[:, 3])
+    near = haversine_km(lat, lon, clat, clon) <= radius
+    return [ix for ix, ok in zip(ordered, near.tolist(), strict=True) if ok]
 
 
 @dataclass(frozen=True)
