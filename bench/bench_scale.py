@@ -29,13 +29,13 @@ import time
 
 START = time.perf_counter()
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -144,8 +144,31 @@ def child_serve(cfg: dict) -> dict:
     out.update({f"cpu_{k}": v for k, v in _ms(cpu).items()})
     out["rss_after_mb"], out["peak_mb"] = _rss_mb()
     if cfg["naive"]:
+        out.update(_brute(engine, people[: cfg["naive"]]))
         out.update(_naive(cfg, engine, people[: cfg["naive"]], times[: cfg["naive"]]))
     return out
+
+
+def _brute(engine, people) -> dict:
+    """The previous algorithm (every offer of the départements within reach, the ``brute``
+    path kept as the reference) against the indexed one, offer kinds only, same profiles."""
+    from insertion_match.features.people import person_arrays
+    from insertion_match.features.profile import person_context
+    from insertion_match.matcher.opportunity_recommend import recommend_opportunities
+
+    fast, brute = [], []
+    for p in people:
+        ctx = person_context(p, engine.gazetteer, engine.territories, engine.home_scope())
+        person = person_arrays(ctx, engine.rome)
+        args = (person, ctx.history, engine.opportunity_indexes, engine.opportunity_scorer,
+                OFFER_KINDS, 10)
+        for out, is_brute in ((fast, False), (brute, True)):
+            t = time.thread_time()
+            recommend_opportunities(*args, brute=is_brute)
+            out.append(time.thread_time() - t)
+    f, b = float(np.median(fast)), float(np.median(brute))
+    return {"offers_indexed_cpu_p50_ms": round(f * 1000, 2),
+            "offers_brute_cpu_p50_ms": round(b * 1000, 2), "brute_ratio": round(b / f, 1)}
 
 
 def _naive(cfg: dict, engine, people, engine_times: list[float]) -> dict:
@@ -266,7 +289,7 @@ def main() -> None:
     people_sizes = [int(x) for x in args.people_sizes.split(",") if x]
     figures: dict = {"offers": {}, "people": {}}
     print("offers   | load db  | cold ready | warm ready | RSS MB (peak) | rank all kinds p50 / p99"
-          " (CPU p50 / p99) | naive p50 | ratio")
+          " (CPU p50 / p99) | naive p50 | ratio | offer kinds CPU p50: brute → indexed")
     for n in sizes:
         db_path, stored = ensure_offers_db(n, args.work)
         var = args.work / f"var-{n}"
@@ -281,7 +304,9 @@ def main() -> None:
               f"{warm['rss_after_mb']:>6} ({warm['peak_mb']}) | "
               f"{warm['p50_ms']} / {warm['p99_ms']} ms ({warm['cpu_p50_ms']} / "
               f"{warm['cpu_p99_ms']}) | {warm.get('naive_p50_ms', '-')} ms | "
-              f"{warm.get('naive_ratio', '-')} ×", flush=True)
+              f"{warm.get('naive_ratio', '-')} × | {warm.get('offers_brute_cpu_p50_ms', '-')} → "
+              f"{warm.get('offers_indexed_cpu_p50_ms', '-')} ms ({warm.get('brute_ratio', '-')} ×)",
+              flush=True)
     print("\npeople   | index build | RSS MB | candidates for one offer p50 / p99 (CPU p50 / p99)"
           " | eligible median")
     smallest = min(sizes) if sizes else 10_000

@@ -593,7 +593,7 @@ def france_counts(gazetteer: Gazetteer, total: int) -> tuple[dict[str, int], dic
     whole = sum(pop.values())
     jobs, other = {}, {}
     for d in sorted(pop):
-        n = int(round(total * pop[d] / whole))
+        n = round(total * pop[d] / whole)
         if n < 4:
             continue
         rest = n // 20

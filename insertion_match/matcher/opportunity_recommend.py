@@ -450,13 +450,25 @@ def _recommend_indexed(
                              _unchecked_fr(person, unchecked))
 
 
+#: The offer columns the walls (and the family test) read; the others are not gathered.
+_WALL_COLUMNS = frozenset({"lat", "lon", "kind_code", "rome_pos", "rome_dp", "rome_v3",
+                           "licence_b_required", "licence_other_required", "atypical",
+                           "training_required", "training_level", "age_max"})
+
+
 def _walls_columns(A: OfferArrays, pos: np.ndarray) -> OfferArrays:
-    """The columns of the offers at ``pos`` (skills left empty: the walls do not read them)."""
+    """The columns of the offers at ``pos`` the walls read (the others: zero-cost
+    placeholders of the right length; skills empty)."""
+    n = pos.shape[0]
     empty = np.empty(0, np.int64)
-    cols = {f.name: getattr(A, f.name)[pos] for f in fields(OfferArrays)
-            if f.name not in ("skill_start", "skill_count", "skill_tok_start",
-                              "skill_tok_count", "tokens")}
-    return OfferArrays(**cols, skill_start=empty, skill_count=np.zeros(pos.shape[0], np.int64),
+    cols = {}
+    for f in fields(OfferArrays):
+        if f.name in ("skill_start", "skill_tok_start", "skill_tok_count", "tokens"):
+            continue
+        col = getattr(A, f.name)
+        cols[f.name] = col[pos] if f.name in _WALL_COLUMNS else np.broadcast_to(
+            col[:1] if col.shape[0] else np.zeros(1, col.dtype), (n,) + col.shape[1:])
+    return OfferArrays(**{**cols, "skill_count": np.zeros(n, np.int64)}, skill_start=empty,
                        skill_tok_start=empty, skill_tok_count=empty, tokens=empty)
 
 
