@@ -292,7 +292,7 @@ class _Picked(Sequence[Opportunity]):
 
 
 #: zlib level of the stored document blocks.
-ZLEVEL = 6
+ZLEVEL = 3
 
 
 def document_bytes(opportunity: Opportunity) -> bytes:
@@ -410,6 +410,24 @@ class OfferTable:
         builder.add(batch)
         return builder.table()
 
+    @classmethod
+    def build_from_json(cls, documents: Iterable[str | bytes], rome: RomeReferential,
+                        chunk: int = 20_000) -> OfferTable:
+        """The table of offers given as JSON documents (e.g. read from the database), each
+        validated as an :class:`Opportunity`; the text itself is what is compressed."""
+        builder = TableBuilder(rome)
+        batch: list[Opportunity] = []
+        raw: list[bytes] = []
+        for doc in documents:
+            data = doc.encode() if isinstance(doc, str) else doc
+            batch.append(Opportunity.model_validate_json(data))
+            raw.append(data)
+            if len(batch) >= chunk:
+                builder.add(batch, raw)
+                batch, raw = [], []
+        builder.add(batch, raw)
+        return builder.table()
+
     def with_added(self, opportunities: Sequence[Opportunity], rome: RomeReferential
                    ) -> OfferTable:
         """This table plus ``opportunities`` (same id: replaced), without re-reading the
@@ -510,13 +528,16 @@ class TableBuilder:
         self.stores: list[DocStore] = []
         self.orders: list[np.ndarray] = []
 
-    def add(self, opportunities: Sequence[Opportunity]) -> None:
+    def add(self, opportunities: Sequence[Opportunity],
+            documents: Sequence[bytes] | None = None) -> None:
+        """Add offers (``documents``: their JSON when already at hand)."""
         if not opportunities:
             return
         self.add_columns(np.array([o.id for o in opportunities], dtype=str),
                          np.array([o.location.department for o in opportunities], dtype=str),
                          offer_arrays(opportunities, self.rome),
-                         DocStore.encode([document_bytes(o) for o in opportunities]),
+                         DocStore.encode(documents if documents is not None
+                                         else [document_bytes(o) for o in opportunities]),
                          np.arange(len(opportunities), dtype=np.int64))
 
     def add_columns(self, ids: np.ndarray, depts: np.ndarray, arrays: OfferArrays,

@@ -120,7 +120,7 @@ def with_stored_offers(
     source = "snapshot"
     if table is None:
         source = "database"
-        table = OfferTable.build(stored_offers.iter_opportunities(sessions), rome)
+        table = OfferTable.build_from_json(stored_offers.iter_opportunity_json(sessions), rome)
         _save_snapshot(table, path, fingerprint)
     log.info("offers ready", extra={"count": len(table), "kind": source})
     return engine.with_opportunities(table)
