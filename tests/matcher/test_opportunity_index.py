@@ -180,3 +180,29 @@ def test_candidates_read_through_the_grid_equal_the_brute_evaluation(generated):
         assert fast == rank_candidates(index, pos, whole, engine.opportunity_scorer, scope, 15)
         listed += len(fast.items)
     assert listed > 100
+
+
+def test_the_service_starts_from_the_snapshot_until_the_offers_change(
+        generated, catalogue, gazetteer, territories, tmp_path):
+    from insertion_match.service import db
+    from insertion_match.service.offers import SNAPSHOT_FILE, with_stored_offers
+    from insertion_match.service.settings import Settings
+
+    _, offers = generated
+    settings = Settings(environment="test", var_dir=tmp_path, data_dir=DATA,
+                        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    sessions = db.init_db(db.make_engine(settings.sqlalchemy_url))
+    db.upsert_opportunities(sessions, offers[:300], "gen", origin="test")
+    base = MatchingEngine.build(catalogue, gazetteer, territories)
+    first = with_stored_offers(settings, sessions, base)
+    snapshot = tmp_path / SNAPSHOT_FILE
+    assert snapshot.exists() and len(first.opportunity_table) == 300
+    written = snapshot.stat().st_mtime_ns
+    second = with_stored_offers(settings, sessions, base)  # unchanged table: loaded
+    assert snapshot.stat().st_mtime_ns == written
+    assert list(second.opportunity_table.ids) == list(first.opportunity_table.ids)
+    assert second.opportunities[42] == first.opportunities[42]
+    db.upsert_opportunities(sessions, offers[300:310], "gen", origin="test")
+    third = with_stored_offers(settings, sessions, base)  # the table changed: rebuilt
+    assert len(third.opportunity_table) == 310 and snapshot.stat().st_mtime_ns != written
+    assert third.opportunity(offers[305].id) is not None
