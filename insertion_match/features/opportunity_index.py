@@ -368,6 +368,9 @@ class OfferTable:
     vocab: np.ndarray  # sorted unique skill token hashes
     token_ids: np.ndarray  # int32 position in vocab of each arrays.tokens
     id_order: np.ndarray  # positions sorted by id (lookup by id)
+    #: uint64 signature of each offer's skill tokens (bit = token mod 64): an offer whose
+    #: signature meets none of a person's bits has no token of theirs
+    skill_sig: np.ndarray
     #: (département, kind code) -> sorted expiry ordinals (no expiry: +inf), for live counts
     expiries: dict[tuple[str, int], np.ndarray]
 
@@ -393,7 +396,8 @@ class OfferTable:
                    departments=tuple(departments.tolist()), dept_ptr=dept_ptr,
                    grid=PointGrid(arrays.lat, arrays.lon), vocab=vocab,
                    token_ids=token_ids.astype(np.int32).reshape(-1),
-                   id_order=np.argsort(ids, kind="stable"), expiries=expiries)
+                   id_order=np.argsort(ids, kind="stable"), expiries=expiries,
+                   skill_sig=_signatures(arrays))
 
     @classmethod
     def build(cls, opportunities: Iterable[Opportunity], rome: RomeReferential,
@@ -510,6 +514,21 @@ class OfferTable:
                 return cls.from_columns(z["ids"], z["department"], arrays, docs)
         except (OSError, KeyError, ValueError):
             return None
+
+
+def _signatures(arrays: OfferArrays) -> np.ndarray:
+    n = len(arrays)
+    sig = np.zeros(n, dtype=np.uint64)
+    per_offer = np.zeros(n, dtype=np.int64)
+    if arrays.tokens.size:
+        tok_per_skill = arrays.skill_tok_count
+        owner_skill = np.repeat(np.arange(n, dtype=np.int64), arrays.skill_count)
+        np.add.at(per_offer, owner_skill, tok_per_skill)
+        bits = np.left_shift(np.uint64(1), arrays.tokens.astype(np.uint64) & np.uint64(63))
+        has = per_offer > 0
+        starts = _starts(per_offer)[has]
+        sig[has] = np.bitwise_or.reduceat(bits, starts)
+    return sig
 
 
 #: Bump when the snapshot's columns change (an old snapshot is then rebuilt).

@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from insertion_match.domain import FREINS, OPPORTUNITY_KINDS, LicenceCode
+from insertion_match.domain import FREINS, OPPORTUNITY_KINDS, ExperienceCode, LicenceCode
 from insertion_match.features.opportunity_features import (
     PROXIMITY,
     PairFeatures,
@@ -47,8 +47,10 @@ from insertion_match.matcher.opportunity_explain import (
     warnings_for,
 )
 from insertion_match.matcher.opportunity_scoring import (
+    _READINESS,
     ADDRESSES,
     KIND_FREINS,
+    READINESS,
     OpportunityScorer,
 )
 from insertion_match.matcher.ranking import (
@@ -335,21 +337,102 @@ def _diversify(scores: np.ndarray, rome: np.ndarray, dp: np.ndarray, limit: int)
     return diversify_additive(scores, rome, dp, limit)
 
 
-def _outside_bound(person: PeopleArrays, scorer: OpportunityScorer) -> np.ndarray | None:
-    """Per kind (``OPPORTUNITY_KINDS`` order), an upper bound of the score of an offer whose
-    ROME fiche is not in the family of any target job (proximity level ≤ 1): every term at
-    its largest, the ROME one at "same grand domaine". None when the scorer is not the
-    additive one (no bound known)."""
+class _Bound(np.ndarray):
+    """Per-offer upper bounds of the score, plus ``need`` per kind (a view subclass)."""
+
+    need: np.ndarray
+
+
+def bound_kind(bound: np.ndarray, code: int) -> float:
+    return float(bound.need[code])  # type: ignore[attr-defined]
+
+
+def _score_bound(person: PeopleArrays, scorer: OpportunityScorer, sub: OfferArrays,
+                 light: PairFeatures, skill_sig: np.ndarray | None) -> np.ndarray | None:
+    """An upper bound of each offer's score from cheap columns: the need, ROME proximity
+    (best level over the targets: same fiche, ROME v3 fiche, domaine, grand domaine), training,
+    experience, reach, contract and readiness terms exactly (the scorer's formulas); the
+    skills term at its largest only where the offer's token signature meets the person's
+    (elsewhere no skill can be covered); hours, licence and history at their largest (0 for
+    the shipped weights). None when the scorer is not the additive one (no bound known)."""
     if type(scorer) is not OpportunityScorer:
         return None
     w = scorer.weights
-    need = w.need_weight * (ADDRESSES @ (person.severities[0] / 3.0))
-    rest = (max(0.0, w.rome_weight * PROXIMITY[1]) + max(0.0, w.skills_weight)
-            + max(0.0, w.training_fit, -w.training_weight) + abs(w.experience_weight)
-            + abs(w.reach_weight) + max(0.0, -w.hours_weight) + max(0.0, -w.atypical_children)
-            + max(0.0, -w.licence_desired) + max(0.0, w.durable_weight)
-            + max(0.0, w.readiness_weight) + max(0.0, -w.refused_penalty, -w.abandoned_penalty))
-    return need + rest + 1e-9
+    n = sub.rome_pos.shape[0]
+    valid = person.target_pos[0] >= 0
+    level = np.full(n, -1, dtype=np.int64)
+    if valid.any():
+        level = np.select(
+            [np.isin(sub.rome_pos, person.target_pos[0][valid]),
+             np.isin(sub.rome_v3, person.target_v3[0][valid]),
+             np.isin(sub.rome_dp, person.target_dp[0][valid]),
+             np.isin(sub.rome_gd, person.target_gd[0][valid])], [4, 3, 2, 1], 0)
+        level = np.where(sub.rome_pos >= 0, level, -1)
+    rome = np.where(level >= 0, w.rome_weight * PROXIMITY[np.maximum(level, 0)], 0.0)
+    max_minutes = float(person.max_minutes[0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reach = np.where(np.isfinite(light.minutes) & (max_minutes > 0),
+                         w.reach_weight * (1.0 - light.minutes / max_minutes), 0.0)
+        gap = sub.training_level - float(person.level[0])
+        training = np.where(
+            np.isnan(gap), 0.0,
+            np.where(gap <= 0, w.training_fit,
+                     -w.training_weight * np.minimum(gap, 3) / 3
+                     * np.where(sub.training_required, 1, .5)))
+    reach = np.clip(reach, -w.reach_weight, w.reach_weight)
+    exp = sub.experience
+    experience = np.select([exp == ExperienceCode.beginner, exp == ExperienceCode.required],
+                           [w.experience_weight, -w.experience_weight], 0.0)
+    orientation = int(person.orientation[0])
+    readiness = np.zeros(n)
+    if orientation >= 0:
+        alignment = _READINESS[sub.kind_code, orientation]
+        insertion = max(0.0, float(READINESS["insertion"][orientation]))
+        alignment = np.where(sub.insertion_contract, np.maximum(alignment, insertion),
+                             alignment)
+        readiness = w.readiness_weight * alignment
+    skills = np.zeros(n)
+    if person.skills_known[0] and skill_sig is not None:
+        mine = np.bitwise_or.reduce(np.left_shift(
+            np.uint64(1), person.skill_tokens.astype(np.uint64) & np.uint64(63)),
+            initial=np.uint64(0))
+        skills = np.where((skill_sig & mine) != 0, max(0.0, w.skills_weight), 0.0)
+    elif person.skills_known[0]:
+        skills = np.full(n, max(0.0, w.skills_weight))
+    rest = (max(0.0, -w.hours_weight) + max(0.0, -w.atypical_children)
+            + max(0.0, -w.licence_desired) + max(0.0, -w.refused_penalty, -w.abandoned_penalty))
+    out = (rome + skills + training + experience + reach
+           + w.durable_weight * sub.durable + readiness + rest + 1e-9).view(_Bound)
+    out.need = w.need_weight * (ADDRESSES @ (person.severities[0] / 3.0))
+    return out
+
+
+def _choose_bounded(
+    person: PeopleArrays, table: OfferTable, pos: np.ndarray, sub: OfferArrays,
+    ek: np.ndarray, light: PairFeatures, elig: PairEligibility, scorer: OpportunityScorer,
+    limit: int, ub: np.ndarray | None,
+) -> tuple[_Evaluated, Diversified]:
+    """Score only the offers of ``ek`` whose bound ``ub`` reaches the lowest diversified
+    score among the chosen: an offer whose bound is below it can never win a step of the
+    diversity choice (its score, penalised or not, is lower than the chosen offer's), so the
+    answer is the one of scoring them all. Starts from the best bounds and widens until the
+    chosen items are stable."""
+    if ub is None or ek.size <= 8 * max(limit, 1):
+        return _score_and_choose(person, table, pos, sub, ek, light, elig, scorer, limit)
+    ub = np.asarray(ub)
+    top = np.partition(ub, -4 * limit)[-4 * limit]
+    take = ub >= top
+    for _ in range(4):
+        which = ek[take]
+        e, div = _score_and_choose(person, table, pos, sub, which, light, elig, scorer, limit)
+        if div.order.size < min(limit, ek.size):
+            break
+        lowest = float((e.scores[div.order] + div.frein_penalty + div.category_penalty).min())
+        wanted = ub >= lowest
+        if not (wanted & ~take).any():
+            return e, div
+        take |= wanted
+    return _score_and_choose(person, table, pos, sub, ek, light, elig, scorer, limit)
 
 
 def _recommend_indexed(
@@ -418,30 +501,15 @@ def _recommend_indexed(
         outcomes.append((change, frein, phrase, int(ok2.sum()) - now, opened))
     levers = _levers(person, outcomes, kinds, bridge)
 
-    # scores: the target jobs' family first, everything when the bound says so
-    bound = _outside_bound(person, scorer)
-    valid = person.target_pos[0] >= 0
-    family = np.zeros(n, dtype=bool)
-    if bound is not None and valid.any():
-        family = (np.isin(sub.rome_dp, person.target_dp[0][valid])
-                  | np.isin(sub.rome_v3, person.target_v3[0][valid])
-                  | np.isin(sub.rome_pos, person.target_pos[0][valid]))
+    # scores: only the offers whose score bound can reach the chosen ones
+    bound = _score_bound(person, scorer, sub, light, table.skill_sig[pos])
     items: list[RankedItem] = []
     counts: list[KindCount] = []
     for kind in kinds:
         code = OPPORTUNITY_KINDS.index(kind)
         ek = np.flatnonzero(eligible & (sub.kind_code == code))
-        chosen = None
-        if bound is not None and family[ek].any() and not family[ek].all():
-            first = ek[family[ek]]
-            e, div = _score_and_choose(person, table, pos, sub, first, light, elig, scorer,
-                                       limit)
-            adjusted = e.scores[div.order] + div.frein_penalty + div.category_penalty
-            if div.order.size == min(limit, ek.size) and bool(np.all(adjusted > bound[code])):
-                chosen = (e, div)
-        if chosen is None:
-            chosen = _score_and_choose(person, table, pos, sub, ek, light, elig, scorer, limit)
-        e, div = chosen
+        e, div = _choose_bounded(person, table, pos, sub, ek, light, elig, scorer, limit,
+                                 None if bound is None else bound[ek] + bound_kind(bound, code))
         for rank, i in enumerate(div.order, start=1):
             items.append(_item(e, int(i), rank, kind, div))
         candidates = sum(table.live_count(ix.department, code, today) for ix in within)
@@ -452,6 +520,7 @@ def _recommend_indexed(
 
 #: The offer columns the walls (and the family test) read; the others are not gathered.
 _WALL_COLUMNS = frozenset({"lat", "lon", "kind_code", "rome_pos", "rome_dp", "rome_v3",
+                           "rome_gd", "experience", "durable", "insertion_contract",
                            "licence_b_required", "licence_other_required", "atypical",
                            "training_required", "training_level", "age_max"})
 
