@@ -80,15 +80,28 @@ class PeopleArrays:
                 if f.name not in _NOT_COLUMNS}
         start = np.searchsorted(self.token_owner, pos, side="left")
         count = np.searchsorted(self.token_owner, pos, side="right") - start
-        pick = (lambda t: tuple(t[i] for i in pos.tolist()))
         return PeopleArrays(
-            **cols, commune=pick(self.commune), target_text=pick(self.target_text),
+            **cols, commune=_Pick(self.commune, pos),  # type: ignore[arg-type]
+            target_text=_Pick(self.target_text, pos),  # type: ignore[arg-type]
             skill_tokens=self.skill_tokens[_ranges(start, count)],
             token_owner=np.repeat(np.arange(pos.shape[0], dtype=np.int64), count),
         )
 
     def with_grid(self) -> PeopleArrays:
         return replace(self, grid=PointGrid(self.lat, self.lon))
+
+
+class _Pick(Sequence):
+    """``base[positions[i]]`` read on demand (only the listed people's are read)."""
+
+    def __init__(self, base: Sequence, positions: np.ndarray) -> None:
+        self.base, self.positions = base, positions
+
+    def __len__(self) -> int:
+        return int(self.positions.shape[0])
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.base[int(self.positions[i])]
 
 
 _NOT_COLUMNS = frozenset({"commune", "target_text", "skill_tokens", "token_owner", "history",
