@@ -70,6 +70,14 @@ def mode_minutes(distance: np.ndarray) -> np.ndarray:
 def best_mode(stacked: np.ndarray, people: PeopleArrays) -> tuple[np.ndarray, np.ndarray]:
     """(minutes by the fastest usable mode, its index or -1) from :func:`mode_minutes`."""
     n = stacked.shape[1]
+    if people.modes.shape[0] == 1:  # one person: the rows of their modes only (same answer)
+        rows = np.flatnonzero(people.modes[0])
+        if not rows.size:
+            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        sub = stacked[rows]
+        k = np.argmin(sub, axis=0)
+        minutes = np.take_along_axis(sub, k[np.newaxis], axis=0)[0]
+        return minutes, np.where(np.isfinite(minutes), rows[k], -1).astype(np.int64)
     usable = np.broadcast_to(people.modes, (n, len(MODES))).T
     stacked = np.where(usable, stacked, np.inf)
     mode = np.argmin(stacked, axis=0)

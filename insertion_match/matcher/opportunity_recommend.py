@@ -455,17 +455,19 @@ def _recommend_indexed(
     within = indexes_within_reach(lat, lon, max_minutes, indexes)
     A = table.arrays
     kind_codes = np.array([OPPORTUNITY_KINDS.index(k) for k in kinds], dtype=np.int64)
-    pos = table.grid.query(lat, lon, min(max_reach_km(max_minutes),
-                                         reach_radius_km(max_minutes)))
+    radius = min(max_reach_km(max_minutes), reach_radius_km(max_minutes))
+    pos = table.grid.query(lat, lon, radius)
     dept_ok = np.zeros(len(table.departments) + 1, dtype=bool)
     for ix in within:
         dept_ok[table.departments.index(ix.department)] = True
     pos = pos[dept_ok[np.searchsorted(table.dept_ptr, pos, side="right") - 1]]
+    # the exact crow-fly distance (the grid's cells overlap the circle's edge)
+    distance = np.asarray(haversine_km(person.lat, person.lon, A.lat[pos], A.lon[pos]), float)
     with np.errstate(invalid="ignore"):
         exp = A.expires[pos]
-        keep = (np.isnan(exp) | (exp >= today.toordinal())) & np.isin(A.kind_code[pos],
-                                                                      kind_codes)
-    pos = pos[keep]
+        keep = ((distance <= radius) & (np.isnan(exp) | (exp >= today.toordinal()))
+                & np.isin(A.kind_code[pos], kind_codes))
+    pos, distance = pos[keep], distance[keep]
     n = pos.shape[0]
     sub = _walls_columns(A, pos)
     hist = np.zeros(n, dtype=np.int8)
@@ -476,8 +478,6 @@ def _recommend_indexed(
         at = np.minimum(np.searchsorted(pos, at_table), max(n - 1, 0))
         hit = (at_table >= 0) & (n > 0) & (pos[at] == at_table if n else False)
         hist[at[hit]] = codes[hit]
-    distance = np.broadcast_to(haversine_km(person.lat, person.lon, sub.lat, sub.lon), (n,))
-    distance = np.asarray(distance, float)
     stacked = mode_minutes(distance)
     car = stacked[_CAR].copy()
     minutes, mode = best_mode(stacked, person)
@@ -487,18 +487,23 @@ def _recommend_indexed(
                          skills=zero, training_gap=zero, hours_gap=zero, history=hist)
     elig = evaluate_opportunity_eligibility(person, sub, light)
     eligible = elig.eligible
-    unchecked = {rule.code for r, rule in enumerate(elig.rules)
-                 if elig.unchecked[eligible, r].any()}
+    flagged = elig.unchecked[eligible].any(axis=0)
+    unchecked = {rule.code for r, rule in enumerate(elig.rules) if flagged[r]}
 
     # levers: the same walls for the person with one frein lifted (travel by mode reused)
     outcomes = []
-    now = int(eligible.sum())
+    # Lifting a frein never closes an offer (a B licence, a car — whose times are never
+    # longer than the "by car, to check" ones that kept an offer — or childcare only remove
+    # exclusions), so only the offers excluded now are evaluated again.
+    closed = np.flatnonzero(~eligible)
+    walls = _walls_columns(sub, closed) if closed.size < n else sub
+    light_closed = _take_features(light, closed)
     for change, frein, phrase, changed in _counterfactuals(person):
-        m2, mode2 = best_mode(stacked, changed)
-        feats2 = replace(light, minutes=m2, mode=mode2)
-        ok2 = evaluate_opportunity_eligibility(changed, sub, feats2).eligible
-        opened = table.ids[pos[ok2 & ~eligible][:LEVER_ITEMS]].tolist()
-        outcomes.append((change, frein, phrase, int(ok2.sum()) - now, opened))
+        m2, mode2 = best_mode(stacked[:, closed], changed)
+        feats2 = replace(light_closed, minutes=m2, mode=mode2)
+        opens = evaluate_opportunity_eligibility(changed, walls, feats2).eligible
+        opened = table.ids[pos[closed[opens]][:LEVER_ITEMS]].tolist()
+        outcomes.append((change, frein, phrase, int(opens.sum()), opened))
     levers = _levers(person, outcomes, kinds, bridge)
 
     # scores: only the offers whose score bound can reach the chosen ones
@@ -523,6 +528,10 @@ _WALL_COLUMNS = frozenset({"lat", "lon", "kind_code", "rome_pos", "rome_dp", "ro
                            "rome_gd", "experience", "durable", "insertion_contract",
                            "licence_b_required", "licence_other_required", "atypical",
                            "training_required", "training_level", "age_max"})
+
+
+def _take_features(f: PairFeatures, which: np.ndarray) -> PairFeatures:
+    return PairFeatures(**{k.name: getattr(f, k.name)[which] for k in fields(PairFeatures)})
 
 
 def _walls_columns(A: OfferArrays, pos: np.ndarray) -> OfferArrays:
