@@ -14,9 +14,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from insertion_match.domain import Opportunity
-from insertion_match.features.opportunity_features import max_reach_km, pair_features
+from insertion_match.features.opportunity_features import (
+    PairFeatures,
+    max_reach_km,
+    pair_features,
+    travel,
+)
 from insertion_match.features.opportunity_index import OfferArrays, OpportunityIndex
 from insertion_match.features.people import PeopleArrays
+from insertion_match.geo import haversine_km
 from insertion_match.matcher.opportunity_eligibility import (
     PairView,
     evaluate_opportunity_eligibility,
@@ -82,8 +88,21 @@ def rank_candidates(
         radius = max_reach_km(float(people.max_minutes.max()))
         near = people.grid.query(float(offer.lat[0]), float(offer.lon[0]), radius)
         near = near[in_scope[near]]
-        result = _rank(opp, offer, people.take(near), history[near],
-                       np.ones(near.shape[0], dtype=bool), scorer, limit, False)
+        # each person's own reach (beyond it every mode, a car too, is over their time)
+        mm, which = np.unique(people.max_minutes[near], return_inverse=True)
+        reach = np.array([max_reach_km(float(x)) for x in mm])[which.reshape(-1)]
+        distance = haversine_km(people.lat[near], people.lon[near], offer.lat, offer.lon)
+        near = near[np.asarray(distance) <= reach]
+        # the walls first (travel only needs the homes), then everything for the eligible
+        sub = people.take(near)
+        trip = travel(sub, offer)
+        zero = np.zeros(near.shape[0])
+        light = PairFeatures(*trip, proximity_level=zero.astype(np.int8),
+                             matched_target=zero.astype(np.int64), skills=zero,
+                             training_gap=zero, hours_gap=zero, history=history[near])
+        keep = np.flatnonzero(evaluate_opportunity_eligibility(sub, offer, light).eligible)
+        result = _rank(opp, offer, sub.take(keep), history[near][keep],
+                       np.ones(keep.shape[0], dtype=bool), scorer, limit, False)
         return replace(result, candidates=int(in_scope.sum()))
     return _rank(opp, offer, people, history, in_scope, scorer, limit, include_excluded)
 
