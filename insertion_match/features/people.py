@@ -72,10 +72,20 @@ class PeopleArrays:
     def __len__(self) -> int:
         return int(self.lat.shape[0])
 
-    def take(self, positions: np.ndarray) -> PeopleArrays:
+    def take(self, positions: np.ndarray, walls_only: bool = False) -> PeopleArrays:
         """The people at ``positions`` (ascending), without their history (the caller maps
-        the one item it needs) and without a grid."""
+        the one item it needs) and without a grid. ``walls_only``: only the columns the
+        walls read are gathered (the others are zero-cost placeholders; no skills)."""
         pos = np.asarray(positions, dtype=np.int64)
+        if walls_only:
+            n = pos.shape[0]
+            cols = {f.name: getattr(self, f.name)[pos] if f.name in _WALL_COLUMNS
+                    else np.broadcast_to(getattr(self, f.name)[:1], (n,)
+                                         + getattr(self, f.name).shape[1:])
+                    for f in fields(self) if f.name not in _NOT_COLUMNS}
+            return PeopleArrays(**cols, commune=(), target_text=(),
+                                skill_tokens=np.empty(0, np.int64),
+                                token_owner=np.empty(0, np.int64))
         cols = {f.name: getattr(self, f.name)[pos] for f in fields(self)
                 if f.name not in _NOT_COLUMNS}
         start = np.searchsorted(self.token_owner, pos, side="left")
@@ -104,6 +114,10 @@ class _Pick(Sequence):
         return self.base[int(self.positions[i])]
 
 
+#: What the walls (and travel) read of a person.
+_WALL_COLUMNS = frozenset({"lat", "lon", "modes", "car_unknown", "max_minutes", "licence",
+                           "level", "age", "rqth", "children_under_3", "children_3_to_11",
+                           "severities", "atypical_ok"})
 _NOT_COLUMNS = frozenset({"commune", "target_text", "skill_tokens", "token_owner", "history",
                           "grid"})
 

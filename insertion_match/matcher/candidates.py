@@ -94,14 +94,14 @@ def rank_candidates(
         distance = haversine_km(people.lat[near], people.lon[near], offer.lat, offer.lon)
         near = near[np.asarray(distance) <= reach]
         # the walls first (travel only needs the homes), then everything for the eligible
-        sub = people.take(near)
+        sub = people.take(near, walls_only=True)
         trip = travel(sub, offer)
         zero = np.zeros(near.shape[0])
         light = PairFeatures(*trip, proximity_level=zero.astype(np.int8),
                              matched_target=zero.astype(np.int64), skills=zero,
                              training_gap=zero, hours_gap=zero, history=history[near])
         keep = np.flatnonzero(evaluate_opportunity_eligibility(sub, offer, light).eligible)
-        result = _rank(opp, offer, sub.take(keep), history[near][keep],
+        result = _rank(opp, offer, people.take(near[keep]), history[near][keep],
                        np.ones(keep.shape[0], dtype=bool), scorer, limit, False)
         return replace(result, candidates=int(in_scope.sum()))
     return _rank(opp, offer, people, history, in_scope, scorer, limit, include_excluded)
