@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -582,17 +583,52 @@ def _other(
     }
 
 
-def generate(gazetteer: Gazetteer, rome: RomeReferential, seed: int = SEED) -> dict:
-    """The demo document: ``{"avertissement", "generateur", "resultats": [...]}`` (FT format)."""
+def france_counts(gazetteer: Gazetteer, total: int) -> tuple[dict[str, int], dict[str, dict]]:
+    """(jobs, other offers) per département for about ``total`` offers across France, in
+    proportion to the départements' population, with the demo's share of non-job offers (5 %):
+    the input of :func:`generate` for the scale benchmark (bench/bench_scale.py)."""
+    pop: dict[str, float] = {}
+    for d, p in zip(gazetteer.departments.tolist(), gazetteer.population.tolist(), strict=True):
+        pop[d] = pop.get(d, 0.0) + float(p)
+    whole = sum(pop.values())
+    jobs, other = {}, {}
+    for d in sorted(pop):
+        n = round(total * pop[d] / whole)
+        if n < 4:
+            continue
+        rest = n // 20
+        jobs[d] = n - rest
+        other[d] = {"volunteering": rest // 3, "immersion": rest - 2 * (rest // 3),
+                    "internship": rest // 3}
+    return jobs, other
+
+
+def iter_offers(gazetteer: Gazetteer, rome: RomeReferential, seed: int = SEED,
+                jobs_per_department: dict[str, int] | None = None,
+                other_per_department: dict[str, dict] | None = None) -> Iterator[dict]:
+    """The offers of :func:`generate`, one at a time (any size without holding them)."""
     rng = Random(seed)
     cache: dict = {}
-    offers = []
-    for dept, count in JOBS_PER_DEPARTMENT.items():
+    jobs = JOBS_PER_DEPARTMENT if jobs_per_department is None else jobs_per_department
+    others = OTHER_PER_DEPARTMENT if other_per_department is None else other_per_department
+    weights = [j.weight for j in JOBS]
+    for dept, count in jobs.items():
         for n in range(count):
-            profile = rng.choices(JOBS, weights=[j.weight for j in JOBS])[0]
-            offers.append(_job(rng, rome, gazetteer, dept, n, profile, cache))
-        for kind, k in OTHER_PER_DEPARTMENT[dept].items():
-            offers.extend(_other(rng, rome, gazetteer, dept, n, kind, cache) for n in range(k))
+            profile = rng.choices(JOBS, weights=weights)[0]
+            yield _job(rng, rome, gazetteer, dept, n, profile, cache)
+        for kind, k in others.get(dept, {}).items():
+            for n in range(k):
+                yield _other(rng, rome, gazetteer, dept, n, kind, cache)
+
+
+def generate(gazetteer: Gazetteer, rome: RomeReferential, seed: int = SEED,
+             jobs_per_department: dict[str, int] | None = None,
+             other_per_department: dict[str, dict] | None = None) -> dict:
+    """The demo document: ``{"avertissement", "generateur", "resultats": [...]}`` (FT format).
+    By default the Orne and the Essonne (the committed file); other counts per département
+    give any size (:func:`france_counts`)."""
+    offers = list(iter_offers(gazetteer, rome, seed, jobs_per_department,
+                              other_per_department))
     return {
         "avertissement": (
             "DONNÉES SYNTHÉTIQUES : offres fictives de démonstration, générées par "

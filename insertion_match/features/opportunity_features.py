@@ -10,13 +10,18 @@ the walls are in ``matcher/opportunity_eligibility.py``, the weights in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from insertion_match.features.opportunity_index import OfferArrays
 from insertion_match.features.people import MODES, PeopleArrays
-from insertion_match.features.skills import coverage_one_offer, coverage_one_person
-from insertion_match.geo import Mode, haversine_km
+from insertion_match.features.skills import (
+    COVER_SHARE,
+    coverage_one_offer,
+    coverage_one_person,
+)
+from insertion_match.geo import MIN_TRIP_KM, Mode, haversine_km, travel_minutes
 from insertion_match.geo.travel import MAX_MINUTES, mode_minutes_between
 
 #: ROME proximity by level: 4 same fiche, 3 same ROME v3 fiche (a v4 split of it), 2 same
@@ -53,23 +58,78 @@ def _size(people: PeopleArrays, offers: OfferArrays) -> int:
     return m * n
 
 
-def travel(people: PeopleArrays, offers: OfferArrays) -> tuple[np.ndarray, ...]:
-    """(distance_km, minutes, mode index, car minutes, public-transport source) for every
-    pair; public transport by a feed's timetables where one covers the trip (geo.travel)."""
-    n = _size(people, offers)
-    distance = np.broadcast_to(haversine_km(people.lat, people.lon, offers.lat, offers.lon), (n,))
-    stacked, pt_source = mode_minutes_between(people.lat, people.lon, offers.lat, offers.lon,
-                                              MODES, distance_km=distance)
+def _capped(stacked: np.ndarray) -> np.ndarray:
     for i, mode in enumerate(MODES):
         if mode in MAX_MINUTES:
             stacked[i] = np.where(stacked[i] > MAX_MINUTES[mode], np.inf, stacked[i])
-    car = stacked[_CAR].copy()
+    return stacked
+
+
+def mode_minutes(distance: np.ndarray) -> np.ndarray:
+    """(len(MODES), N) minutes by each mode for crow-fly ``distance`` (inf beyond a mode's
+    cap), whether or not the person can use it, by the estimate of ``geo.travel`` (no
+    timetables: the reach radius is bounded with it)."""
+    trip = np.maximum(distance, MIN_TRIP_KM)
+    return _capped(np.stack([travel_minutes(trip, mode) for mode in MODES]))
+
+
+def mode_minutes_at(
+    olat: np.ndarray, olon: np.ndarray, dlat: np.ndarray, dlon: np.ndarray,
+    distance: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mode_minutes` between positions, public transport by a feed's timetables where
+    one covers the trip (``geo.travel.mode_minutes_between``); with the source of each
+    public-transport time ("estimate" or "gtfs:NAME")."""
+    stacked, source = mode_minutes_between(olat, olon, dlat, dlon, MODES, distance_km=distance)
+    return _capped(np.array(stacked, dtype=float)), source
+
+
+def best_mode(stacked: np.ndarray, people: PeopleArrays) -> tuple[np.ndarray, np.ndarray]:
+    """(minutes by the fastest usable mode, its index or -1) from :func:`mode_minutes`."""
+    n = stacked.shape[1]
+    if people.modes.shape[0] == 1:  # one person: the rows of their modes only (same answer)
+        rows = np.flatnonzero(people.modes[0])
+        if not rows.size:
+            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        sub = stacked[rows]
+        k = np.argmin(sub, axis=0)
+        minutes = np.take_along_axis(sub, k[np.newaxis], axis=0)[0]
+        return minutes, np.where(np.isfinite(minutes), rows[k], -1).astype(np.int64)
     usable = np.broadcast_to(people.modes, (n, len(MODES))).T
     stacked = np.where(usable, stacked, np.inf)
     mode = np.argmin(stacked, axis=0)
     minutes = np.take_along_axis(stacked, mode[np.newaxis], axis=0)[0]
     mode = np.where(np.isfinite(minutes), mode, -1)
-    return np.asarray(distance, float), minutes, mode.astype(np.int64), car, pt_source
+    return minutes, mode.astype(np.int64)
+
+
+def travel(people: PeopleArrays, offers: OfferArrays) -> tuple[np.ndarray, ...]:
+    """(distance_km, minutes, mode index, car minutes, public-transport source) for every
+    pair; public transport by a feed's timetables where one covers the trip (geo.travel)."""
+    n = _size(people, offers)
+    distance = np.broadcast_to(haversine_km(people.lat, people.lon, offers.lat, offers.lon), (n,))
+    stacked, pt_source = mode_minutes_at(people.lat, people.lon, offers.lat, offers.lon, distance)
+    car = stacked[_CAR].copy()
+    minutes, mode = best_mode(stacked, people)
+    return np.asarray(distance, float), minutes, mode, car, np.broadcast_to(pt_source, (n,))
+
+
+def max_reach_km(max_minutes: float) -> float:
+    """Crow-fly km beyond which no mode (``geo.travel`` times) arrives within ``max_minutes``:
+    times grow with distance, so the largest distance some mode covers in time bounds them."""
+    return _max_reach_km(float(max_minutes))
+
+
+@lru_cache(maxsize=256)
+def _max_reach_km(max_minutes: float) -> float:
+    lo, hi = 0.0, 2000.0
+    for _ in range(60):  # bisection on the fastest mode's time at each distance
+        mid = (lo + hi) / 2
+        if mode_minutes(np.array([mid])).min() <= max_minutes:
+            lo = mid
+        else:
+            hi = mid
+    return hi + 0.01
 
 
 def rome_proximity(people: PeopleArrays, offers: OfferArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -105,17 +165,49 @@ def skills_overlap(people: PeopleArrays, offers: OfferArrays) -> np.ndarray:
                               people.skills_known)
 
 
-def pair_features(people: PeopleArrays, offers: OfferArrays, history: np.ndarray) -> PairFeatures:
-    """All pairwise features; ``history`` (N,) int8 is given by the caller (it knows the ids)."""
+def pair_features(people: PeopleArrays, offers: OfferArrays, history: np.ndarray,
+                  trip: tuple[np.ndarray, ...] | None = None,
+                  skills: np.ndarray | None = None) -> PairFeatures:
+    """All pairwise features; ``history`` (N,) int8 is given by the caller (it knows the ids).
+    ``trip`` (the result of :func:`travel`) and ``skills`` may be given when already known."""
     n = _size(people, offers)
-    distance, minutes, mode, car, pt_source = travel(people, offers)
+    distance, minutes, mode, car, pt_source = (
+        trip if trip is not None else travel(people, offers))
     level, which = rome_proximity(people, offers)
     with np.errstate(invalid="ignore"):
         gap = np.broadcast_to(offers.training_level - people.level, (n,))
         hours_gap = np.broadcast_to(offers.hours - people.hours, (n,))
     return PairFeatures(
         distance_km=distance, minutes=minutes, mode=mode, car_minutes=car,
-        proximity_level=level, matched_target=which, skills=skills_overlap(people, offers),
+        proximity_level=level, matched_target=which,
+        skills=skills if skills is not None else skills_overlap(people, offers),
         training_gap=np.asarray(gap, float), hours_gap=np.asarray(hours_gap, float),
         history=history, travel_source=pt_source,
     )
+
+
+def skills_one_person(
+    token_ids: np.ndarray, vocab: np.ndarray, skill_count: np.ndarray,
+    skill_tok_count: np.ndarray, person_tokens: np.ndarray, known: bool,
+) -> np.ndarray:
+    """:func:`skills_overlap` for one person over offers whose tokens are given as positions
+    in a sorted ``vocab`` (one lookup per token instead of a set test): the same numbers."""
+    n = skill_count.shape[0]
+    out = np.full(n, np.nan)
+    if not known or skill_tok_count.size == 0:
+        return out
+    flag = np.zeros(vocab.shape[0] + 1, dtype=bool)
+    if person_tokens.size and vocab.size:
+        at = np.minimum(np.searchsorted(vocab, person_tokens), vocab.shape[0] - 1)
+        flag[at[vocab[at] == person_tokens]] = True
+    hits = flag[token_ids].astype(float)
+    tok_start = np.zeros(skill_tok_count.shape[0], dtype=np.int64)
+    np.cumsum(skill_tok_count[:-1], out=tok_start[1:])
+    per_skill = np.add.reduceat(hits, tok_start) / skill_tok_count
+    covered = (per_skill >= COVER_SHARE).astype(float)
+    has = skill_count > 0
+    start = np.zeros(n, dtype=np.int64)
+    np.cumsum(skill_count[:-1], out=start[1:])
+    sums = np.add.reduceat(covered, start[has]) if has.any() else np.empty(0)
+    out[has] = sums / skill_count[has]
+    return out

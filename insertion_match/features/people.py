@@ -13,11 +13,12 @@ is cached per text).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
 from insertion_match.domain import FREINS, BeneficiaryProfile, HistoryCode, LicenceCode
+from insertion_match.features.opportunity_index import PointGrid, _ranges
 from insertion_match.features.profile import PersonContext, severity_vector
 from insertion_match.features.rome import RomeReferential, TitleMatch
 from insertion_match.features.skills import person_tokens
@@ -64,9 +65,83 @@ class PeopleArrays:
     token_owner: np.ndarray  # flat int64: position of the person owning each token
     history: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     # item id -> (people positions, HistoryCode values)
+    #: The homes on a spatial grid (stored people): reverse matching reads only the people
+    #: who can reach the offer. None for one person.
+    grid: PointGrid | None = None
 
     def __len__(self) -> int:
         return int(self.lat.shape[0])
+
+    def take(self, positions: np.ndarray, walls_only: bool = False) -> PeopleArrays:
+        """The people at ``positions`` (ascending), without their history (the caller maps
+        the one item it needs) and without a grid. ``walls_only``: only the columns the
+        walls read are gathered (the others are zero-cost placeholders; no skills)."""
+        pos = np.asarray(positions, dtype=np.int64)
+        if walls_only:
+            n = pos.shape[0]
+            cols = {f.name: getattr(self, f.name)[pos] if f.name in _WALL_COLUMNS
+                    else np.broadcast_to(getattr(self, f.name)[:1], (n,)
+                                         + getattr(self, f.name).shape[1:])
+                    for f in fields(self) if f.name not in _NOT_COLUMNS}
+            return PeopleArrays(**cols, commune=(), target_text=(),
+                                skill_tokens=np.empty(0, np.int64),
+                                token_owner=np.empty(0, np.int64))
+        cols = {f.name: getattr(self, f.name)[pos] for f in fields(self)
+                if f.name not in _NOT_COLUMNS}
+        start = np.searchsorted(self.token_owner, pos, side="left")
+        count = np.searchsorted(self.token_owner, pos, side="right") - start
+        return PeopleArrays(
+            **cols, commune=_Pick(self.commune, pos),  # type: ignore[arg-type]
+            target_text=_Pick(self.target_text, pos),  # type: ignore[arg-type]
+            skill_tokens=self.skill_tokens[_ranges(start, count)],
+            token_owner=np.repeat(np.arange(pos.shape[0], dtype=np.int64), count),
+        )
+
+    def with_grid(self) -> PeopleArrays:
+        return replace(self, grid=PointGrid(self.lat, self.lon))
+
+
+class _Pick(Sequence):
+    """``base[positions[i]]`` read on demand (only the listed people's are read)."""
+
+    def __init__(self, base: Sequence, positions: np.ndarray) -> None:
+        self.base, self.positions = base, positions
+
+    def __len__(self) -> int:
+        return int(self.positions.shape[0])
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.base[int(self.positions[i])]
+
+
+#: What the walls (and travel) read of a person.
+_WALL_COLUMNS = frozenset({"lat", "lon", "modes", "car_unknown", "max_minutes", "licence",
+                           "level", "age", "rqth", "children_under_3", "children_3_to_11",
+                           "severities", "atypical_ok"})
+_NOT_COLUMNS = frozenset({"commune", "target_text", "skill_tokens", "token_owner", "history",
+                          "grid"})
+
+
+def concat_people(parts: Sequence[PeopleArrays]) -> PeopleArrays:
+    """One :class:`PeopleArrays` of ``parts`` one after the other (built chunk by chunk, so
+    that a million profiles are never held as objects at once)."""
+    offsets = np.cumsum([0] + [len(p) for p in parts])
+    cols = {f.name: np.concatenate([getattr(p, f.name) for p in parts])
+            for f in fields(PeopleArrays) if f.name not in _NOT_COLUMNS}
+    history: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+    for off, p in zip(offsets.tolist(), parts, strict=False):
+        for item, (pos, codes) in p.history.items():
+            h = history.setdefault(item, ([], []))
+            h[0].append(pos + off)
+            h[1].append(codes)
+    return PeopleArrays(
+        **cols, commune=tuple(c for p in parts for c in p.commune),
+        target_text=tuple(t for p in parts for t in p.target_text),
+        skill_tokens=np.concatenate([p.skill_tokens for p in parts]),
+        token_owner=np.concatenate([p.token_owner + off
+                                    for off, p in zip(offsets.tolist(), parts, strict=False)]),
+        history={k: (np.concatenate(v[0]), np.concatenate(v[1])) for k, v in history.items()},
+    )
 
     def tokens_of(self, i: int) -> np.ndarray:
         return self.skill_tokens[self.token_owner == i]

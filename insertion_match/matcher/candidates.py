@@ -9,13 +9,20 @@ states the territory it may see as a plain :class:`Scope` (départements, commis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from insertion_match.features.opportunity_features import pair_features
-from insertion_match.features.opportunity_index import OpportunityIndex
+from insertion_match.domain import Opportunity
+from insertion_match.features.opportunity_features import (
+    PairFeatures,
+    max_reach_km,
+    pair_features,
+    travel,
+)
+from insertion_match.features.opportunity_index import OfferArrays, OpportunityIndex
 from insertion_match.features.people import PeopleArrays
+from insertion_match.geo import haversine_km
 from insertion_match.matcher.opportunity_eligibility import (
     PairView,
     evaluate_opportunity_eligibility,
@@ -58,12 +65,17 @@ class Scope:
 
 def rank_candidates(
     index: OpportunityIndex, position: int, people: PeopleArrays, scorer: OpportunityScorer,
-    scope: Scope, limit: int = 20, include_excluded: bool = False,
+    scope: Scope, limit: int = 20, include_excluded: bool = False, brute: bool = False,
 ) -> Candidates:
     """Rank the people of ``scope`` for the offer at ``position`` of ``index``.
 
     Guarantees: nobody outside ``scope`` appears or is counted; nobody failing a wall
     (travel, licence, hours, childcare, history) is in ``items``; reasons add up to scores.
+
+    With a spatial grid on ``people`` (the stored people's index), only the people of scope
+    living within the largest distance any mode covers in the longest maximum time are
+    evaluated (the others fail the travel wall, by car too): the same answer as ``brute``,
+    which evaluates everyone of scope (and is used to list the excluded).
     """
     opp = index.opportunities[position]
     offer = index.arrays.take([position])
@@ -71,11 +83,37 @@ def rank_candidates(
     if opp.id in people.history:
         pos, codes = people.history[opp.id]
         history[pos] = codes
+    in_scope = scope.mask(people)
+    if people.grid is not None and len(people) and not include_excluded and not brute:
+        radius = max_reach_km(float(people.max_minutes.max()))
+        near = people.grid.query(float(offer.lat[0]), float(offer.lon[0]), radius)
+        near = near[in_scope[near]]
+        # each person's own reach (beyond it every mode, a car too, is over their time)
+        mm, which = np.unique(people.max_minutes[near], return_inverse=True)
+        reach = np.array([max_reach_km(float(x)) for x in mm])[which.reshape(-1)]
+        distance = haversine_km(people.lat[near], people.lon[near], offer.lat, offer.lon)
+        near = near[np.asarray(distance) <= reach]
+        # the walls first (travel only needs the homes), then everything for the eligible
+        sub = people.take(near, walls_only=True)
+        trip = travel(sub, offer)
+        zero = np.zeros(near.shape[0])
+        light = PairFeatures(*trip, proximity_level=zero.astype(np.int8),
+                             matched_target=zero.astype(np.int64), skills=zero,
+                             training_gap=zero, hours_gap=zero, history=history[near])
+        keep = np.flatnonzero(evaluate_opportunity_eligibility(sub, offer, light).eligible)
+        result = _rank(opp, offer, people.take(near[keep]), history[near][keep],
+                       np.ones(keep.shape[0], dtype=bool), scorer, limit, False)
+        return replace(result, candidates=int(in_scope.sum()))
+    return _rank(opp, offer, people, history, in_scope, scorer, limit, include_excluded)
+
+
+def _rank(opp: Opportunity, offer: OfferArrays, people: PeopleArrays, history: np.ndarray,
+          in_scope: np.ndarray, scorer: OpportunityScorer, limit: int, include_excluded: bool
+          ) -> Candidates:
     feats = pair_features(people, offer, history)
     elig = evaluate_opportunity_eligibility(people, offer, feats)
     scored = scorer.score(people, offer, feats)
     view = PairView(people, offer, (opp,), feats, forward=False)
-    in_scope = scope.mask(people)
     ok = in_scope & elig.eligible
     chosen = np.flatnonzero(ok)
     order = chosen[np.argsort(-scored.scores[chosen], kind="stable")][:limit]

@@ -15,10 +15,7 @@ from pathlib import Path
 
 from insertion_match.domain import Action, BeneficiaryProfile, ItemKind, Opportunity
 from insertion_match.features.action_index import ActionIndex, build_indexes
-from insertion_match.features.opportunity_index import (
-    OpportunityIndex,
-    build_opportunity_indexes,
-)
+from insertion_match.features.opportunity_index import OfferTable, OpportunityIndex
 from insertion_match.features.profile import person_context
 from insertion_match.features.rome import RomeReferential
 from insertion_match.geo import (
@@ -57,8 +54,11 @@ class MatchingEngine:
     #: Normalised "title operator description" of each action, for text search (built once).
     search_text: tuple[str, ...] = ()
     rome: RomeReferential | None = None
-    opportunities: tuple[Opportunity, ...] = ()
+    #: Every offer (read lazily from the table's compressed documents), (département, id) order.
+    opportunities: Sequence[Opportunity] = ()
     opportunity_indexes: dict[str, OpportunityIndex] = field(default_factory=dict)
+    #: The columnar offers (arrays, documents, spatial grid); the indexes are views of it.
+    opportunity_table: OfferTable | None = None
     opportunity_scorer: OpportunityScorer = field(default_factory=OpportunityScorer)
     #: The départements of the catalogue (sorted): where a bare commune name is looked for
     #: after the caller's territories.
@@ -120,17 +120,38 @@ class MatchingEngine:
     def _opportunity_state(self) -> dict:
         return {"rome": self.rome, "opportunities": self.opportunities,
                 "opportunity_indexes": self.opportunity_indexes,
+                "opportunity_table": self.opportunity_table,
                 "opportunity_scorer": self.opportunity_scorer}
 
-    def with_opportunities(self, opportunities: Sequence[Opportunity]) -> MatchingEngine:
-        """The same engine serving ``opportunities`` (indexes built here, before any swap)."""
+    def with_opportunities(self, opportunities: Sequence[Opportunity] | OfferTable
+                           ) -> MatchingEngine:
+        """The same engine serving ``opportunities`` (indexes built here, before any swap);
+        an :class:`OfferTable` (e.g. loaded from a snapshot) is served as it is."""
         if self.rome is None:
             raise ValueError("an engine serving opportunities needs the ROME referential")
-        return replace(self, opportunities=tuple(opportunities),
-                       opportunity_indexes=build_opportunity_indexes(opportunities, self.rome))
+        table = opportunities if isinstance(opportunities, OfferTable) else OfferTable.build(
+            opportunities, self.rome)
+        return replace(self, opportunities=table.docs, opportunity_table=table,
+                       opportunity_indexes=table.indexes())
+
+    def with_opportunities_added(self, opportunities: Sequence[Opportunity]) -> MatchingEngine:
+        """The same engine with ``opportunities`` added (same id: replaced): only the new
+        offers are turned into arrays, the others' columns and documents are copied."""
+        if self.opportunity_table is None:
+            return self.with_opportunities(opportunities)
+        assert self.rome is not None
+        return self.with_opportunities(self.opportunity_table.with_added(opportunities,
+                                                                         self.rome))
 
     def opportunity(self, opportunity_id: str) -> tuple[OpportunityIndex, int] | None:
         """The index holding an offer and its position there, or None."""
+        table = self.opportunity_table
+        if table is not None:
+            pos = int(table.positions_of([opportunity_id])[0])
+            if pos < 0:
+                return None
+            index = self.opportunity_indexes[str(table.department[pos])]
+            return index, pos - index.start
         for index in self.opportunity_indexes.values():
             pos = index.position(opportunity_id)
             if pos is not None:

@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from insertion_match.domain import Opportunity
 from insertion_match.features.demo_offers import DEMO_FILE, DEMO_SOURCE
 from insertion_match.features.offers_import import (
     ImportBatch,
@@ -33,6 +35,7 @@ from insertion_match.features.offers_import import (
     read_records,
     validate_records,
 )
+from insertion_match.features.opportunity_index import OfferTable
 from insertion_match.features.people import (
     PeopleArrays,
     PersonRecord,
@@ -43,6 +46,7 @@ from insertion_match.features.rome import RomeReferential
 from insertion_match.geo import Gazetteer
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.service import db
+from insertion_match.service.db import opportunities as stored_offers
 from insertion_match.service.db.opportunities import OfferStaging, UpsertReport, staged_row
 from insertion_match.service.settings import Settings
 
@@ -205,10 +209,29 @@ def _validated(records: Iterator[tuple[int, object]], fmt: Format, gazetteer: Ga
         _WORKER = None
 
 
-def refresh_offers(state: ServiceState) -> None:
+def refresh_offers(state: ServiceState, since: datetime | None = None,
+                   incremental: bool = False) -> None:
     """Swap in an engine that serves the stored offers (after an import)."""
     with state._lock:
-        state.engine = with_stored_offers(state.settings, state.sessions, state.engine)
+        state.engine = _refreshed(state, since, incremental)
+
+
+def _refreshed(state: ServiceState, since: datetime | None, incremental: bool
+               ) -> MatchingEngine:
+    """After an import: with ``incremental``, only the offers it created or changed (updated
+    after ``since``, the latest update before it; expired by ``--replace-source`` included)
+    are turned into arrays and added to the engine's table (the others are reused), and the
+    snapshot is rewritten; else (or without a table yet) everything is reloaded."""
+    engine = state.engine
+    if not incremental or engine.opportunity_table is None or engine.rome is None:
+        return with_stored_offers(state.settings, state.sessions, engine)
+    changed = [Opportunity.model_validate_json(doc)
+               for doc in stored_offers.iter_opportunity_json(state.sessions, since=since)]
+    if changed:
+        engine = engine.with_opportunities_added(changed)
+    save_offers_snapshot(state.settings, state.sessions, engine)
+    log.info("offers refreshed", extra={"count": len(changed), "kind": "incremental"})
+    return engine
 
 
 def import_into_service(state: ServiceState, stream: BinaryIO, fmt: Format, **kwargs: Any
@@ -220,10 +243,11 @@ def import_into_service(state: ServiceState, stream: BinaryIO, fmt: Format, **kw
         rome = state.engine.rome
         if rome is None:  # build_state always loads it (with_stored_offers)
             raise RuntimeError("the offer import needs the ROME referential")
+        since = stored_offers.latest_update(state.sessions)
         outcome = import_offer_stream(state.sessions, stream, fmt, state.engine.gazetteer,
                                       rome, **kwargs)
         if outcome.imported:
-            state.engine = with_stored_offers(state.settings, state.sessions, state.engine)
+            state.engine = _refreshed(state, since, incremental=True)
     return outcome
 
 
@@ -246,24 +270,64 @@ def import_offers(
     """
     if batch.rejected and not skip_invalid:
         return ImportOutcome(batch, imported=False, report=None)
+    since = stored_offers.latest_update(state.sessions)
     report = db.upsert_opportunities(state.sessions, batch.opportunities, batch.source,
                                      origin, rejected=len(batch.rejected),
                                      replace_source=replace_source)
-    refresh_offers(state)
+    refresh_offers(state, since, incremental=True)
     log.info("offers imported", extra={"kind": batch.source, "count": len(batch.opportunities)})
     return ImportOutcome(batch, imported=True, report=report)
+
+
+#: The columnar snapshot of the stored offers, under the var dir (see docs/scale.md).
+SNAPSHOT_FILE = "offers-index.npz"
+
+
+def offers_fingerprint(sessions: sessionmaker[Session], rome: RomeReferential) -> str:
+    """The state of the offers table and of the ROME referential the arrays depend on."""
+    codes = zlib.crc32("|".join(rome.codes).encode())
+    return f"{stored_offers.opportunities_fingerprint(sessions)}|rome:{len(rome.codes)}:{codes}"
 
 
 def with_stored_offers(
     settings: Settings, sessions: sessionmaker[Session], engine: MatchingEngine
 ) -> MatchingEngine:
     """``engine`` with the ROME referential and the stored offers (the demo offers are seeded
-    before, under the start-up lock: :func:`seed_demo_offers`)."""
+    before, under the start-up lock: :func:`seed_demo_offers`).
+
+    The offers' columnar table is loaded from its snapshot (``var/offers-index.npz``) when
+    the offers table has not changed since it was written (same fingerprint); otherwise it
+    is built from the stored documents, read a chunk at a time, and the snapshot rewritten.
+    """
     rome = load_rome(settings.data_dir)
     engine = replace(engine, rome=rome)
-    offers = db.load_opportunities(sessions)
-    log.info("offers ready", extra={"count": len(offers)})
-    return engine.with_opportunities(offers)
+    fingerprint = offers_fingerprint(sessions, rome)
+    path = settings.var_dir / SNAPSHOT_FILE
+    table = OfferTable.load(path, fingerprint)
+    source = "snapshot"
+    if table is None:
+        source = "database"
+        table = OfferTable.build_from_json(stored_offers.iter_opportunity_json(sessions), rome)
+        _save_snapshot(table, path, fingerprint)
+    log.info("offers ready", extra={"count": len(table), "kind": source})
+    return engine.with_opportunities(table)
+
+
+def save_offers_snapshot(settings: Settings, sessions: sessionmaker[Session],
+                         engine: MatchingEngine) -> None:
+    """Write the snapshot of ``engine``'s offers (after an import that stored them), so that
+    the next start loads it instead of rebuilding."""
+    if engine.opportunity_table is None or engine.rome is None:
+        return
+    _save_snapshot(engine.opportunity_table, settings.var_dir / SNAPSHOT_FILE,
+                   offers_fingerprint(sessions, engine.rome))
+
+
+def _save_snapshot(table: OfferTable, path: Path, fingerprint: str) -> None:
+    try:
+        table.save(path, fingerprint)
+    except OSError as exc:  # a read-only var dir: serve anyway, rebuild at the next start
+        log.warning("offers snapshot not written", extra={"kind": type(exc).__name__})
 
 
 @lru_cache(maxsize=2)
@@ -327,6 +391,6 @@ class PeopleIndex:
                 self._records[row.subject] = (row.updated_at, record)
             ordered = [r for _, r in sorted(self._records.values(),
                                             key=lambda tr: (tr[1].profile.id or '', tr[1].commission or ''))]
-            self._arrays = build_people(ordered, engine.rome)
+            self._arrays = build_people(ordered, engine.rome).with_grid()
             self._fingerprint = fingerprint
             return self._arrays

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Self
@@ -26,8 +26,10 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -374,6 +376,49 @@ def load_opportunities(factory: sessionmaker[Session]) -> list[Opportunity]:
     with factory() as session:
         rows = session.scalars(select(OpportunityRow.document).order_by(OpportunityRow.id))
         return [Opportunity.model_validate(doc) for doc in rows]
+
+
+def iter_opportunities(factory: sessionmaker[Session], chunk: int = 5_000
+                       ) -> Iterator[Opportunity]:
+    """Every stored offer, validated again, by id, read ``chunk`` rows at a time (memory
+    bounded whatever the table's size)."""
+    with factory() as session:
+        rows = session.execute(select(OpportunityRow.document).order_by(OpportunityRow.id)
+                               .execution_options(yield_per=chunk))
+        for (doc,) in rows:
+            yield Opportunity.model_validate(doc)
+
+
+def iter_opportunity_json(factory: sessionmaker[Session], chunk: int = 5_000,
+                          since: datetime | None = None) -> Iterator[str]:
+    """Every stored offer's document as JSON text (only those updated after ``since`` when
+    given), by id, ``chunk`` rows at a time (the caller validates it:
+    ``Opportunity.model_validate_json`` parses and validates in one pass, several times
+    faster than decoding then validating)."""
+    stmt = select(cast(OpportunityRow.document, Text)).order_by(OpportunityRow.id)
+    if since is not None:
+        stmt = stmt.where(OpportunityRow.updated_at > since)
+    with factory() as session:
+        rows = session.execute(stmt.execution_options(yield_per=chunk))
+        for (doc,) in rows:
+            yield doc
+
+
+def latest_update(factory: sessionmaker[Session]) -> datetime | None:
+    """The latest ``updated_at`` of the stored offers (None when there is none): taken before
+    an import, :func:`iter_opportunity_json` ``since`` it reads what the import changed."""
+    with factory() as session:
+        return session.scalar(select(func.max(OpportunityRow.updated_at)))
+
+
+def opportunities_fingerprint(factory: sessionmaker[Session]) -> str:
+    """One aggregate query that changes whenever an offer is created, updated or deleted
+    (count, latest update, first and last id): the key of the in-memory index's snapshot."""
+    with factory() as session:
+        count, latest, first, last = session.execute(select(
+            func.count(), func.max(OpportunityRow.updated_at), func.min(OpportunityRow.id),
+            func.max(OpportunityRow.id))).one()
+    return f"{int(count or 0)}|{latest}|{first}|{last}"
 
 
 def get_opportunity(factory: sessionmaker[Session], opportunity_id: str) -> OpportunityRow | None:

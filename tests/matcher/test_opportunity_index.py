@@ -1,0 +1,208 @@
+"""The indexed offers (a columnar table, a spatial grid, the target jobs' family scored first)
+answer exactly as the brute evaluation of every offer of the départements within reach.
+
+Offers: the demo generator over five départements of Normandy and the Loire; people: homes
+drawn across those and the neighbouring départements (so that many are at the edge of the
+offers' reach), with every mobility, maximum time, licence, target jobs (recognised, not
+recognised, none), skills, children and history."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insertion_match.domain import BeneficiaryProfile
+from insertion_match.features.demo_offers import iter_offers
+from insertion_match.features.offers_import import parse_france_travail
+from insertion_match.features.opportunity_index import OfferTable, PointGrid
+from insertion_match.features.people import (
+    PersonRecord,
+    build_people,
+    concat_people,
+    person_arrays,
+    resolve_targets,
+)
+from insertion_match.features.profile import person_context
+from insertion_match.geo import haversine_km
+from insertion_match.matcher.candidates import Scope, rank_candidates
+from insertion_match.matcher.engine import MatchingEngine
+from insertion_match.matcher.opportunity_recommend import recommend_opportunities, shared_table
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+JOBS = {"61": 500, "72": 400, "14": 350, "53": 250, "50": 250}
+OTHER = {d: {"volunteering": 12, "immersion": 15, "internship": 6} for d in JOBS}
+HOMES = ("61", "72", "14", "53", "50", "27", "28", "35", "37", "49")
+TITLES = ("agent d'entretien", "aide à domicile", "cariste", "K2204", "N1103", "vendeuse",
+          "préparateur de commandes", "zzz métier inconnu", "serveur", "maçon")
+SKILLS = ("nettoyage des locaux", "préparer des commandes", "accueil des clients",
+          "entretien des espaces verts", "Utiliser des produits d'entretien")
+TODAY = date(2026, 11, 10)
+
+
+@pytest.fixture(scope="module")
+def generated(catalogue, gazetteer, territories, rome):
+    records = list(iter_offers(gazetteer, rome, seed=7, jobs_per_department=JOBS,
+                               other_per_department=OTHER))
+    rng = np.random.default_rng(3)
+    for r in records[::7]:  # some expire before TODAY, some after
+        r["dateExpiration"] = f"2026-11-{int(rng.integers(1, 28)):02d}T00:00:00.000Z"
+    batch = parse_france_travail(records, gazetteer, rome, "gen")
+    assert not batch.rejected
+    engine = MatchingEngine.build(catalogue, gazetteer, territories, rome=rome,
+                                  opportunities=batch.opportunities)
+    return engine, batch.opportunities
+
+
+def _profiles(n: int, offer_ids: list[str], seed: int = 11) -> list[BeneficiaryProfile]:
+    rng = np.random.default_rng(seed)
+    communes = pd.read_csv(DATA / "geo/communes_france.csv", dtype=str)
+    communes = communes[communes.department.isin(HOMES) & communes.lat.notna()]
+    out = []
+    for k in range(n):
+        insee = communes.insee_code.iloc[int(rng.integers(len(communes)))]
+        mobility = {"max_travel_minutes": int(rng.choice([10, 20, 30, 45, 60, 90]))}
+        for key, values in (("driving_licence", ["none", "code", "b", None]),
+                            ("vehicle", ["none", "car", "bike", "two_wheeler", None])):
+            v = rng.choice(values)
+            if v is not None:
+                mobility[key] = str(v)
+        if rng.random() < 0.7:
+            mobility["public_transport"] = bool(rng.random() < 0.6)
+        profile: dict = {"id": f"gen-{k}", "home": {"insee": insee}, "mobility": mobility,
+                         "target_jobs": [str(t) for t in rng.choice(TITLES, rng.integers(0, 3),
+                                                                    False)],
+                         "skills": [str(s) for s in rng.choice(SKILLS, rng.integers(0, 3),
+                                                               False)],
+                         "freins": {"garde_enfants": int(rng.integers(0, 4)),
+                                    "recherche_emploi": int(rng.integers(0, 4))}}
+        if rng.random() < 0.6:
+            profile["family"] = {"children_under_3": int(rng.random() < 0.3),
+                                 "children_3_to_11": int(rng.integers(0, 2))}
+        if rng.random() < 0.6:
+            profile["availability"] = {"atypical_hours": bool(rng.random() < 0.5),
+                                       "hours_per_week": int(rng.choice([15, 24, 35]))}
+        if rng.random() < 0.5:
+            profile["training_level"] = str(rng.choice(["infra3", "3", "4", "5"]))
+            profile["age"] = int(rng.integers(18, 60))
+        if rng.random() < 0.3:
+            profile["history"] = [{"item_id": str(i), "status": str(s)} for i, s in zip(
+                rng.choice(offer_ids, 3, False),
+                rng.choice(["done", "refused", "abandoned", "ongoing"], 3), strict=True)]
+        out.append(BeneficiaryProfile.model_validate(profile))
+    return out
+
+
+KINDS = (["job"], ["job", "volunteering", "immersion", "internship"], ["immersion"])
+
+
+def test_indexed_answers_equal_the_brute_evaluation(generated):
+    engine, offers = generated
+    ids = [o.id for o in offers]
+    assert shared_table(engine.opportunity_indexes) is engine.opportunity_table  # indexed path
+    compared = shown = 0
+    for k, profile in enumerate(_profiles(70, ids)):
+        ctx = person_context(profile, engine.gazetteer, engine.territories,
+                             engine.home_scope())
+        person = person_arrays(ctx, engine.rome)
+        kinds = KINDS[k % len(KINDS)]
+        for limit in (10, 3):
+            args = (person, ctx.history, engine.opportunity_indexes, engine.opportunity_scorer,
+                    kinds, limit)
+            fast = recommend_opportunities(*args, today=TODAY)
+            brute = recommend_opportunities(*args, today=TODAY, brute=True)
+            assert fast == brute, profile.id
+            compared += 1
+            shown += len(fast.items)
+    assert compared == 140 and shown > 300  # people near offers and people out of reach
+
+
+def test_the_snapshot_and_an_added_batch_serve_the_same_table(generated, rome, tmp_path):
+    engine, offers = generated
+    table = engine.opportunity_table
+    table.save(tmp_path / "offers.npz", "fp-1")
+    assert OfferTable.load(tmp_path / "offers.npz", "fp-2") is None  # the offers changed
+    loaded = OfferTable.load(tmp_path / "offers.npz", "fp-1")
+    assert loaded is not None and list(loaded.ids) == list(table.ids)
+    assert loaded.docs[17] == table.docs[17]
+    added = OfferTable.build(offers[:1000], rome).with_added(offers[1000:], rome)
+    assert list(added.ids) == list(table.ids)
+    assert [added.docs[i] for i in (0, 999, len(added) - 1)] == [
+        table.docs[i] for i in (0, 999, len(table) - 1)]
+    assert np.array_equal(added.arrays.tokens, table.arrays.tokens)
+    profile = _profiles(1, [o.id for o in offers], seed=5)[0]
+    with_loaded = engine.with_opportunities(loaded)
+    assert with_loaded.recommend(profile, kinds=["job"], today=TODAY) == engine.recommend(
+        profile, kinds=["job"], today=TODAY)
+    index, pos = engine.opportunity(offers[123].id)
+    assert index.opportunities[pos] == offers[123]
+
+
+def test_the_grid_returns_every_point_within_the_radius():
+    rng = np.random.default_rng(0)
+    lat, lon = rng.uniform(42, 51, 5000), rng.uniform(-5, 8, 5000)
+    grid = PointGrid(lat, lon)
+    for _ in range(50):
+        y, x, r = rng.uniform(42, 51), rng.uniform(-5, 8), rng.uniform(1, 120)
+        found = grid.query(y, x, r)
+        inside = np.flatnonzero(haversine_km(y, x, lat, lon) <= r)
+        assert set(inside.tolist()) <= set(found.tolist())
+        assert np.all(np.diff(found) > 0)  # sorted, no duplicate
+
+
+def test_candidates_read_through_the_grid_equal_the_brute_evaluation(generated):
+    engine, offers = generated
+    records = []
+    for profile in _profiles(400, [o.id for o in offers], seed=21):
+        home = engine.locate(profile)
+        records.append(PersonRecord(profile, home, engine.territories.commission_of(home.insee),
+                                    resolve_targets(profile, engine.rome)))
+    # built in two chunks and joined, as for a large caseload
+    people = concat_people([build_people(records[:150], engine.rome),
+                            build_people(records[150:], engine.rome)]).with_grid()
+    whole = build_people(records, engine.rome)
+    assert list(people.ids) == list(whole.ids)
+    assert np.array_equal(people.token_owner, whole.token_owner)
+    assert people.history.keys() == whole.history.keys()
+    rng = np.random.default_rng(4)
+    scopes = (Scope(), Scope(departments=frozenset({"61", "72"})),
+              Scope(territories=(("14", None), ("50", None))))
+    listed = 0
+    for k, at in enumerate(rng.choice(len(offers), 60, replace=False)):
+        index, pos = engine.opportunity(offers[int(at)].id)
+        scope = scopes[k % len(scopes)]
+        args = (index, pos, people, engine.opportunity_scorer, scope, 15)
+        fast = rank_candidates(*args)
+        assert fast == rank_candidates(*args, brute=True)
+        assert fast == rank_candidates(index, pos, whole, engine.opportunity_scorer, scope, 15)
+        listed += len(fast.items)
+    assert listed > 100
+
+
+def test_the_service_starts_from_the_snapshot_until_the_offers_change(
+        generated, catalogue, gazetteer, territories, tmp_path):
+    from insertion_match.service import db
+    from insertion_match.service.offers import SNAPSHOT_FILE, with_stored_offers
+    from insertion_match.service.settings import Settings
+
+    _, offers = generated
+    settings = Settings(environment="test", var_dir=tmp_path, data_dir=DATA,
+                        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    sessions = db.init_db(db.make_engine(settings.sqlalchemy_url))
+    db.upsert_opportunities(sessions, offers[:300], "gen", origin="test")
+    base = MatchingEngine.build(catalogue, gazetteer, territories)
+    first = with_stored_offers(settings, sessions, base)
+    snapshot = tmp_path / SNAPSHOT_FILE
+    assert snapshot.exists() and len(first.opportunity_table) == 300
+    written = snapshot.stat().st_mtime_ns
+    second = with_stored_offers(settings, sessions, base)  # unchanged table: loaded
+    assert snapshot.stat().st_mtime_ns == written
+    assert list(second.opportunity_table.ids) == list(first.opportunity_table.ids)
+    assert second.opportunities[42] == first.opportunities[42]
+    db.upsert_opportunities(sessions, offers[300:310], "gen", origin="test")
+    third = with_stored_offers(settings, sessions, base)  # the table changed: rebuilt
+    assert len(third.opportunity_table) == 310 and snapshot.stat().st_mtime_ns != written
+    assert third.opportunity(offers[305].id) is not None
