@@ -284,7 +284,7 @@ class _Picked(Sequence[Opportunity]):
     def __len__(self) -> int:
         return int(self.positions.shape[0])
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         i = int(i)
         opp = self._read.get(i)
         if opp is None:
@@ -330,9 +330,9 @@ class PointGrid:
         coslat = max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 0.01)
         dlon = radius_km / (111.0 * coslat) + c
         lon_lo, lon_hi = math.floor((lon - dlon) / c), math.floor((lon + dlon) / c)
-        ilat, ilon = np.meshgrid(np.arange(lat_lo, lat_hi + 1), np.arange(lon_lo, lon_hi + 1),
+        glat, glon = np.meshgrid(np.arange(lat_lo, lat_hi + 1), np.arange(lon_lo, lon_hi + 1),
                                  indexing="ij")
-        ilat, ilon = ilat.ravel(), ilon.ravel()
+        ilat, ilon = glat.ravel(), glon.ravel()
         # the closest point of each cell to (lat, lon), then its crow-fly distance
         clat = np.clip(lat, ilat * c, (ilat + 1) * c)
         clon = np.clip(lon, ilon * c, (ilon + 1) * c)
@@ -722,7 +722,7 @@ def build_opportunity_index(
         box = (float(arrays.lat.min()), float(arrays.lat.max()),
                float(arrays.lon.min()), float(arrays.lon.max()))
     else:
-        box = (math.nan,) * 4  # type: ignore[assignment]
+        box = (math.nan,) * 4
     return OpportunityIndex(department=department, opportunities=docs,
                             ids=np.array([o.id for o in opportunities], dtype=str),
                             arrays=arrays, box=box)

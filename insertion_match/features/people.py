@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -79,10 +80,12 @@ class PeopleArrays:
         pos = np.asarray(positions, dtype=np.int64)
         if walls_only:
             n = pos.shape[0]
-            cols = {f.name: getattr(self, f.name)[pos] if f.name in _WALL_COLUMNS
-                    else np.broadcast_to(getattr(self, f.name)[:1], (n,)
-                                         + getattr(self, f.name).shape[1:])
-                    for f in fields(self) if f.name not in _NOT_COLUMNS}
+            # the array columns, by field name (Any: mypy cannot tell ** which field is which)
+            cols: dict[str, Any] = {
+                f.name: getattr(self, f.name)[pos] if f.name in _WALL_COLUMNS
+                else np.broadcast_to(getattr(self, f.name)[:1], (n,)
+                                     + getattr(self, f.name).shape[1:])
+                for f in fields(self) if f.name not in _NOT_COLUMNS}
             return PeopleArrays(**cols, commune=(), target_text=(),
                                 skill_tokens=np.empty(0, np.int64),
                                 token_owner=np.empty(0, np.int64))
@@ -110,7 +113,7 @@ class _Pick(Sequence):
     def __len__(self) -> int:
         return int(self.positions.shape[0])
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         return self.base[int(self.positions[i])]
 
 
@@ -126,8 +129,8 @@ def concat_people(parts: Sequence[PeopleArrays]) -> PeopleArrays:
     """One :class:`PeopleArrays` of ``parts`` one after the other (built chunk by chunk, so
     that a million profiles are never held as objects at once)."""
     offsets = np.cumsum([0] + [len(p) for p in parts])
-    cols = {f.name: np.concatenate([getattr(p, f.name) for p in parts])
-            for f in fields(PeopleArrays) if f.name not in _NOT_COLUMNS}
+    cols: dict[str, Any] = {f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                            for f in fields(PeopleArrays) if f.name not in _NOT_COLUMNS}
     history: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     for off, p in zip(offsets.tolist(), parts, strict=False):
         for item, (pos, codes) in p.history.items():

@@ -95,11 +95,13 @@ def rank_candidates(
         near = near[np.asarray(distance) <= reach]
         # the walls first (travel only needs the homes), then everything for the eligible
         sub = people.take(near, walls_only=True)
-        trip = travel(sub, offer)
+        distance_km, minutes, mode, car_minutes, pt_source = travel(sub, offer)
         zero = np.zeros(near.shape[0])
-        light = PairFeatures(*trip, proximity_level=zero.astype(np.int8),
+        light = PairFeatures(distance_km=distance_km, minutes=minutes, mode=mode,
+                             car_minutes=car_minutes, proximity_level=zero.astype(np.int8),
                              matched_target=zero.astype(np.int64), skills=zero,
-                             training_gap=zero, hours_gap=zero, history=history[near])
+                             training_gap=zero, hours_gap=zero, history=history[near],
+                             travel_source=pt_source)
         keep = np.flatnonzero(evaluate_opportunity_eligibility(sub, offer, light).eligible)
         result = _rank(opp, offer, people.take(near[keep]), history[near][keep],
                        np.ones(keep.shape[0], dtype=bool), scorer, limit, False)

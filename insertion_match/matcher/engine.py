@@ -153,9 +153,9 @@ class MatchingEngine:
             index = self.opportunity_indexes[str(table.department[pos])]
             return index, pos - index.start
         for index in self.opportunity_indexes.values():
-            pos = index.position(opportunity_id)
-            if pos is not None:
-                return index, pos
+            found = index.position(opportunity_id)
+            if found is not None:
+                return index, found
         return None
 
     def with_scorer(self, scorer: Scorer) -> MatchingEngine:

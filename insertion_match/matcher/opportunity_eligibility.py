@@ -27,7 +27,7 @@ code                           excluded when
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +56,7 @@ class PairView:
 
     people: PeopleArrays
     offers: OfferArrays
-    opportunities: tuple[Opportunity, ...]
+    opportunities: Sequence[Opportunity]  # only indexed (a tuple, or the lazy picked documents)
     feats: PairFeatures
     forward: bool
 
@@ -93,7 +93,7 @@ class PairEligibility:
 
     @property
     def eligible(self) -> np.ndarray:
-        return ~self.excluded.any(axis=1)
+        return ~np.any(self.excluded, axis=1)
 
 
 def _where(view: PairView, i: int) -> str:
@@ -214,7 +214,7 @@ def evaluate_pairs(people: PeopleArrays, offers: OfferArrays, f: PairFeatures) -
     cols["eligibility.driving_licence"] = (
         lacks, ((b_req | other_req) & ~known) | (other_req & has_b) & ~lacks)
 
-    atypical = b(offers.atypical.any(axis=1))
+    atypical = b(np.any(offers.atypical, axis=1))
     ok = b(people.atypical_ok)
     cols["eligibility.hours"] = (atypical & (ok == 0), atypical & (ok < 0))
 

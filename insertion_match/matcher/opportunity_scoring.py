@@ -139,7 +139,7 @@ class OpportunityScorer:
         hours = -w.hours_weight * np.nan_to_num(extra, nan=0.0)
         young = np.nan_to_num(b(people.children_under_3)) + np.nan_to_num(
             b(people.children_3_to_11)) > 0
-        hours = hours - w.atypical_children * (b(offers.atypical.any(axis=1)) & young)
+        hours = hours - w.atypical_children * (b(np.any(offers.atypical, axis=1)) & young)
         lacks = b(people.licence) < 2
         licence = -w.licence_desired * (b(offers.licence_b_desired) & lacks & (b(people.licence)
                                                                                >= 0))

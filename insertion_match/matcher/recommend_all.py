@@ -19,12 +19,23 @@ from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.opportunity_index import OpportunityIndex
 from insertion_match.features.people import person_arrays
 from insertion_match.features.profile import PersonContext
-from insertion_match.features.rome import RomeReferential, unrecognised_targets
+from insertion_match.features.rome import (
+    RomeReferential,
+    UnrecognisedTarget,
+    unrecognised_targets,
+)
 from insertion_match.matcher.eligibility import evaluate_eligibility
 from insertion_match.matcher.opportunity_recommend import recommend_opportunities
 from insertion_match.matcher.opportunity_scoring import OpportunityScorer
 from insertion_match.matcher.recommend import recommend_actions
-from insertion_match.matcher.results import KindCount, Recommendation, UnrecognisedTargetJob
+from insertion_match.matcher.results import (
+    ExcludedItem,
+    KindCount,
+    Lever,
+    RankedItem,
+    Recommendation,
+    UnrecognisedTargetJob,
+)
 
 _MOBILITE = FREINS.index("mobilite")
 _GARDE = FREINS.index("garde_enfants")
@@ -58,7 +69,7 @@ def recommend_all(
     offer_kinds = [k for k in kinds if k != "action"]
     opp = None
     assumptions = list(ctx.assumptions)
-    unrecognised = ()
+    unrecognised: tuple[UnrecognisedTarget, ...] = ()
     if offer_kinds and rome is not None:
         person = person_arrays(ctx, rome)
         action_index = action_indexes.get(ctx.department)
@@ -71,7 +82,11 @@ def recommend_all(
             unrecognised_note=lambda text: notes.get(text, f"métier visé non reconnu : « {text} »"))
     elif offer_kinds:
         assumptions.append("Aucune offre (emploi, bénévolat, stage, immersion) n'est chargée")
-    items, excluded, levers, unchecked, counts = [], [], [], [], []
+    items: list[RankedItem] = []
+    excluded: list[ExcludedItem] = []
+    levers: list[Lever] = []
+    unchecked: list[str] = []
+    counts: list[KindCount] = []
     for kind in kinds:
         if kind == "action" and actions is not None:
             items.extend(actions.items)

@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import (
     JSON,
+    CursorResult,
     Date,
     DateTime,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     bindparam,
@@ -319,7 +322,7 @@ class OfferStaging:
         and ``withdrawn_at`` says when they vanished. Their ids are listed in one pass into a
         temp table, then rewritten in pages of 1,000."""
         yesterday = today - timedelta(days=1)
-        table = OpportunityRow.__table__
+        table = typing.cast(Table, OpportunityRow.__table__)  # a mapped class's is a Table
         conn.execute(text(
             f"INSERT INTO {EXPIRE} (id) SELECT o.id FROM opportunities o WHERE o.source = "
             f":source AND o.withdrawn_at IS NULL AND NOT EXISTS (SELECT 1 FROM {STAGING} s "
@@ -438,7 +441,7 @@ def purge_expired_opportunities(factory: sessionmaker[Session], today: date) -> 
     """Delete the offers whose expiry day is before ``today``."""
     with transaction(factory) as session:
         result = session.execute(delete(OpportunityRow).where(OpportunityRow.expires_at < today))
-        return int(result.rowcount or 0)
+        return int(typing.cast("CursorResult[Any]", result).rowcount or 0)  # a DELETE's
 
 
 def opportunity_imports(
