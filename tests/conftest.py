@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -96,9 +97,25 @@ def fresh_database(directory: Path) -> Iterator[str]:
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(admin, name)
         admin.dispose()
+
+
+def _drop_database(admin, name: str) -> None:
+    """``DROP DATABASE … WITH (FORCE)``. An autovacuum worker busy on the database (after a
+    test that rewrote many rows) belongs to no role, so a role without ``pg_signal_backend``
+    may not terminate it: wait for it to finish and try again (`.ci/run` grants the role)."""
+    from sqlalchemy.exc import ProgrammingError
+
+    for attempt in range(30):
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except ProgrammingError as exc:
+            if "pg_signal_backend" not in str(exc) or attempt == 29:
+                raise
+            time.sleep(1)
 
 
 @pytest.fixture
