@@ -313,10 +313,17 @@ def duplicate_rejection(position: int, external_id: str | None, first: int) -> R
 
 def _collect(records: Iterable[tuple[int, Any]], source: str,
              build: Callable[[Any], Opportunity]) -> ImportBatch:
+    return collect_batch(((position, _one(position, record, build))
+                          for position, record in records), source)
+
+
+def collect_batch(results: Iterable[tuple[int, Opportunity | Rejection]], source: str
+                  ) -> ImportBatch:
+    """A batch from validated records: the rejections, and each offer once (a second record
+    with the same id is rejected, naming the first)."""
     batch = ImportBatch(source=source)
     seen: dict[str, int] = {}
-    for position, record in records:
-        result = _one(position, record, build)
+    for position, result in results:
         if isinstance(result, Rejection):
             batch.rejected.append(result)
         elif result.id in seen:
@@ -450,6 +457,22 @@ def _from_ft(r: Any, b: _Builder) -> Opportunity:
 # ---------------------------------------------------------------------------------- CSV
 
 
+def check_csv_header(reader: csv.DictReader) -> None:
+    """Raise ``ValueError`` for an unreadable header or one that lacks a required column or
+    names an unknown one (the document is refused whole: nothing to report per record)."""
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:  # a field over the size limit, a NUL byte...
+        raise ValueError(f"unreadable CSV header: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text: {exc}") from exc
+    missing = sorted(CSV_REQUIRED - set(header))
+    unknown = sorted(set(header) - set(CSV_COLUMNS))
+    if missing or unknown:
+        raise ValueError(f"CSV header: missing columns {missing}, unknown columns {unknown}; "
+                         f"allowed: {', '.join(CSV_COLUMNS)}")
+
+
 def parse_csv(
     text: str, gazetteer: Gazetteer, rome: RomeReferential, source: str = "csv"
 ) -> ImportBatch:
@@ -461,15 +484,7 @@ def parse_csv(
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""),  # \n, \r\n, \r
                             delimiter=delimiter)
-    try:
-        header = [h.strip() for h in (reader.fieldnames or [])]
-    except csv.Error as exc:  # a field over the size limit, a NUL byte...
-        raise ValueError(f"unreadable CSV header: {exc}") from exc
-    missing = sorted(CSV_REQUIRED - set(header))
-    unknown = sorted(set(header) - set(CSV_COLUMNS))
-    if missing or unknown:
-        raise ValueError(f"CSV header: missing columns {missing}, unknown columns {unknown}; "
-                         f"allowed: {', '.join(CSV_COLUMNS)}")
+    check_csv_header(reader)
     builder = _Builder(source, gazetteer, rome)
     try:
         rows = [(reader.line_num, {k.strip(): v for k, v in row.items() if k is not None})
@@ -745,17 +760,7 @@ def _csv_rows(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
     wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")  # \n, \r\n, \r
     try:
         reader = csv.DictReader(wrapper, delimiter=delimiter)
-        try:
-            header = [h.strip() for h in (reader.fieldnames or [])]
-        except csv.Error as exc:  # a field over the size limit, a NUL byte...
-            raise ValueError(f"unreadable CSV header: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"not UTF-8 text: {exc}") from exc
-        missing = sorted(CSV_REQUIRED - set(header))
-        unknown = sorted(set(header) - set(CSV_COLUMNS))
-        if missing or unknown:
-            raise ValueError(f"CSV header: missing columns {missing}, unknown columns "
-                             f"{unknown}; allowed: {', '.join(CSV_COLUMNS)}")
+        check_csv_header(reader)
         while True:
             try:
                 row = next(reader)

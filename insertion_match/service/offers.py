@@ -29,6 +29,7 @@ from insertion_match.features.demo_offers import DEMO_FILE, DEMO_SOURCE
 from insertion_match.features.offers_import import (
     ImportBatch,
     Rejection,
+    collect_batch,
     default_source,
     duplicate_rejection,
     parse_france_travail,
@@ -70,19 +71,9 @@ def parse_offers(
     """Parse a France Travail JSON, JSON-lines or CSV document held in memory (small files;
     :func:`import_offer_stream` for files of any size). Raises ``ValueError`` for a document
     that is not JSON / has the wrong shape / a bad CSV header (nothing to report per record)."""
-    batch = ImportBatch(source=source or default_source(fmt))
-    seen: dict[str, int] = {}
+    source = source or default_source(fmt)
     records = read_records(io.BytesIO(text.encode("utf-8")), fmt)
-    for position, result in validate_records(records, fmt, gazetteer, rome, batch.source):
-        if isinstance(result, Rejection):
-            batch.rejected.append(result)
-        elif result.id in seen:
-            batch.rejected.append(duplicate_rejection(position, result.external_id,
-                                                      seen[result.id]))
-        else:
-            seen[result.id] = position
-            batch.opportunities.append(result)
-    return batch
+    return collect_batch(validate_records(records, fmt, gazetteer, rome, source), source)
 
 
 @dataclass
