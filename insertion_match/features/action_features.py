@@ -14,7 +14,6 @@ from insertion_match.domain import FREINS, Frein, HistoryCode
 from insertion_match.features.action_index import MAIN_FREIN_WEIGHT, ActionIndex
 from insertion_match.features.profile import PersonContext
 from insertion_match.geo import Mode
-from insertion_match.geo.travel import best_travel_to_sites
 
 #: How each orientation's aim lines up with an action category: +1 aligned, 0 neutral.
 #: A soft readiness signal only (DESIGN §11: labels are aims, not entry rules).
@@ -126,16 +125,11 @@ def action_features(
     """
     n = len(index)
     need = index.addresses * (ctx.severities / 3.0)[np.newaxis, :]
-    distance = index.nearest_site_km(ctx.home.lat, ctx.home.lon)
-    modes = ctx.modes.modes
-    if n:
-        # the quickest site by the person's fastest mode (timetables where a feed covers it)
-        minutes, mode_idx, source = best_travel_to_sites(
-            ctx.home.lat, ctx.home.lon, index.site_lat, index.site_lon, index.site_start,
-            index.site_ignored, modes)
-    else:
-        minutes, mode_idx = np.empty(0), np.empty(0, dtype=np.int64)
-        source = np.empty(0, dtype=object)
+    # the nearest site, and the quickest by the person's fastest mode (timetables where a feed
+    # covers the trip), memoised per home position
+    trips = index.home_trips(ctx.home.lat, ctx.home.lon, ctx.modes.modes)
+    distance, minutes, mode_idx, source = (trips.nearest_km, trips.minutes, trips.mode_index,
+                                           trips.source)
     with np.errstate(divide="ignore", invalid="ignore"):
         occupancy = np.where(index.places > 0, index.participants / index.places, np.nan)
     occupancy = np.where(np.isnan(index.occupancy_rate), occupancy, index.occupancy_rate)

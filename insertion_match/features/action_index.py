@@ -11,14 +11,17 @@ what keeps the work per request constant as the catalogue grows to national scal
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from insertion_match.domain import FREINS, Action, Orientation, training_level_rank
 from insertion_match.features.errors import CatalogueError
-from insertion_match.geo import Gazetteer, GeoError, haversine_km
+from insertion_match.geo import Gazetteer, GeoError, Mode, haversine_km
+from insertion_match.geo.transit import networks_generation
+from insertion_match.geo.travel import best_travel_to_sites
 
 #: Weight of the frein an action addresses first (its main aim) and of the others. The secondary
 #: weight is shared: an action listing m secondary freins gives each SECONDARY / sqrt(m), so a
@@ -31,6 +34,46 @@ ORIENTATIONS: tuple[str, ...] = tuple(o.value for o in Orientation)
 _SCOPES = {"departement": 0, "commissions": 1, "communes": 2}
 #: Site precisions that stand for a territory, not a place one travels to: no trip is estimated.
 _NOT_A_PLACE = frozenset({"unspecified", "department_seat"})
+
+
+@dataclass(frozen=True)
+class HomeTrips:
+    """From one home to every action of an index: crow-fly km to each site (flat, stand-ins at
+    infinity) and to each action's nearest site; the quickest trip to each action by the
+    fastest mode (``geo.travel.best_travel_to_sites``: minutes, mode index, source)."""
+
+    site_km: np.ndarray
+    nearest_km: np.ndarray
+    minutes: np.ndarray
+    mode_index: np.ndarray
+    source: np.ndarray
+
+    def __post_init__(self) -> None:
+        for values in (self.site_km, self.nearest_km, self.minutes, self.mode_index,
+                       self.source):
+            values.flags.writeable = False  # shared between requests
+
+
+class TripMemo:
+    """A bounded memo of :class:`HomeTrips` (the oldest half is dropped when full)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._entries: dict[tuple, HomeTrips] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> HomeTrips | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple, trips: HomeTrips) -> HomeTrips:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                for old in list(self._entries)[: self.size // 2]:
+                    del self._entries[old]
+            return self._entries.setdefault(key, trips)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 @dataclass(frozen=True)
@@ -89,6 +132,8 @@ class ActionIndex:
     site_start: np.ndarray  # int: first site of each action in the flat arrays
     site_ignored: np.ndarray  # bool: a stand-in site beside real places (never the nearest)
     site_commune: tuple[tuple[str, ...], ...]
+    #: trips from recent home positions (``home_trips``): per request, not part of the index
+    trips: TripMemo = field(default_factory=lambda: TripMemo(), compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -97,14 +142,40 @@ class ActionIndex:
         hits = np.flatnonzero(self.ids == action_id)
         return int(hits[0]) if hits.size else None
 
+    def site_km(self, lat: float, lon: float) -> np.ndarray:
+        """Crow-fly km from (lat, lon) to every site (flat), stand-in sites at infinity."""
+        dist = haversine_km(lat, lon, self.site_lat, self.site_lon)
+        return np.where(self.site_ignored, np.inf, dist)
+
     def nearest_site_km(self, lat: float, lon: float) -> np.ndarray:
         """Crow-fly km from (lat, lon) to the nearest site of each action (stand-in sites beside
         real places are ignored)."""
         if len(self) == 0:
             return np.empty(0)
-        dist = haversine_km(lat, lon, self.site_lat, self.site_lon)
-        dist = np.where(self.site_ignored, np.inf, dist)
-        return np.minimum.reduceat(dist, self.site_start)
+        return np.minimum.reduceat(self.site_km(lat, lon), self.site_start)
+
+    def home_trips(self, lat: float, lon: float, modes: tuple[Mode, ...]) -> HomeTrips:
+        """The trips from a home to the actions (:class:`HomeTrips`), memoised per position,
+        modes and installed transit networks: people of a caseload mostly live at a few
+        thousand positions (a commune's centre, an address), and these trips are a fifth of
+        the ranking's time. The same arrays as computing them afresh (read-only)."""
+        key = (float(lat), float(lon), modes, networks_generation())
+        found = self.trips.get(key)
+        if found is None:
+            found = self.trips.put(key, self._home_trips(lat, lon, modes))
+        return found
+
+    def _home_trips(self, lat: float, lon: float, modes: tuple[Mode, ...]) -> HomeTrips:
+        n = len(self)
+        if n == 0:
+            empty = np.empty(0)
+            return HomeTrips(empty, empty, empty, np.empty(0, dtype=np.int64),
+                             np.empty(0, dtype=object))
+        site_km = self.site_km(lat, lon)
+        minutes, mode_idx, source = best_travel_to_sites(
+            lat, lon, self.site_lat, self.site_lon, self.site_start, self.site_ignored, modes)
+        return HomeTrips(site_km, np.minimum.reduceat(site_km, self.site_start), minutes,
+                         mode_idx, source)
 
     def nearest_site_index(self, lat: float, lon: float, position: int) -> int:
         """Index (within the action's sites) of the site nearest to (lat, lon)."""

@@ -46,6 +46,7 @@ class NameIndex:
         self._all_compact = list(self._by_compact)
         self._rows_of_department: dict[str, set[int]] = defaultdict(set)
         self._departments_of_prefix: dict[str, set[str]] = defaultdict(set)
+        self._rows_memo: dict[frozenset[str], frozenset[int]] = {}
         for row, commune in enumerate(communes):
             self._rows_of_department[commune.department].add(row)
             for postcode in commune.postcodes:
@@ -59,8 +60,16 @@ class NameIndex:
             return {self._communes[r].department for r in rows}
         return set(self._departments_of_prefix.get(postcode.strip()[:2], ()))
 
-    def rows_in_departments(self, departments: Collection[str]) -> set[int]:
-        return set().union(*(self._rows_of_department.get(d, set()) for d in departments))
+    def rows_in_departments(self, departments: Collection[str]) -> frozenset[int]:
+        """Rows of the communes of ``departments`` (memoised: every home resolution asks for
+        the served départements' rows)."""
+        key = frozenset(departments)
+        rows = self._rows_memo.get(key)
+        if rows is None:
+            rows = frozenset().union(*(self._rows_of_department.get(d, ()) for d in key))
+            if len(self._rows_memo) < 1024:
+                self._rows_memo[key] = rows
+        return rows
 
     # ---- names ---------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -133,12 +134,15 @@ class _Resolver:
         self.g = gazetteer
         self.index = gazetteer._index
         self.scope = scope
-        self.served: set[int] = self.index.rows_in_departments(scope.served)
-        self.mine: set[int] = self._territory_rows(scope, territories)
+        self.served: AbstractSet[int] = self.index.rows_in_departments(scope.served)
+        self.mine: AbstractSet[int] = self._territory_rows(scope, territories)
         tiers = [("territory", self.mine)] if self.mine else []
-        self.tiers: list[tuple[str, set[int]]] = [*tiers, ("served", self.served)]
+        self.tiers: list[tuple[str, AbstractSet[int]]] = [*tiers, ("served", self.served)]
 
-    def _territory_rows(self, scope: HomeScope, territories: Territories | None) -> set[int]:
+    def _territory_rows(self, scope: HomeScope, territories: Territories | None
+                        ) -> AbstractSet[int]:
+        if all(commission is None for _, commission in scope.territories):
+            return self.index.rows_in_departments([d for d, _ in scope.territories])
         rows: set[int] = set()
         for department, commission in scope.territories:
             in_department = self.index.rows_in_departments([department])

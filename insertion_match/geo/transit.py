@@ -260,10 +260,19 @@ def load_networks(directory: Path | None) -> tuple[TransitNetwork, ...]:
 _ACTIVE: tuple[TransitNetwork, ...] = ()
 
 
+_GENERATION = 0
+
+
 def install_networks(networks: tuple[TransitNetwork, ...] | list[TransitNetwork]) -> None:
     """Make ``networks`` the ones every travel estimate of this process uses (start-up)."""
-    global _ACTIVE
+    global _ACTIVE, _GENERATION
     _ACTIVE = tuple(networks)
+    _GENERATION += 1
+
+
+def networks_generation() -> int:
+    """Changes whenever the installed networks change: part of the key of memoised trips."""
+    return _GENERATION
 
 
 def active_networks() -> tuple[TransitNetwork, ...]:

@@ -22,7 +22,6 @@ from insertion_match.features.action_features import action_features, relevant_t
 from insertion_match.features.action_index import ActionIndex
 from insertion_match.features.profile import PersonContext
 from insertion_match.geo import MIN_TRIP_KM, Mode, available_modes, best_travel
-from insertion_match.geo.distance import haversine_km
 from insertion_match.matcher.eligibility import (
     EligibilityResult,
     eligible_with_mobility,
@@ -130,11 +129,10 @@ def recommend_actions(
 
 
 def _site_distances(index: ActionIndex, ctx: PersonContext) -> np.ndarray:
-    """Crow-fly km from home to every site of the index (flat), stand-in sites at infinity:
-    computed once per request, then each shown item picks its nearest site from its slice (as
+    """Crow-fly km from home to every site of the index (flat), stand-in sites at infinity
+    (memoised with the trips): each shown item picks its nearest site from its slice (as
     ``ActionIndex.nearest_site_index`` does, one call per item)."""
-    dist = haversine_km(ctx.home.lat, ctx.home.lon, index.site_lat, index.site_lon)
-    return np.where(index.site_ignored, np.inf, dist)
+    return index.home_trips(ctx.home.lat, ctx.home.lon, ctx.modes.modes).site_km
 
 
 def _nearest_site(index: ActionIndex, site_km: np.ndarray, position: int) -> int:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from insertion_match import __version__
 from insertion_match.service import db, web
 from insertion_match.service.auth import AuthFailures, authenticate, unauthenticated_routes
+from insertion_match.service.fastlane import FastLane, ServiceApp
 from insertion_match.service.logging import configure_logging
 from insertion_match.service.middleware import AccessLog, BodySizeLimit, SecurityHeaders
 from insertion_match.service.openapi import complete_openapi
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     docs = settings.docs_public if settings.docs_public is not None else (
         settings.environment != "production")
-    app = FastAPI(
+    app = ServiceApp(
         # /docs and /redoc are served from vendored files by the web app (offline), when open
         docs_url=None, redoc_url=None, openapi_url="/openapi.json" if docs else None,
         title="insertion-match",
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
                        timeout=settings.body_timeout_seconds)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
+    if settings.fast_lane:  # the ordinary hot requests without the framework (fastlane.py)
+        app.fast_lane = FastLane(app, settings.max_body_bytes, settings.body_timeout_seconds)
     app.state.auth_failures = AuthFailures(settings.auth_failures_max,
                                            settings.auth_failures_window_seconds)
 

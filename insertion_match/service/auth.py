@@ -185,8 +185,12 @@ class AuthFailures:
 
 
 def _buckets(request: Request, key: str | None) -> list[str]:
-    client = request.client.host if request.client else "unknown"
-    buckets = [f"client:{client}"]
+    return failure_buckets(request.client.host if request.client else None, key)
+
+
+def failure_buckets(client: str | None, key: str | None) -> list[str]:
+    """The :class:`AuthFailures` buckets of a request: its client address, and the key id."""
+    buckets = [f"client:{client or 'unknown'}"]
     if key:
         parts = key.split("_", 2)
         if len(parts) == 3 and len(parts[1]) == 12:

@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,13 +67,36 @@ class AccessLog:
 
     @staticmethod
     def _log(scope: Scope, msg: str, status: int, start: float, level: int) -> None:
-        if not log.isEnabledFor(level):  # nothing to build when the level is off
-            return
         route = scope.get("route")
-        log.log(level, msg, extra={"method": scope.get("method"),
-                                   "path": getattr(route, "path", "<unmatched>"),
-                                   "status": status,
-                                   "ms": round((time.perf_counter() - start) * 1000, 1)})
+        access_line(scope.get("method"), getattr(route, "path", "<unmatched>"), status, start,
+                    msg, level)
+
+
+def access_line(method: str | None, route: str, status: int, start: float,
+                msg: str = "request", level: int = logging.INFO) -> None:
+    """The access log's line: method, route template, status, ms (never a path value, query
+    string or body); nothing is built when the level is off."""
+    if not log.isEnabledFor(level):
+        return
+    log.log(level, msg, extra={"method": method, "path": route, "status": status,
+                               "ms": round((time.perf_counter() - start) * 1000, 1)})
+
+
+_SECURITY = [(b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),
+             (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
+
+
+def secured(headers: Iterable[tuple[bytes, bytes]], docs: bool = False) -> list[tuple[bytes, bytes]]:
+    """``headers`` of an answer with the security headers it lacks (see the module's doc)."""
+    headers = list(headers)
+    present = {name.lower() for name, _ in headers}
+    extra = list(_SECURITY)
+    if not docs:
+        types = [v for k, v in headers if k.lower() == b"content-type"]
+        page = bool(types) and types[0].startswith(b"text/html")
+        extra.append((b"content-security-policy", (PAGE_CSP if page else CSP).encode()))
+    headers += [(k, v) for k, v in extra if k not in present]
+    return headers
 
 
 class SecurityHeaders:
@@ -87,19 +111,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers") or [])
-                present = {name.lower() for name, _ in headers}
-                extra = [(b"x-content-type-options", b"nosniff"),
-                         (b"cache-control", b"no-store"),
-                         (b"x-frame-options", b"DENY"),
-                         (b"referrer-policy", b"no-referrer")]
-                if not docs:
-                    types = [v for k, v in headers if k.lower() == b"content-type"]
-                    page = bool(types) and types[0].startswith(b"text/html")
-                    extra.append((b"content-security-policy",
-                                  (PAGE_CSP if page else CSP).encode()))
-                headers += [(k, v) for k, v in extra if k not in present]
-                message = {**message, "headers": headers}
+                message = {**message, "headers": secured(message.get("headers") or [], docs)}
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         "another worker stops working within this (at once in the process that revokes it); 0 "
         "reads the database on every request (IM_API_KEY_CACHE_SECONDS)",
     )
+    fast_lane: bool = Field(
+        default=True,
+        description="Serve the ordinary POST /v1/recommendations (cached key, valid JSON body) "
+        "and GET /healthz without the framework's per-request machinery, with the same answers; "
+        "false sends every request through FastAPI (IM_FAST_LANE)",
+    )
     ranking_threads: int = Field(
         default=1, ge=0, le=64,
         description="Threads ranking inline profiles of POST /v1/recommendations, in arrival "
