@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from insertion_match.domain import Opportunity
@@ -36,7 +37,7 @@ from insertion_match.features.offers_import import (
     read_records,
     validate_records,
 )
-from insertion_match.features.opportunity_index import OfferTable
+from insertion_match.features.opportunity_index import SNAPSHOT_VERSION, OfferTable
 from insertion_match.features.people import (
     PeopleArrays,
     PersonRecord,
@@ -297,11 +298,60 @@ def with_stored_offers(
     table = OfferTable.load(path, fingerprint)
     source = "snapshot"
     if table is None:
-        source = "database"
-        table = OfferTable.build_from_json(stored_offers.iter_opportunity_json(sessions), rome)
+        source = "snapshot+changes"
+        table = _brought_up_to_date(path, fingerprint, sessions, rome)
+        if table is None:
+            source = "database"
+            table = OfferTable.build_from_json(stored_offers.iter_opportunity_json(sessions),
+                                               rome)
         _save_snapshot(table, path, fingerprint)
     log.info("offers ready", extra={"count": len(table), "kind": source})
     return engine.with_opportunities(table)
+
+
+def _fingerprint_parts(fingerprint: str) -> tuple[int, datetime | None, str, str, str] | None:
+    """(count, latest update, first id, last id, ROME part) of an :func:`offers_fingerprint`,
+    None when it cannot be read so (then the table is rebuilt)."""
+    rows, sep, rome = fingerprint.rpartition("|rome:")
+    parts = rows.split("|")
+    if not sep or len(parts) != 4 or not parts[0].isdigit():
+        return None
+    try:
+        latest = None if parts[1] == "None" else datetime.fromisoformat(parts[1])
+    except ValueError:
+        return None
+    return int(parts[0]), latest, parts[2], parts[3], rome
+
+
+def _brought_up_to_date(path: Path, fingerprint: str, sessions: sessionmaker[Session],
+                        rome: RomeReferential) -> OfferTable | None:
+    """The snapshot of an earlier state of the offers table with the offers created or changed
+    since it was written read from the database (the restart after the daily import reads the
+    day's changes, not a million documents); None when that cannot give the stored table:
+    no snapshot, another snapshot version or ROME referential, or offers deleted since."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = z["meta"].tolist()
+    except (OSError, KeyError, ValueError):
+        return None
+    if len(meta) != 2 or meta[0] != SNAPSHOT_VERSION:
+        return None
+    old, now = _fingerprint_parts(str(meta[1])), _fingerprint_parts(fingerprint)
+    if old is None or now is None or old[4] != now[4] or old[1] is None:
+        return None
+    stale = OfferTable.load(path, str(meta[1]))
+    if stale is None:
+        return None
+    changed = [Opportunity.model_validate_json(doc)
+               for doc in stored_offers.iter_opportunity_json(sessions, since=old[1])]
+    table = stale.with_added(changed, rome) if changed else stale
+    # every offer created or changed since is in ``changed`` (updated after the snapshot's
+    # latest update): the table then holds one more offer than the database for each offer
+    # deleted since, so the counts agree only when none was
+    if len(table) != now[0]:
+        return None
+    log.info("offers snapshot brought up to date", extra={"count": len(changed)})
+    return table
 
 
 def save_offers_snapshot(settings: Settings, sessions: sessionmaker[Session],

@@ -206,3 +206,55 @@ def test_the_service_starts_from_the_snapshot_until_the_offers_change(
     third = with_stored_offers(settings, sessions, base)  # the table changed: rebuilt
     assert len(third.opportunity_table) == 310 and snapshot.stat().st_mtime_ns != written
     assert third.opportunity(offers[305].id) is not None
+
+
+def test_a_stale_snapshot_is_brought_up_to_date_with_the_changed_offers_only(
+        generated, catalogue, gazetteer, territories, tmp_path, caplog):
+    """The restart after an import reads the offers changed since the snapshot, not all of
+    them, and serves the same table as a full rebuild; an offer deleted since forces the
+    rebuild (the snapshot alone cannot say which)."""
+    import logging
+
+    from sqlalchemy import delete
+
+    from insertion_match.service import db
+    from insertion_match.service.db.opportunities import iter_opportunity_json
+    from insertion_match.service.offers import with_stored_offers
+    from insertion_match.service.settings import Settings
+
+    _, offers = generated
+    settings = Settings(environment="test", var_dir=tmp_path, data_dir=DATA,
+                        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    sessions = db.init_db(db.make_engine(settings.sqlalchemy_url))
+    db.upsert_opportunities(sessions, offers[:300], "gen", origin="test")
+    base = MatchingEngine.build(catalogue, gazetteer, territories)
+    with_stored_offers(settings, sessions, base)  # writes the snapshot
+    changed = [o.model_copy(update={"title": f"{o.title} (modifiée)"}) for o in offers[:5]]
+    db.upsert_opportunities(sessions, [*changed, *offers[300:320]], "gen", origin="test")
+
+    def start() -> tuple[MatchingEngine, str]:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="insertion_match.service"):
+            engine = with_stored_offers(settings, sessions, base)
+        kinds = [r.kind for r in caplog.records if r.msg == "offers ready"]
+        return engine, kinds[-1]
+
+    updated, how = start()
+    assert how == "snapshot+changes"
+    table = updated.opportunity_table
+    full = OfferTable.build_from_json(iter_opportunity_json(sessions), updated.rome)
+    assert sorted(table.ids.tolist()) == sorted(full.ids.tolist()) and len(table) == 320
+    at, ref = table.positions_of(full.ids.tolist()), np.arange(len(full))
+    for name in ("lat", "lon", "kind_code", "rome_pos", "expires", "hours", "durable"):
+        np.testing.assert_array_equal(getattr(table.arrays, name)[at],
+                                      getattr(full.arrays, name)[ref], err_msg=name)
+    assert updated.opportunity(offers[0].id) is not None
+    index, position = updated.opportunity(offers[0].id)
+    assert index.opportunities[position].title.endswith("(modifiée)")
+    assert start()[1] == "snapshot"  # written again: the next start loads it as it is
+
+    with sessions.begin() as session:
+        session.execute(delete(db.OpportunityRow).where(db.OpportunityRow.id == offers[7].id))
+    rebuilt, how = start()
+    assert how == "database" and len(rebuilt.opportunity_table) == 319
+    assert rebuilt.opportunity(offers[7].id) is None
