@@ -29,6 +29,10 @@ from insertion_match.matcher.scoring import TERMS
 
 _FREIN_INDEX = {k: i for i, k in enumerate(FREINS)}
 
+#: plain ints: comparing numpy values with an IntEnum member makes numpy probe the enum
+#: class for array protocols, through the slow EnumType.__getattr__, at every comparison
+_REFUSED, _ABANDONED = int(HistoryCode.refused), int(HistoryCode.abandoned)
+
 
 def _minutes(value: float) -> int:
     return round(value)
@@ -86,7 +90,7 @@ def reason_label(
             return "Un frein bloquant (" + ", ".join(blocking) + ") est souvent à lever d'abord"
         return f"Cohérente avec l'orientation {ctx.profile.orientation.value}"  # type: ignore[union-attr]
     if term == "history":
-        return ("Déjà refusée par la personne" if f.history[i] == HistoryCode.refused
+        return ("Déjà refusée par la personne" if f.history[i] == _REFUSED
                 else "Déjà abandonnée par la personne")
     if term == "outcome":
         return f"{f.outcome_rate[i] * 100:.0f} % de sorties positives selon le dernier bilan"
@@ -200,8 +204,8 @@ def warnings_for(
                 f"Trajet estimé à {_minutes(f.travel_minutes[i])} min, au-delà des "
                 f"{ctx.max_travel_minutes:.0f} min acceptées : transport à organiser",
             ))
-    if f.history[i] == HistoryCode.refused:
+    if f.history[i] == _REFUSED:
         out.append(Warning("history.refused", "La personne a déjà refusé cette action"))
-    elif f.history[i] == HistoryCode.abandoned:
+    elif f.history[i] == _ABANDONED:
         out.append(Warning("history.abandoned", "La personne a déjà abandonné cette action"))
     return tuple(out)

@@ -120,6 +120,10 @@ EXTENSION_COLUMNS: tuple[tuple[str, str], ...] = (
 #: ``unreachable_penalty / reach_weight`` of the default weights: the lowest reach value.
 REACH_FLOOR = -0.10 / 0.15
 
+#: plain ints: comparing numpy values with an IntEnum member makes numpy probe the enum
+#: class for array protocols, through the slow EnumType.__getattr__, at every comparison
+_REFUSED, _ABANDONED = int(HistoryCode.refused), int(HistoryCode.abandoned)
+
 
 @dataclass(frozen=True)
 class Design:
@@ -204,8 +208,8 @@ def term_features(
         capacity,
         np.asarray(f.alignment, dtype=float),
         np.asarray(f.prior_frein_block, dtype=float),
-        (f.history == HistoryCode.refused).astype(float),
-        (f.history == HistoryCode.abandoned).astype(float),
+        (f.history == _REFUSED).astype(float),
+        (f.history == _ABANDONED).astype(float),
         np.nan_to_num(f.outcome_rate, nan=0.0),
         (np.nan_to_num(f.cost_eur, nan=0.0) > 0).astype(float),
         unchecked,
