@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 
 from insertion_match.domain import Mobility
-from insertion_match.geo import Mode
-from insertion_match.geo import transit
+from insertion_match.geo import Mode, transit
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
-from profiles import random_profiles  # noqa: E402
+from profiles import random_profiles
 
 
 def _forget(engine) -> None:

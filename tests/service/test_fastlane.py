@@ -167,3 +167,31 @@ def test_healthz_and_its_access_line_are_the_same(apps, caplog):
 def test_the_lane_can_be_switched_off(apps):
     _, slow = apps
     assert slow.app.fast_lane is None
+
+
+def test_the_lane_mirrors_the_route_dependencies():
+    """The lane does by hand what the route's dependencies do (key, role, body): a dependency
+    added to the route, or another set of roles, must be mirrored in fastlane.py first."""
+    from fastapi.routing import APIRoute
+
+    from insertion_match.service import fastlane
+    from insertion_match.service.auth import authenticate
+    from insertion_match.service.routes import recommendations
+
+    route = next(r for r in recommendations.router.routes if isinstance(r, APIRoute)
+                 and r.path == PATH and "POST" in r.methods)
+
+    def calls(dependant):
+        for d in dependant.dependencies:
+            yield d.call
+            yield from calls(d)
+
+    found = [c for c in calls(route.dependant)
+             if c.__module__.startswith("insertion_match")]
+    names = sorted({c.__qualname__ for c in found})
+    assert names == ["allow.<locals>._check", "authenticate", "get_state"], names
+    check = next(c for c in found if c.__qualname__ == "allow.<locals>._check")
+    roles = dict(zip(check.__code__.co_freevars, [c.cell_contents for c in check.__closure__]))
+    assert roles["allowed"] == fastlane._ALLOWED
+    assert authenticate in found
+    assert [p.name for p in route.dependant.body_params] == ["body"]
