@@ -27,7 +27,7 @@ from insertion_match.service.settings import Settings
 
 
 def _fail(message: str, code: int = 1) -> int:
-    print(f"insertion-match: {message}", file=sys.stderr)
+    print(f"insertion-match : {message}", file=sys.stderr)
     return code
 
 
@@ -164,13 +164,13 @@ def cmd_catalogue_validate(args: argparse.Namespace, settings: Settings) -> int:
     except CatalogueError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        return _fail(f"catalogue invalid: {len(exc.problems)} problem(s)")
+        return _fail(f"catalogue invalide : {len(exc.problems)} problème(s)")
     per_source = Counter(a.source.document for a in actions)
     per_dept = Counter(a.territory.department for a in actions)
-    print(f"catalogue valid: {len(actions)} actions")
+    print(f"catalogue valide : {len(actions)} actions")
     for source, n in sorted(per_source.items()):
-        print(f"  {source}: {n}")
-    print("  by département: " + ", ".join(f"{d}: {n}" for d, n in sorted(per_dept.items())))
+        print(f"  {source} : {n}")
+    print("  par département : " + ", ".join(f"{d} : {n}" for d, n in sorted(per_dept.items())))
     return 0
 
 
@@ -182,48 +182,54 @@ def cmd_catalogue_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         actions = load_catalogue(directory)
         state = build_state(settings)
-        print(f"read {len(actions)} valid actions from {directory}; replacing the stored "
-              "catalogue in one transaction", flush=True)
+        print(f"lu {len(actions)} action(s) valide(s) de {directory} : remplacement du catalogue "
+              "enregistré en une seule transaction", flush=True)
         count = state.import_catalogue(actions, origin=str(directory))
     except CatalogueError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        return _fail(f"nothing imported: {len(exc.problems)} problem(s)")
+        return _fail(f"rien n'a été importé : {len(exc.problems)} problème(s)")
     finally:
         if state is not None:
             state.close()
-    print(f"imported {count} actions into {settings.sqlalchemy_url.split('@')[-1]}")
+    print(f"importé : {count} action(s) dans {settings.sqlalchemy_url.split('@')[-1]}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="insertion-match", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="insertion-match", description="Ligne de commande d'insertion-match : serve | "
+        "recommend | catalogue … | db … | keys … | purge, etc.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the HTTP API (embedded SQLite by default)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = sub.add_parser("serve", help="servir l'API HTTP (SQLite embarqué par défaut)")
+    serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (défaut 8000)")
     serve.add_argument("--workers", type=int, choices=range(1, 65), metavar="N",
-                       help="worker processes (default: IM_WORKERS, else 1)")
+                       help="processus serveurs (défaut : IM_WORKERS, sinon 1)")
     serve.set_defaults(func=cmd_serve)
 
-    rec = sub.add_parser("recommend", help="print the ranked, explained actions for a profile")
-    rec.add_argument("profile", help="JSON file: a beneficiary profile or a request body")
+    rec = sub.add_parser("recommend", help="afficher les actions classées et expliquées pour un "
+                                           "profil")
+    rec.add_argument("profile", help="fichier JSON : un profil de bénéficiaire ou un corps de "
+                                     "requête")
     rec.add_argument("--limit", type=int, choices=range(1, 101), metavar="N",
-                     help="items per kind (default: the request body's, else 10)")
-    rec.add_argument("--kinds", help="comma-separated kinds, e.g. action,job (default: the "
-                     "request body's, else action)")
-    rec.add_argument("--include-excluded", action="store_true")
-    rec.add_argument("--json", action="store_true", help="print the API response as JSON")
+                     help="propositions par type (défaut : celui du corps de requête, sinon 10)")
+    rec.add_argument("--kinds", help="types séparés par des virgules, par ex. action,job (défaut : "
+                     "ceux du corps de requête, sinon action)")
+    rec.add_argument("--include-excluded", action="store_true",
+                     help="montrer aussi les propositions exclues, avec leurs raisons")
+    rec.add_argument("--json", action="store_true", help="afficher la réponse de l'API en JSON")
     rec.set_defaults(func=cmd_recommend)
 
-    cat = sub.add_parser("catalogue", help="validate or import the action catalogue")
+    cat = sub.add_parser("catalogue", help="valider ou importer le catalogue d'actions")
     cat_sub = cat.add_subparsers(dest="catalogue_command", required=True)
-    val = cat_sub.add_parser("validate", help="validate catalogue files (default data/catalogue)")
-    val.add_argument("directory", nargs="?")
+    val = cat_sub.add_parser("validate", help="valider les fichiers du catalogue (défaut "
+                                              "data/catalogue)")
+    val.add_argument("directory", nargs="?", help="dossier du catalogue")
     val.set_defaults(func=cmd_catalogue_validate)
-    imp = cat_sub.add_parser("import", help="replace the stored catalogue, atomically")
-    imp.add_argument("directory", nargs="?")
+    imp = cat_sub.add_parser("import", help="remplacer le catalogue enregistré, de façon atomique")
+    imp.add_argument("directory", nargs="?", help="dossier du catalogue (défaut data/catalogue)")
     imp.set_defaults(func=cmd_catalogue_import)
     from insertion_match.service.cli_catalogue_di import register as register_di_commands
 
@@ -257,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        return _fail(f"invalid settings: {exc}")
+        return _fail(f"configuration invalide : {exc}")
     configure_logging(settings.log_level)
     return int(args.func(args, settings))
 

@@ -14,7 +14,7 @@ from insertion_match.service.settings import Settings
 
 
 def _fail(message: str) -> int:
-    print(f"insertion-match: {message}", file=sys.stderr)
+    print(f"insertion-match : {message}", file=sys.stderr)
     return 1
 
 
@@ -88,24 +88,25 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     batch = sub.add_parser(
-        "batch", help="rank a whole caseload (CSV or Parquet of profiles) on Dask, one Parquet "
-        "row per person and item")
-    batch.add_argument("people", help="profiles, one per row: .csv or .parquet (docs/batch.md)")
-    batch.add_argument("out", help="output Parquet file (written atomically)")
+        "batch", help="classer toute une file active (CSV ou Parquet de profils) sur Dask, une "
+        "ligne Parquet par personne et proposition")
+    batch.add_argument("people", help="profils, un par ligne : .csv ou .parquet (docs/batch.md)")
+    batch.add_argument("out", help="fichier Parquet de sortie (écrit de façon atomique)")
     batch.add_argument("--kinds", type=_kinds, default=("action",),
-                       help="comma-separated kinds, e.g. action,job (default action)")
+                       help="types séparés par des virgules, par ex. action,job (défaut action)")
     batch.add_argument("--limit", type=int, default=10, choices=range(1, 101), metavar="N",
-                       help="items per kind and person (default 10)")
+                       help="propositions par type et par personne (défaut 10)")
     batch.add_argument("--include-excluded", action="store_true",
-                       help="also write the excluded items, with their reasons")
+                       help="écrire aussi les propositions exclues, avec leurs raisons")
     batch.add_argument("--workers", type=int, default=1, choices=range(1, 129), metavar="N",
-                       help="worker processes of the local Dask cluster (default 1)")
+                       help="processus workers du cluster Dask local (défaut 1)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
-                       help="an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of "
-                       "a local cluster; its workers need this package and the same database")
+                       help="un ordonnanceur Dask existant (par ex. tcp://10.0.0.5:8786) au lieu "
+                            "d'un "
+                       "cluster local ; ses workers ont besoin de ce paquet et de la même base")
     batch.add_argument("--partition-size", type=_positive, default=500, metavar="N",
-                       help="people per partition, within one département (default 500)")
+                       help="personnes par partition, dans un même département (défaut 500)")
     batch.add_argument("--skip-invalid", action="store_true",
-                       help="rank the valid rows and report the refused ones (default: refuse "
-                       "the whole file)")
+                       help="classer les lignes valides et signaler les refusées (défaut : refuser "
+                       "tout le fichier)")
     batch.set_defaults(func=cmd_batch)

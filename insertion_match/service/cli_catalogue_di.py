@@ -14,7 +14,7 @@ from insertion_match.service.settings import Settings
 
 
 def _fail(message: str) -> int:
-    print(f"insertion-match: {message}", file=sys.stderr)
+    print(f"insertion-match : {message}", file=sys.stderr)
     return 1
 
 
@@ -103,17 +103,18 @@ def cmd_catalogue_import_di(args: argparse.Namespace, settings: Settings) -> int
 
 def register(cat_sub: argparse._SubParsersAction) -> None:
     exp = cat_sub.add_parser(
-        "export", help="write the catalogue as data·inclusion v1 services and structures")
-    exp.add_argument("output", help="output directory (services.json + structures.json), or "
-                     "the services JSON file, or - for standard output")
-    exp.add_argument("--structures", help="structures JSON file (when output is a file)")
-    exp.add_argument("--directory", help="catalogue directory (default data/catalogue)")
+        "export", help="écrire le catalogue en services et structures data·inclusion v1")
+    exp.add_argument("output", help="dossier de sortie (services.json + structures.json), ou "
+                     "le fichier JSON des services, ou - pour la sortie standard")
+    exp.add_argument("--structures", help="fichier JSON des structures (quand la sortie est un "
+                                          "fichier)")
+    exp.add_argument("--directory", help="dossier du catalogue (défaut data/catalogue)")
     exp.set_defaults(func=cmd_catalogue_export)
     imp = cat_sub.add_parser(
-        "import-di", help="import data·inclusion v1 services and structures (JSON or JSON "
-        "lines): validated, deduplicated against the catalogue, atomic, idempotent")
-    imp.add_argument("services", help="services file (data·inclusion v1)")
-    imp.add_argument("structures", help="structures file (data·inclusion v1)")
+        "import-di", help="importer des services et structures data·inclusion v1 (JSON ou JSON "
+        "lines) : validés, dédoublonnés avec le catalogue, atomique, idempotent")
+    imp.add_argument("services", help="fichier des services (data·inclusion v1)")
+    imp.add_argument("structures", help="fichier des structures (data·inclusion v1)")
     imp.add_argument("--skip-invalid", action="store_true",
-                     help="import the valid records even when some are rejected")
+                     help="importer les enregistrements valides même si certains sont rejetés")
     imp.set_defaults(func=cmd_catalogue_import_di)

@@ -25,7 +25,7 @@ MODEL_STEM = "action-ranker"  # settings.SHIPPED_MODEL is models/MODEL_STEM.jobl
 
 
 def _fail(message: str, code: int = 1) -> int:
-    print(f"insertion-match: {message}", file=sys.stderr)
+    print(f"insertion-match : {message}", file=sys.stderr)
     return code
 
 
@@ -66,10 +66,11 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     scorer, card = train(world, _experiment(args, world), with_evaluation=True)
     files = save_model(scorer, card, Path(args.out), args.name)
     later = next(v for k, v in card["metrics"].items() if k.startswith("later"))
-    print(f"trained {scorer.name} {scorer.version} on {card['data']['rows']} logged proposals "
-          f"({card['data']['window']}; SYNTHETIC)")
-    print(f"later logged outcomes: ROC AUC {later['roc_auc']:.3f}, Brier {later['brier']:.4f}")
-    print(f"wrote {files.artefact}, {files.card}, {files.markdown}")
+    print(f"entraîné : {scorer.name} {scorer.version} sur {card['data']['rows']} propositions "
+          f"journalisées ({card['data']['window']} ; SYNTHÉTIQUE)")
+    print(f"suites journalisées ultérieures : ROC AUC {later['roc_auc']:.3f}, "
+          f"Brier {later['brier']:.4f}")
+    print(f"écrits : {files.artefact}, {files.card}, {files.markdown}")
     return 0
 
 
@@ -80,19 +81,19 @@ def _served_model(args: argparse.Namespace, settings: Settings, world, config):
     from insertion_match.synthetic.experiment import split_month
 
     if args.retrain:
-        return None, "trained in memory (--retrain)"
+        return None, "entraîné en mémoire (--retrain)"
     path = Path(args.model) if args.model else (
         settings.model_path or SHIPPED_MODEL)
     if not path.is_file():
-        return None, f"trained in memory (no artefact at {path})"
+        return None, f"entraîné en mémoire (aucun artefact à {path})"
     loaded = load_model(path, validate=validate_learned)
     if not loaded.ok:
-        return None, f"trained in memory (artefact refused: {loaded.refused})"
+        return None, f"entraîné en mémoire (artefact refusé : {loaded.refused})"
     data = loaded.card.get("data", {})
     same_world = data.get("world") == world.config.as_dict()
     if not same_world or data.get("holdout_from_month") != split_month(world, config):
-        return None, ("trained in memory (the artefact was trained on another world or window: "
-                      "evaluating it on this hold-out could leak)")
+        return None, ("entraîné en mémoire (l'artefact a été entraîné sur un autre monde ou une "
+                      "autre fenêtre : l'évaluer sur cette période réservée risquerait une fuite)")
     return loaded.model, f"artefact {path.name}"
 
 
@@ -101,7 +102,7 @@ def validate_learned(model: object, card: dict) -> None:
     from insertion_match.matcher.learning.scorer import LearnedScorer
 
     if not isinstance(model, LearnedScorer):
-        raise TypeError(f"{type(model).__name__} is not a LearnedScorer")
+        raise TypeError(f"{type(model).__name__} n'est pas un LearnedScorer")
     model.check_card(card)
 
 
@@ -136,13 +137,13 @@ def _judged_run(args: argparse.Namespace, settings: Settings, worst: int = 3) ->
     collection = load_collection(directory, actions)
     path = Path(args.model) if getattr(args, "model", None) else (
         settings.model_path or SHIPPED_MODEL)
-    learned, source = None, f"no learned model (no artefact at {path})"
+    learned, source = None, f"aucun modèle appris (aucun artefact à {path})"
     if path.is_file():
         loaded = load_model(path, validate=validate_learned)
         if loaded.ok:
             learned, source = loaded.model, f"artefact {path.name}"
         else:
-            source = f"no learned model (artefact refused: {loaded.refused})"
+            source = f"aucun modèle appris (artefact refusé : {loaded.refused})"
     result = evaluate_judged(engine, collection, default_methods(engine, learned), worst=worst)
     return {**result, "model_source": source, "directory": str(directory)}
 
@@ -178,12 +179,12 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         rules = _rules(args)
     except ValueError as exc:
-        return _fail(f"bad --fail-on-regression: {exc}", 2)
+        return _fail(f"--fail-on-regression invalide : {exc}", 2)
     runs_dir = Path(args.runs_dir) if args.runs_dir else settings.var_dir / "evaluations"
     world = _world(args, settings)
     config = _experiment(args, world)
     scorer, source = _served_model(args, settings, world, config)
-    print(f"model: {source}", file=sys.stderr)
+    print(f"modèle : {source}", file=sys.stderr)
     result = evaluate(world, scorer, config, progress=not args.no_progress, model_source=source)
     if not args.no_judged:
         from insertion_match.matcher.evaluation.judged import CollectionError
@@ -200,7 +201,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_store:
         path = store.save_run(result, runs_dir)
         result = json.loads(path.read_text(encoding="utf-8"))
-        print(f"stored run {result['run_id']} in {path}", file=sys.stderr)
+        print(f"évaluation {result['run_id']} enregistrée dans {path}", file=sys.stderr)
     else:
         result = {**result, "run_id": "not-stored", "created_at": "now"}
     runs = [*previous, result] if args.no_store else store.load_runs(runs_dir)
@@ -214,23 +215,24 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
                                        encoding="utf-8")
     _print_summary(result, rows, report)
     for regression in regressions:
-        print(f"REGRESSION: {regression.describe()}", file=sys.stderr)
+        print(f"RÉGRESSION : {regression.describe()}", file=sys.stderr)
     return EXIT_REGRESSION if regressions else 0
 
 
 def _print_summary(result: dict, rows: list[dict], report: Path) -> None:
     head = result["headline"]
     d, r = head["difference"], head["ratio_to_oracle"]
-    print(f"SYNTHETIC evaluation, {result['population']['people']} hold-out people")
-    print(f"{'method':<12} {'NDCG@10 [95% CI]':<26} {'NDCG@5':>7} {'MAP':>7} {'success@5':>9}")
+    print(f"évaluation SYNTHÉTIQUE, {result['population']['people']} personnes de la période "
+          "réservée (hold-out)")
+    print(f"{'méthode':<12} {'NDCG@10 [IC 95 %]':<26} {'NDCG@5':>7} {'MAP':>7} {'success@5':>9}")
     for name, s in result["methods"].items():
         n10 = s["ndcg@10"]
         print(f"{name:<12} {n10['mean']:.4f} [{n10['low']:.4f}, {n10['high']:.4f}]   "
               f"{s['ndcg@5']['mean']:>7.4f} {s['map']['mean']:>7.4f} {s['success@5']['mean']:>9.4f}")
     a, b = head["reference"]
-    print(f"{a} − {b} NDCG@10: {d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]; "
-          f"{a} / oracle: {r['mean']:.3f} [{r['low']:.3f}, {r['high']:.3f}]")
-    print(f"trend: {len(rows)} run(s); report: {report}")
+    print(f"{a} − {b} NDCG@10 : {d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] ; "
+          f"{a} / oracle : {r['mean']:.3f} [{r['low']:.3f}, {r['high']:.3f}]")
+    print(f"tendance : {len(rows)} évaluation(s) ; rapport : {report}")
     if result.get("judged"):
         from insertion_match.matcher.evaluation.judged import format_table
 
@@ -239,56 +241,63 @@ def _print_summary(result: dict, rows: list[dict], report: Path) -> None:
 
 def _world_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--people", type=int, default=DEFAULT_PEOPLE,
-                        help=f"synthetic people (default {DEFAULT_PEOPLE})")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random_state of the world")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+                        help=f"personnes synthétiques (défaut {DEFAULT_PEOPLE})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random_state du monde")
+    parser.add_argument("--no-progress", action="store_true", help="sans barres de progression")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``synthetic``, ``train`` and ``evaluate`` to the ``insertion-match`` parser."""
-    syn = sub.add_parser("synthetic", help="the synthetic world (always labelled synthetic)")
+    syn = sub.add_parser("synthetic", help="le monde synthétique (toujours signalé comme tel)")
     syn_sub = syn.add_subparsers(dest="synthetic_command", required=True)
-    cal = syn_sub.add_parser("calibration", help="each documented statistic beside the world's")
+    cal = syn_sub.add_parser("calibration", help="chaque statistique documentée à côté de celle "
+                                                 "du monde")
     _world_args(cal)
-    cal.add_argument("--json", action="store_true")
+    cal.add_argument("--json", action="store_true", help="afficher le tableau en JSON")
     cal.set_defaults(func=cmd_calibration)
 
-    tr = sub.add_parser("train", help="fit the learned ranker on logged (synthetic) outcomes")
+    tr = sub.add_parser("train", help="entraîner le classeur appris sur les suites journalisées "
+                                      "(synthétiques)")
     _world_args(tr)
-    tr.add_argument("--C", type=float, default=1.0, help="inverse L2 regularisation")
+    tr.add_argument("--C", type=float, default=1.0, help="inverse de la régularisation L2")
     tr.add_argument("--out", default="models",  # a clone's models/ when run from its root
-                    help="directory (default models/ of the current directory)")
-    tr.add_argument("--name", default=MODEL_STEM, help=f"file stem (default {MODEL_STEM})")
+                    help="dossier (défaut models/ du dossier courant)")
+    tr.add_argument("--name", default=MODEL_STEM, help=f"nom des fichiers sans extension (défaut "
+                                                       f"{MODEL_STEM})")
     tr.set_defaults(func=cmd_train)
 
-    ev = sub.add_parser("evaluate", help="offline evaluation on a temporal hold-out")
+    ev = sub.add_parser("evaluate", help="évaluation hors ligne sur une période réservée "
+                                         "(hold-out)")
     _world_args(ev)
-    ev.add_argument("--C", type=float, default=1.0, help="when training in memory")
-    ev.add_argument("--model", help=f"artefact (default: IM_MODEL_PATH or models/{MODEL_STEM}"
-                                    ".joblib when trained on the same world)")
-    ev.add_argument("--retrain", action="store_true", help="always train in memory")
-    ev.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
-    ev.add_argument("--runs-dir", help="stored runs (default var/evaluations)")
-    ev.add_argument("--report", help="HTML report path (default in the runs directory)")
-    ev.add_argument("--json-out", help="also write the run as JSON here")
-    ev.add_argument("--no-store", action="store_true", help="do not store this run")
+    ev.add_argument("--C", type=float, default=1.0, help="pour l'entraînement en mémoire")
+    ev.add_argument("--model", help=f"artefact (défaut : IM_MODEL_PATH ou models/{MODEL_STEM}"
+                                    ".joblib s'il a été entraîné sur le même monde)")
+    ev.add_argument("--retrain", action="store_true", help="toujours entraîner en mémoire")
+    ev.add_argument("--bootstrap", type=int, default=1000, help="rééchantillonnages bootstrap")
+    ev.add_argument("--runs-dir", help="évaluations enregistrées (défaut var/evaluations)")
+    ev.add_argument("--report", help="chemin du rapport HTML (défaut : dans le dossier des "
+                                     "évaluations)")
+    ev.add_argument("--json-out", help="écrire aussi l'évaluation en JSON à ce chemin")
+    ev.add_argument("--no-store", action="store_true", help="ne pas enregistrer cette évaluation")
     ev.add_argument("--fail-on-regression", action="append", metavar="METRIC[=THRESHOLD]",
-                    help="exit 3 when METRIC (e.g. learned.ndcg@10) is worse than in the "
-                         "previous run by more than THRESHOLD (repeatable)")
+                    help="code de sortie 3 quand METRIC (par ex. learned.ndcg@10) est pire que "
+                         "dans l'évaluation précédente de plus de THRESHOLD (répétable)")
     ev.add_argument("--threshold", type=float, default=0.01,
-                    help="default threshold of --fail-on-regression (default 0.01)")
+                    help="seuil par défaut de --fail-on-regression (défaut 0.01)")
     ev.add_argument("--no-judged", action="store_true",
-                    help="skip the judged test collection (data/evaluation/judged)")
-    ev.add_argument("--judged-dir", help="judged collection (default data/evaluation/judged)")
+                    help="sans la collection de test jugée (data/evaluation/judged)")
+    ev.add_argument("--judged-dir", help="collection jugée (défaut data/evaluation/judged)")
     ev.set_defaults(func=cmd_evaluate)
 
     ej = sub.add_parser("evaluate-judged",
-                        help="grade every method on the judged test collection (fast, no "
-                             "synthetic world): NDCG@5/10 and items a référent would strike")
-    ej.add_argument("--json", action="store_true", help="print the full result as JSON")
+                        help="noter chaque méthode sur la collection de test jugée (rapide, sans "
+                             "monde synthétique) : NDCG@5/10 et propositions qu'un référent "
+                             "écarterait")
+    ej.add_argument("--json", action="store_true", help="afficher tout le résultat en JSON")
     ej.add_argument("--worst", type=int, default=3,
-                    help="worst personas shown with their top 5 (default 3; 0: none)")
-    ej.add_argument("--model", help=f"learned artefact (default: IM_MODEL_PATH or "
+                    help="personas les moins bien servies, montrées avec leurs 5 premières "
+                         "propositions (défaut 3 ; 0 : aucune)")
+    ej.add_argument("--model", help=f"artefact appris (défaut : IM_MODEL_PATH ou "
                                     f"models/{MODEL_STEM}.joblib)")
-    ej.add_argument("--judged-dir", help="judged collection (default data/evaluation/judged)")
+    ej.add_argument("--judged-dir", help="collection jugée (défaut data/evaluation/judged)")
     ej.set_defaults(func=cmd_evaluate_judged)

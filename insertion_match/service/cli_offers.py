@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _fail(message: str) -> int:
-    print(f"insertion-match: {message}", file=sys.stderr)
+    print(f"insertion-match : {message}", file=sys.stderr)
     return 1
 
 
@@ -123,8 +123,8 @@ def cmd_offers_purge(args: argparse.Namespace, settings: Settings) -> int:
 
     sessions = db.init_db(db.make_engine(settings.sqlalchemy_url))
     count = db.purge_expired_opportunities(sessions, date.today())
-    print(f"deleted {count} expired offer(s); running services drop them at their next start "
-          "(expired offers are never proposed meanwhile)")
+    print(f"offre(s) expirée(s) supprimée(s) : {count} ; les services en cours les retirent à leur "
+          "prochain démarrage (une offre expirée n'est jamais proposée entre-temps)")
     return 0
 
 
@@ -139,29 +139,35 @@ def cmd_offers_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    offers = sub.add_parser("offers", help="import job / volunteering / immersion offers")
+    offers = sub.add_parser("offers", help="importer des offres d'emploi, de bénévolat, "
+                                           "d'immersion")
     offers_sub = offers.add_subparsers(dest="offers_command", required=True)
     imp = offers_sub.add_parser(
-        "import", help="import a France Travail offres v2 JSON file, JSON lines or a CSV file, "
-        "read record by record (upsert by source and id, atomic, idempotent)")
-    imp.add_argument("file")
+        "import", help="importer un fichier JSON offres v2 de France Travail, JSON lines ou CSV, "
+        "lu enregistrement par enregistrement (mise à jour par source et id, atomique, "
+        "idempotent)")
+    imp.add_argument("file", help="fichier des offres")
     imp.add_argument("--format", choices=("json", "jsonl", "csv"),
-                     help="default: from the extension (.csv, .jsonl / .ndjson, else json)")
-    imp.add_argument("--source", help="source name (default france-travail for JSON, csv)")
+                     help="défaut : d'après l'extension (.csv, .jsonl / .ndjson, sinon json)")
+    imp.add_argument("--source", help="nom de la source (défaut france-travail pour JSON, csv)")
     imp.add_argument("--skip-invalid", action="store_true",
-                     help="import the valid records even if some are rejected")
+                     help="importer les enregistrements valides même si certains sont refusés")
     imp.add_argument("--replace-source", action="store_true",
-                     help="full refresh of the source: its stored offers absent from the file "
-                     "expire (expiry day set to yesterday, withdrawn_at set), same transaction")
+                     help="rafraîchissement complet de la source : ses offres enregistrées "
+                          "absentes "
+                     "du fichier expirent (expiration à la veille, withdrawn_at renseigné), dans "
+                     "la même transaction")
     imp.add_argument("--jobs", type=int, default=1, metavar="N",
-                     help="validating worker processes (default 1: all in this process; 2 on "
-                     "two free cores about doubles the rate)")
+                     help="processus de validation (défaut 1 : tout dans ce processus ; 2 sur deux "
+                     "cœurs libres doublent à peu près le débit)")
     imp.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="progress bar on stderr (default: when stderr is a terminal)")
+                     help="barre de progression sur stderr (défaut : si stderr est un terminal)")
     imp.set_defaults(func=cmd_offers_import)
-    purge = offers_sub.add_parser("purge-expired", help="delete the offers past their expiry day")
+    purge = offers_sub.add_parser("purge-expired", help="supprimer les offres dont la date "
+                                                        "d'expiration est passée")
     purge.set_defaults(func=cmd_offers_purge)
-    demo = offers_sub.add_parser("demo", help="rewrite the synthetic demo offers file")
-    demo.add_argument("--seed", type=int, default=20261123)
-    demo.add_argument("--out", help="default: data/demo/offers_demo.json")
+    demo = offers_sub.add_parser("demo", help="réécrire le fichier des offres synthétiques de "
+                                              "démonstration")
+    demo.add_argument("--seed", type=int, default=20261123, help="graine aléatoire")
+    demo.add_argument("--out", help="défaut : data/demo/offers_demo.json")
     demo.set_defaults(func=cmd_offers_demo)

@@ -43,7 +43,7 @@ def cmd_import_siae(args: argparse.Namespace, settings: Settings) -> int:
     try:
         rome = state.engine.rome
         if rome is None:  # build_state always loads it (with_stored_offers)
-            raise RuntimeError("the SIAE import needs the ROME referential")
+            raise RuntimeError("l'import SIAE a besoin du référentiel ROME")
         parsed = parse_siae(structures, state.engine.gazetteer, rome,
                             state.engine.opportunities, today)
         batch = parsed.batch
@@ -74,12 +74,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     offers = sub.choices["offers"]
     offers_sub = next(a for a in offers._actions if isinstance(a, argparse._SubParsersAction))
     imp = offers_sub.add_parser(
-        "import-siae", help="import the open positions of SIAE (les emplois de l'inclusion, "
-        "SIAE API format) as IAE job offers (atomic, idempotent; closed ones expire)")
-    imp.add_argument("file", help="JSON: an API page {results: [...]}, a list of structures, "
-                     "one structure, or JSON lines")
+        "import-siae", help="importer les postes ouverts des SIAE (les emplois de l'inclusion, "
+        "format de l'API SIAE) comme offres d'emploi IAE (atomique, idempotent ; les postes "
+        "fermés expirent)")
+    imp.add_argument("file", help="JSON : une page de l'API {results: [...]}, une liste de "
+                                  "structures, "
+                     "une structure, ou JSON lines")
     imp.add_argument("--skip-invalid", action="store_true",
-                     help="import the valid positions even if some are rejected")
-    imp.add_argument("--today", help="day of the import, ISO (default: today); for tests "
-                     "and replays")
+                     help="importer les postes valides même si certains sont rejetés")
+    imp.add_argument("--today", help="jour de l'import, ISO (défaut : aujourd'hui) ; pour les "
+                                     "tests "
+                     "et les rejeux")
     imp.set_defaults(func=cmd_import_siae)

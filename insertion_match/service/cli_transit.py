@@ -12,7 +12,7 @@ from insertion_match.service.settings import Settings
 
 
 def _fail(message: str) -> int:
-    print(f"insertion-match: {message}", file=sys.stderr)
+    print(f"insertion-match : {message}", file=sys.stderr)
     return 1
 
 
@@ -71,14 +71,14 @@ def cmd_transit_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    transit = sub.add_parser("transit", help="public-transport timetables (GTFS) for travel "
-                             "times")
+    transit = sub.add_parser("transit", help="horaires de transports en commun (GTFS) pour les "
+                             "temps de trajet")
     transit_sub = transit.add_subparsers(dest="transit_command", required=True)
-    imp = transit_sub.add_parser("import", help="build the stop-to-stop times of a GTFS feed "
-                                 "(zip) and store them for the server's next start")
-    imp.add_argument("feed", help="GTFS feed, a .zip file")
-    imp.add_argument("--name", help="network name (default: the file's name); travel.source "
-                     "says gtfs:NAME; importing the same name again replaces it")
+    imp = transit_sub.add_parser("import", help="calculer les temps d'arrêt à arrêt d'un flux GTFS "
+                                 "(zip) et les enregistrer pour le prochain démarrage du serveur")
+    imp.add_argument("feed", help="flux GTFS, un fichier .zip")
+    imp.add_argument("--name", help="nom du réseau (défaut : le nom du fichier) ; travel.source "
+                     "indique gtfs:NAME ; réimporter le même nom le remplace")
     imp.set_defaults(func=cmd_transit_import)
-    lst = transit_sub.add_parser("list", help="the stored networks")
+    lst = transit_sub.add_parser("list", help="les réseaux enregistrés")
     lst.set_defaults(func=cmd_transit_list)

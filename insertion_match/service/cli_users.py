@@ -102,7 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                            "disable, list")
     users_sub = users.add_subparsers(dest="users_command", required=True)
     create = users_sub.add_parser("create", help="créer un compte (mot de passe demandé)")
-    create.add_argument("--email", required=True)
+    create.add_argument("--email", required=True, help="adresse électronique du compte")
     create.add_argument("--role", required=True, choices=WEB_ROLES)
     create.add_argument("--territory", action="append", metavar="TERRITOIRE",
                         help="61 (département), 61:Flers (commission) ; répétable")
@@ -110,10 +110,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="lire le mot de passe sur l'entrée standard")
     create.set_defaults(func=cmd_users_create)
     password = users_sub.add_parser("password", help="changer le mot de passe d'un compte")
-    password.add_argument("--email", required=True)
-    password.add_argument("--password-stdin", action="store_true")
+    password.add_argument("--email", required=True, help="adresse électronique du compte")
+    password.add_argument("--password-stdin", action="store_true",
+                          help="lire le mot de passe sur l'entrée standard")
     password.set_defaults(func=cmd_users_password)
     disable = users_sub.add_parser("disable", help="désactiver un compte")
-    disable.add_argument("--email", required=True)
+    disable.add_argument("--email", required=True, help="adresse électronique du compte")
     disable.set_defaults(func=cmd_users_disable)
     users_sub.add_parser("list", help="lister les comptes").set_defaults(func=cmd_users_list)

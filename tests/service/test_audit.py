@@ -139,14 +139,15 @@ def test_purge_erases_old_profiles_and_old_audit_rows(cli_env, capsys):
 
         assert cli_main(["purge", "--older-than-days", "365"]) == 0
         out = capsys.readouterr().out
-        assert "purged 2 stored profile(s)" in out
-        assert "purged 1 recommendation audit row(s) and 1 access audit row(s)" in out
+        assert "profil(s) enregistré(s) purgé(s) : 2 " in out
+        assert ("ligne(s) d'audit purgée(s) (de plus de 365 jours) : 1 de recommandations, "
+                "1 d'accès") in out
         assert [r.id for r in db.list_beneficiaries(sessions)] == ["recent-1"]
         assert db.audit_about(sessions, "old-1") == ([], [])
         assert len(db.audit_about(sessions, "old-2")[1]) == 1
 
         assert cli_main(["purge", "--older-than-days", "365"]) == 0
-        assert "purged 0 stored profile(s)" in capsys.readouterr().out
+        assert "profil(s) enregistré(s) purgé(s) : 0 " in capsys.readouterr().out
         assert cli_main(["purge", "--older-than-days", "0"]) == 1
     finally:
         sessions.kw["bind"].dispose()

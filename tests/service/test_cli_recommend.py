@@ -54,10 +54,10 @@ def test_recommend_bad_input_exits_1_with_a_message(cli_env, tmp_path, capsys, c
 
 def test_catalogue_validate_reports_counts_and_problems(cli_env, tmp_path, capsys):
     assert main(["catalogue", "validate"]) == 0
-    assert "catalogue valid: 119 actions" in capsys.readouterr().out
+    assert "catalogue valide : 119 actions" in capsys.readouterr().out
     (tmp_path / "bad.json").write_text(json.dumps({"source_document": "x", "title": "x",
                                                    "actions": [{"id": "Bad Id"}]}),
                                        encoding="utf-8")
     assert main(["catalogue", "validate", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "bad.json" in err and "catalogue invalid" in err
+    assert "bad.json" in err and "catalogue invalide : " in err

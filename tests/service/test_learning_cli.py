@@ -41,8 +41,8 @@ def test_evaluate_stores_runs_shows_a_trend_and_fails_on_a_regression(trained, t
             "--bootstrap", "100", "--fail-on-regression", "learned.ndcg@10", "--threshold", "0.01"]
     assert main(args) == 0
     first = capsys.readouterr()
-    assert "model: artefact action-ranker.joblib" in first.err
-    assert re.search(r"learned − distance NDCG@10: [+−-]0\.\d+ \[[+−-]0\.\d+", first.out)
+    assert "modèle : artefact action-ranker.joblib" in first.err
+    assert re.search(r"learned − distance NDCG@10 : [+−-]0\.\d+ \[[+−-]0\.\d+", first.out)
     assert main([*args, "--report", str(tmp_path / "second.html")]) == 0
     stored = sorted(runs.glob("*.json"))
     assert len(stored) == 2
@@ -59,7 +59,7 @@ def test_evaluate_stores_runs_shows_a_trend_and_fails_on_a_regression(trained, t
     last["methods"]["learned"]["ndcg@10"]["mean"] += 0.2
     stored[-1].write_text(json.dumps(last), encoding="utf-8")
     assert main(args) == EXIT_REGRESSION
-    assert "REGRESSION: learned.ndcg@10 fell" in capsys.readouterr().err
+    assert "RÉGRESSION : learned.ndcg@10 fell" in capsys.readouterr().err
     assert main([*args[:-4], "--fail-on-regression", "learned.nope"]) == 2
 
 
@@ -67,7 +67,8 @@ def test_a_model_trained_on_another_world_is_not_evaluated_on_this_one(trained, 
     assert main(["evaluate", "--people", "1200", "--seed", "4", "--no-progress", "--model",
                  str(trained), "--runs-dir", str(tmp_path), "--bootstrap", "50",
                  "--no-store", "--no-judged"]) == 0
-    assert "trained in memory (the artefact was trained on another world" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "entraîné en mémoire (l'artefact a été entraîné sur un autre monde" in err
 
 
 def test_the_service_serves_the_learned_model_with_exact_french_reasons(trained, tmp_path):

@@ -110,12 +110,13 @@ def test_db_cli_upgrades_and_reports(database_url, monkeypatch, tmp_path, capsys
     saved = (logger.handlers[:], logger.propagate, logger.level)
     try:
         assert cli_main(["db", "current"]) == 0
-        assert "none (empty database)" in capsys.readouterr().out
+        assert "aucune (base vide)" in capsys.readouterr().out
         assert cli_main(["db", "upgrade"]) == 0
         head = migrate.head_revision()
         out = capsys.readouterr().out
-        assert f"database at revision {head}" in out and "im_test:" not in out  # no password
+        assert f"base de données à la révision {head}" in out
+        assert "im_test:" not in out  # no password
         assert cli_main(["db", "current"]) == 0
-        assert f"current: {head}" in capsys.readouterr().out
+        assert f"révision actuelle : {head}" in capsys.readouterr().out
     finally:
         logger.handlers[:], logger.propagate, logger.level = saved

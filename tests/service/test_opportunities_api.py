@@ -243,5 +243,5 @@ def test_cli_import(tmp_path, monkeypatch, capsys):
     assert db.count_opportunities(sessions, source="cd61") == 2
     capsys.readouterr()
     assert main(["offers", "purge-expired"]) == 0
-    assert "deleted 1 expired offer(s)" in capsys.readouterr().out
+    assert "offre(s) expirée(s) supprimée(s) : 1 " in capsys.readouterr().out
     assert db.count_opportunities(sessions, source="cd61") == 1

@@ -317,7 +317,7 @@ def test_import_killed_midway_leaves_the_catalogue_intact(tmp_path, database_url
         )
         try:
             line = proc.stdout.readline()  # printed just before the write transaction
-            assert f"read {total} valid actions" in line, (line, proc.stderr.read())
+            assert f"lu {total} action(s) valide(s)" in line, (line, proc.stderr.read())
             proc.send_signal(signal.SIGKILL)
             out, _ = proc.communicate(timeout=60)
         finally:
