@@ -76,13 +76,13 @@ class Grant:
             return cls(None)
         department, colon, commission = text.partition(":")
         if not _DEPARTMENT.match(department) or (colon and not commission):
-            raise InvalidGrant(f"{text!r}: expected '61', '61:Flers' or '*'")
+            raise InvalidGrant(f"{text!r} : attendu « 61 », « 61:Flers » ou « * »")
         if not commission:
             return cls(department)
         known = COMMISSIONS.get(department, ())
         if commission not in known:
-            raise InvalidGrant(f"{text!r}: unknown commission of {department}; "
-                               f"known: {', '.join(known) or 'none'}")
+            raise InvalidGrant(f"{text!r} : commission inconnue dans le {department} ; "
+                               f"connues : {', '.join(known) or 'aucune'}")
         return cls(department, commission)
 
     def covers(self, department: str, commission: str | None) -> bool:
@@ -103,12 +103,13 @@ def parse_grants(role: Role, texts: Iterable[str]) -> tuple[Grant, ...]:
     grants = tuple(dict.fromkeys(Grant.parse(t) for t in texts))
     if role is Role.admin:
         if grants:
-            raise InvalidGrant("an admin key covers every territory: give no --territory")
+            raise InvalidGrant("une clé admin couvre tous les territoires : ne donnez pas de "
+                               "--territory")
         return ()
     if role in (Role.coach, Role.platform, Role.manager) and not grants:
-        raise InvalidGrant(f"a {role} key needs at least one --territory")
+        raise InvalidGrant(f"une clé {role} demande au moins un --territory")
     if role is Role.coach and any(g.department is None for g in grants):
-        raise InvalidGrant("a coach key is scoped to named territories, not '*'")
+        raise InvalidGrant("une clé coach est limitée à des territoires nommés, pas « * »")
     return grants
 
 

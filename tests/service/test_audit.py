@@ -165,7 +165,7 @@ def test_keys_cli_creates_lists_and_revokes(cli_env, capsys):
     assert key_id in listing and "61:Flers" in listing and key.split("_", 2)[2] not in listing
     assert cli_main(["keys", "create", "--role", "coach", "--territory", "61:Paris",
                      "--name", "x"]) == 1
-    assert "unknown commission" in capsys.readouterr().err
+    assert "commission inconnue" in capsys.readouterr().err
     assert cli_main(["keys", "revoke", key_id]) == 0
     assert cli_main(["keys", "revoke", key_id]) == 1
     sessions = db.init_db(db.make_engine(cli_env))
