@@ -237,9 +237,9 @@ class Territory(_Strict):
     @model_validator(mode="after")
     def _scope_has_members(self) -> Territory:
         if self.scope == "commissions" and not self.commissions:
-            raise ValueError("scope 'commissions' needs at least one commission")
+            raise ValueError("la portée « commissions » demande au moins une commission")
         if self.scope == "communes" and not self.communes:
-            raise ValueError("scope 'communes' needs at least one INSEE code")
+            raise ValueError("la portée « communes » demande au moins un code INSEE")
         return self
 
 
@@ -316,16 +316,16 @@ class Eligibility(_Strict):
     @model_validator(mode="after")
     def _age_bounds(self) -> Eligibility:
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
-            raise ValueError(f"age_min {self.age_min} > age_max {self.age_max}")
+            raise ValueError(f"age_min {self.age_min} supérieur à age_max {self.age_max}")
         if (self.rsa_months_min is not None and self.rsa_months_max is not None
                 and self.rsa_months_min > self.rsa_months_max):
             raise ValueError(
-                f"rsa_months_min {self.rsa_months_min} > rsa_months_max {self.rsa_months_max}")
+                f"rsa_months_min {self.rsa_months_min} supérieur à rsa_months_max {self.rsa_months_max}")
         lo, hi = training_level_rank(self.training_level_min), training_level_rank(
             self.training_level_max)
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(
-                f"training_level_min {self.training_level_min} > training_level_max "
+                f"training_level_min {self.training_level_min} supérieur à training_level_max "
                 f"{self.training_level_max}")
         return self
 
@@ -426,13 +426,13 @@ class Action(_Strict):
     @classmethod
     def _unique_freins(cls, v: tuple[Frein, ...]) -> tuple[Frein, ...]:
         if len(set(v)) != len(v):
-            raise ValueError("freins must be unique")
+            raise ValueError("un frein apparaît deux fois dans freins")
         return v
 
     @model_validator(mode="after")
     def _prescribable_has_reason(self) -> Action:
         if not self.prescribable and not self.not_prescribable_fr:
-            raise ValueError("a non-prescribable entry needs not_prescribable_fr (why)")
+            raise ValueError("une entrée non prescriptible demande not_prescribable_fr (pourquoi)")
         return self
 
     @model_validator(mode="after")
@@ -443,8 +443,8 @@ class Action(_Strict):
             if (outside and site.precision not in ("department_seat", "unspecified")
                     and not self.curation_note):
                 raise ValueError(
-                    f"site {site.commune} ({site.insee}) is outside département "
-                    f"{self.territory.department}: explain it in curation_note"
+                    f"le site {site.commune} ({site.insee}) est hors du département "
+                    f"{self.territory.department} : l'expliquer dans curation_note"
                 )
         return self
 

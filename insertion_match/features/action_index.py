@@ -236,7 +236,7 @@ def build_action_index(actions: Sequence[Action], gazetteer: Gazetteer) -> Actio
                 try:
                     commune = gazetteer.by_insee(site.insee)
                 except GeoError:
-                    problems.append(f"{action.id}: site {site.commune}: unknown INSEE {site.insee}")
+                    problems.append(f"{action.id} : site {site.commune} : code INSEE inconnu {site.insee}")
                     lat, lon = np.nan, np.nan
                 else:
                     lat, lon = commune.lat, commune.lon

@@ -16,8 +16,9 @@ class CatalogueError(FeaturesError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         shown = "\n".join(self.problems[:50])
-        more = f"\n… and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
-        super().__init__(f"invalid catalogue ({len(self.problems)} problem(s)):\n{shown}{more}")
+        more = f"\n… et {len(self.problems) - 50} autre(s)" if len(self.problems) > 50 else ""
+        # French: the CLI prints it (``recommend``) and the service logs it at start-up
+        super().__init__(f"catalogue invalide ({len(self.problems)} problème(s)) :\n{shown}{more}")
 
 
 class ProfileError(FeaturesError):

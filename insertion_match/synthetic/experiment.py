@@ -140,7 +140,7 @@ def _groups(people: pd.DataFrame) -> pd.DataFrame:
 
 
 def evaluate(world: SyntheticWorld, scorer: LearnedScorer | None, config: ExperimentConfig,
-             progress: bool = False, model_source: str = "trained in memory") -> dict[str, Any]:
+             progress: bool = False, model_source: str = "entraîné en mémoire") -> dict[str, Any]:
     """Every method on the hold-out; ``scorer=None`` trains one on the training window."""
     if scorer is None:
         scorer, _ = train(world, config)

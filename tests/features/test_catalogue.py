@@ -73,39 +73,50 @@ GOOD = {
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    ({"freins": ["teleportation"]}, "ok-action: freins.0"),
-    ({"freins": []}, "ok-action: freins"),
-    ({"sites": []}, "ok-action: sites"),
-    ({"category": "magic"}, "ok-action: category"),
-    ({"territory": {"department": "61", "scope": "commissions"}}, "ok-action: territory"),
-    ({"eligibility": {"age_min": 30, "age_max": 20}}, "ok-action: eligibility"),
-    ({"unexpected": 1}, "ok-action: unexpected"),
-    ({"places": -1}, "ok-action: places"),
+    ({"freins": ["teleportation"]}, "ok-action : freins.0"),
+    ({"freins": []}, "ok-action : freins"),
+    ({"sites": []}, "ok-action : sites"),
+    ({"category": "magic"}, "ok-action : category"),
+    ({"territory": {"department": "61", "scope": "commissions"}}, "ok-action : territory"),
+    ({"eligibility": {"age_min": 30, "age_max": 20}}, "ok-action : eligibility"),
+    ({"unexpected": 1}, "ok-action : unexpected"),
+    ({"places": -1}, "ok-action : places"),
 ])
 def test_invalid_entry_fails_loudly_naming_entry_and_field(tmp_path, change, expected):
     directory = _write(tmp_path, [{**GOOD, **change}])
     with pytest.raises(CatalogueError) as err:
         load_catalogue(directory)
-    assert any(p.startswith(f"x.json: {expected}") for p in err.value.problems), err.value.problems
+    assert any(p.startswith(f"x.json : {expected}") for p in err.value.problems), err.value.problems
+
+
+def test_problems_are_in_french_for_the_operator(tmp_path):
+    directory = _write(tmp_path, [{**GOOD, "category": "magic",
+                                   "eligibility": {"age_min": 30, "age_max": 20}}])
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(directory)
+    text = "\n".join(err.value.problems)
+    assert "x.json : ok-action : category : valeur non autorisée" in text
+    assert "age_min 30 supérieur à age_max 20" in text
+    assert str(err.value).startswith("catalogue invalide (2 problème(s)) :")
 
 
 def test_duplicate_ids_across_files_fail(tmp_path):
     _write(tmp_path, [GOOD], "a.json")
     _write(tmp_path, [GOOD], "b.json")
-    with pytest.raises(CatalogueError, match="duplicate id"):
+    with pytest.raises(CatalogueError, match="identifiant en double"):
         load_catalogue(tmp_path)
 
 
 def test_unknown_site_commune_fails_at_index_build(tmp_path, gazetteer):
     bad = {**GOOD, "sites": [{"commune": "Nowhere", "insee": "61999"}]}
     actions = load_catalogue(_write(tmp_path, [bad]))
-    with pytest.raises(CatalogueError, match="unknown INSEE 61999"):
+    with pytest.raises(CatalogueError, match="code INSEE inconnu 61999"):
         build_indexes(actions, gazetteer)
 
 
 def test_empty_or_unreadable_directory_fails(tmp_path):
-    with pytest.raises(CatalogueError, match="no catalogue file"):
+    with pytest.raises(CatalogueError, match="aucun fichier de catalogue"):
         load_catalogue(tmp_path)
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
-    with pytest.raises(CatalogueError, match="cannot read JSON"):
+    with pytest.raises(CatalogueError, match="JSON illisible"):
         load_catalogue(tmp_path)

@@ -59,8 +59,9 @@ def test_evaluate_stores_runs_shows_a_trend_and_fails_on_a_regression(trained, t
     last["methods"]["learned"]["ndcg@10"]["mean"] += 0.2
     stored[-1].write_text(json.dumps(last), encoding="utf-8")
     assert main(args) == EXIT_REGRESSION
-    assert "RÉGRESSION : learned.ndcg@10 fell" in capsys.readouterr().err
+    assert "RÉGRESSION : learned.ndcg@10 a baissé" in capsys.readouterr().err
     assert main([*args[:-4], "--fail-on-regression", "learned.nope"]) == 2
+    assert "métrique inconnue 'learned.nope'" in capsys.readouterr().err
 
 
 def test_a_model_trained_on_another_world_is_not_evaluated_on_this_one(trained, tmp_path, capsys):

@@ -85,7 +85,7 @@ def test_runs_are_stored_trended_and_checked_for_regressions(tmp_path, result):
     better["methods"]["learned"]["brier"] -= 0.05
     found = store.check_regressions(runs[1], better, rules)
     assert [r.key for r in found] == ["learned.ndcg@10", "learned.brier"]
-    assert "fell" in found[0].describe() and "rose" in found[1].describe()
+    assert "a baissé" in found[0].describe() and "a augmenté" in found[1].describe()
     with pytest.raises(KeyError):
         store.check_regressions(runs[1], runs[0], [("learned.nope", 0.1)])
 

@@ -40,6 +40,7 @@ from insertion_match.matcher.eligibility import evaluate_eligibility
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.matcher.evaluation.metrics import dcg_at_k
 from insertion_match.matcher.recommend import MAX_LIMIT
+from insertion_match.validation import french_message
 
 PERSONAS_FILE = "personas.json"
 QRELS_FILE = "qrels.csv"
@@ -47,20 +48,21 @@ QRELS_HEADER = ("persona_id", "action_id", "grade", "rationale_fr")
 GRADES = (0, 1, 2, 3)
 KS = (5, 10)
 STRIKE_K = 5
-#: How many problems a refused collection lists before "… and N more".
+#: How many problems a refused collection lists before "… et N autre(s)".
 MAX_PROBLEMS = 30
 
 
 class CollectionError(ValueError):
-    """The judged collection is incomplete or inconsistent; the message names every problem."""
+    """The judged collection is incomplete or inconsistent; the message names every problem
+    (in French: ``evaluate`` and ``evaluate-judged`` print it to the operator)."""
 
     def __init__(self, problems: Sequence[str]):
         self.problems = tuple(problems)
         shown = list(self.problems[:MAX_PROBLEMS])
         more = len(self.problems) - len(shown)
-        text = "judged collection refused:\n- " + "\n- ".join(shown)
+        text = "collection jugée refusée :\n- " + "\n- ".join(shown)
         if more > 0:
-            text += f"\n… and {more} more"
+            text += f"\n… et {more} autre(s)"
         super().__init__(text)
 
 
@@ -110,15 +112,15 @@ def load_collection(directory: Path, actions: Sequence[Action]) -> JudgedCollect
     try:
         raw = json.loads((directory / PERSONAS_FILE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise CollectionError([f"{PERSONAS_FILE}: cannot be read ({exc})"]) from exc
+        raise CollectionError([f"{PERSONAS_FILE} : illisible ({exc})"]) from exc
     try:
         with (directory / QRELS_FILE).open(encoding="utf-8", newline="") as fh:
             rows = list(csv.reader(fh))
     except OSError as exc:
-        raise CollectionError([f"{QRELS_FILE}: cannot be read ({exc})"]) from exc
+        raise CollectionError([f"{QRELS_FILE} : illisible ({exc})"]) from exc
     personas = raw.get("personas") if isinstance(raw, dict) else None
     if not isinstance(personas, list):
-        raise CollectionError([f"{PERSONAS_FILE}: expected an object with a 'personas' list"])
+        raise CollectionError([f"{PERSONAS_FILE} : un objet avec une liste 'personas' est attendu"])
     return build_collection(personas, rows, actions)
 
 
@@ -138,30 +140,30 @@ def build_collection(
         pid = item.get("id") if isinstance(item, dict) else None
         where = f"persona {pid}" if pid else f"persona #{n}"
         if not isinstance(item, dict) or not isinstance(pid, str) or not pid:
-            problems.append(f"{where}: needs an 'id'")
+            problems.append(f"{where} : 'id' manquant")
             continue
         if pid in seen:
-            problems.append(f"{where}: duplicate id")
+            problems.append(f"{where} : identifiant en double")
             continue
         seen.add(pid)
         dept = item.get("department")
         if dept not in dept_actions:
-            problems.append(f"{where}: département {dept!r} has no action in the catalogue")
+            problems.append(f"{where} : le département {dept!r} n'a aucune action au catalogue")
             continue
         try:
             profile = BeneficiaryProfile.model_validate(item.get("profile"))
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(str(x) for x in first["loc"])
-            problems.append(f"{where}: invalid profile ({loc}: {first['msg']})")
+            problems.append(f"{where} : profil invalide ({loc} : {french_message(dict(first))})")
             continue
         if profile.id != pid:
-            problems.append(f"{where}: profile id {profile.id!r} differs from the persona id")
+            problems.append(f"{where} : l'id du profil {profile.id!r} diffère de celui de la persona")
         insee = profile.home.insee
         if insee and not insee.startswith(dept):
-            problems.append(f"{where}: home {insee} is not in département {dept}")
+            problems.append(f"{where} : le domicile {insee} n'est pas dans le département {dept}")
         if not str(item.get("narrative_fr") or "").strip():
-            problems.append(f"{where}: needs a French narrative (narrative_fr)")
+            problems.append(f"{where} : récit en français manquant (narrative_fr)")
         personas.append(Persona(
             id=pid, department=dept, commission=item.get("commission"),
             narrative_fr=str(item.get("narrative_fr") or ""), profile=profile,
@@ -171,7 +173,7 @@ def build_collection(
     known = {p.id: p for p in personas}
     qrels: dict[str, dict[str, Judgment]] = {p.id: {} for p in personas}
     if not qrel_rows or tuple(c.strip() for c in qrel_rows[0][:4]) != QRELS_HEADER:
-        problems.append(f"{QRELS_FILE}: the header must be {','.join(QRELS_HEADER)}")
+        problems.append(f"{QRELS_FILE} : l'en-tête doit être {','.join(QRELS_HEADER)}")
         rows = qrel_rows[1:] if qrel_rows else []
     else:
         rows = qrel_rows[1:]
@@ -179,41 +181,45 @@ def build_collection(
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) < 3:
-            problems.append(f"{QRELS_FILE} line {line}: expected persona_id,action_id,grade[,rationale_fr]")
+            problems.append(
+                f"{QRELS_FILE} ligne {line} : persona_id,action_id,grade[,rationale_fr] attendu")
             continue
         pid, aid, grade_text = row[0].strip(), row[1].strip(), row[2].strip()
         rationale = row[3].strip() if len(row) > 3 else ""
-        where = f"{QRELS_FILE} line {line}"
+        where = f"{QRELS_FILE} ligne {line}"
         if pid not in known:
-            problems.append(f"{where}: unknown persona {pid!r}")
+            problems.append(f"{where} : persona inconnue {pid!r}")
             continue
         action = by_id.get(aid)
         if action is None:
-            problems.append(f"{where}: unknown action id {aid!r} (persona {pid})")
+            problems.append(f"{where} : identifiant d'action inconnu {aid!r} (persona {pid})")
             continue
         if action.territory.department != known[pid].department:
             problems.append(
-                f"{where}: action {aid} is in département {action.territory.department}, "
-                f"persona {pid} in {known[pid].department}")
+                f"{where} : l'action {aid} est dans le département "
+                f"{action.territory.department}, la persona {pid} dans le "
+                f"{known[pid].department}")
             continue
         if grade_text not in {str(g) for g in GRADES}:
-            problems.append(f"{where}: invalid grade {grade_text!r} for {pid} × {aid} (0, 1, 2 or 3)")
+            problems.append(
+                f"{where} : note invalide {grade_text!r} pour {pid} × {aid} (0, 1, 2 ou 3)")
             continue
         if aid in qrels[pid]:
-            problems.append(f"{where}: {pid} × {aid} judged twice")
+            problems.append(f"{where} : {pid} × {aid} jugé deux fois")
             continue
         grade = int(grade_text)
         if grade > 0 and not rationale:
-            problems.append(f"{where}: grade {grade} for {pid} × {aid} needs a rationale")
+            problems.append(f"{where} : la note {grade} pour {pid} × {aid} demande une justification")
         qrels[pid][aid] = Judgment(grade, rationale)
 
     for p in personas:
         missing = [a for a in dept_actions[p.department] if a not in qrels[p.id]]
         if missing:
-            shown = ", ".join(missing[:5]) + (f" … ({len(missing)} in all)" if len(missing) > 5 else "")
-            problems.append(f"persona {p.id}: action(s) of département {p.department} not judged: {shown}")
+            shown = ", ".join(missing[:5]) + (f" … ({len(missing)} en tout)" if len(missing) > 5 else "")
+            problems.append(
+                f"persona {p.id} : action(s) du département {p.department} non jugée(s) : {shown}")
         elif not any(j.grade > 0 for j in qrels[p.id].values()):
-            problems.append(f"persona {p.id}: no action judged relevant (grade ≥ 1)")
+            problems.append(f"persona {p.id} : aucune action jugée pertinente (note ≥ 1)")
     if problems:
         raise CollectionError(problems)
     return JudgedCollection(personas=tuple(personas), qrels=qrels)

@@ -99,9 +99,10 @@ class Regression:
     previous_run: str
 
     def describe(self) -> str:
-        direction = "rose" if lower_is_better(self.key) else "fell"
-        return (f"{self.key} {direction} from {self.previous:.4f} to {self.current:.4f} "
-                f"(threshold {self.threshold}) since run {self.previous_run}")
+        """French: the operator and the report read it (``RÉGRESSION : …``)."""
+        direction = "a augmenté" if lower_is_better(self.key) else "a baissé"
+        return (f"{self.key} {direction} de {self.previous:.4f} à {self.current:.4f} "
+                f"(seuil {self.threshold}) depuis l'évaluation {self.previous_run}")
 
 
 def check_regressions(current: dict[str, Any], previous: dict[str, Any] | None,
@@ -113,7 +114,8 @@ def check_regressions(current: dict[str, Any], previous: dict[str, Any] | None,
     now = flatten_metrics(current)
     for key, _ in rules:
         if key not in now:
-            raise KeyError(f"unknown metric {key!r}; known: {', '.join(sorted(now)[:12])}, ...")
+            raise KeyError(f"métrique inconnue {key!r} ; métriques connues : "
+                           f"{', '.join(sorted(now)[:12])}, …")
     if previous is None:
         return []
     before = flatten_metrics(previous)

@@ -83,14 +83,15 @@ def test_a_missing_judgment_is_named(raw, actions):
     dropped = rows[5]
     message = _refusal(raw, actions, rows=[r for r in rows if r is not dropped])
     assert f"persona {dropped[0]}" in message and dropped[1] in message
-    assert "not judged" in message
+    assert "non jugée(s)" in message
 
 
 def test_an_unknown_action_id_is_named(raw, actions):
     rows = copy.deepcopy(raw[1])
     rows[3][1] = "flers-no-such-action"
     message = _refusal(raw, actions, rows=rows)
-    assert "unknown action id 'flers-no-such-action'" in message and "line 4" in message
+    assert "identifiant d'action inconnu 'flers-no-such-action'" in message
+    assert "ligne 4" in message
 
 
 def test_an_action_of_another_departement_is_named(raw, actions):
@@ -98,15 +99,15 @@ def test_an_action_of_another_departement_is_named(raw, actions):
     orne_row = next(i for i, r in enumerate(rows) if r[0].startswith("j61-"))
     rows.insert(orne_row + 1, [rows[orne_row][0], "ess-e2c", "0", ""])
     message = _refusal(raw, actions, rows=rows)
-    assert "action ess-e2c is in département 91" in message
-    assert f"persona {rows[orne_row][0]} in 61" in message
+    assert "l'action ess-e2c est dans le département 91" in message
+    assert f"la persona {rows[orne_row][0]} dans le 61" in message
 
 
 def test_an_invalid_grade_is_named(raw, actions):
     rows = copy.deepcopy(raw[1])
     rows[7][2] = "4"
     message = _refusal(raw, actions, rows=rows)
-    assert "invalid grade '4'" in message and rows[7][0] in message and rows[7][1] in message
+    assert "note invalide '4'" in message and rows[7][0] in message and rows[7][1] in message
 
 
 def test_a_duplicate_judgment_and_a_grade_without_rationale_are_named(raw, actions):
@@ -115,7 +116,7 @@ def test_a_duplicate_judgment_and_a_grade_without_rationale_are_named(raw, actio
     rows.append(list(rows[positive]))
     rows[positive][3] = ""
     message = _refusal(raw, actions, rows=rows)
-    assert "judged twice" in message and "needs a rationale" in message
+    assert "jugé deux fois" in message and "demande une justification" in message
 
 
 def test_an_invalid_profile_is_named(raw, actions):
@@ -123,14 +124,14 @@ def test_an_invalid_profile_is_named(raw, actions):
     personas[2]["profile"]["age"] = 12
     personas[4]["profile"]["freins"] = {"mobilite": 5}
     message = _refusal(raw, actions, personas=personas)
-    assert f"persona {personas[2]['id']}: invalid profile (age" in message
-    assert f"persona {personas[4]['id']}: invalid profile (freins" in message
+    assert f"persona {personas[2]['id']} : profil invalide (age" in message
+    assert f"persona {personas[4]['id']} : profil invalide (freins" in message
 
 
 def test_a_persona_whose_home_is_in_another_departement_is_refused(raw, actions):
     personas = copy.deepcopy(raw[0])
     personas[0]["profile"]["home"] = {"insee": "91228"}
-    assert "is not in département 61" in _refusal(raw, actions, personas=personas)
+    assert "n'est pas dans le département 61" in _refusal(raw, actions, personas=personas)
 
 
 # ------------------------------------------------------------------ metrics by hand
@@ -239,4 +240,4 @@ def test_an_incomplete_collection_stops_the_command(tmp_path, raw, capsys):
         csv.writer(fh).writerows(rows[:-1])
     assert main(["evaluate-judged", "--judged-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "judged collection refused" in err and rows[-1][1] in err
+    assert "collection jugée refusée" in err and rows[-1][1] in err
