@@ -71,8 +71,10 @@ def french_message(err: dict[str, Any]) -> str:
     """The French message of one pydantic error dict (type, ctx and msg)."""
     base = FR_BY_TYPE.get(err.get("type", ""), "valeur invalide")
     ctx = err.get("ctx") or {}
-    if "expected" in ctx:
-        return f"{base} : valeurs possibles {ctx['expected']}"
+    if "expected" in ctx:  # pydantic lists them "'a', 'b' or 'c'": the last one with « ou »
+        head, sep, last = str(ctx["expected"]).rpartition("' or '")
+        expected = f"{head}' ou '{last}" if sep else last
+        return f"{base} : valeurs possibles {expected}"
     for key in ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern"):
         if key in ctx:
             return f"{base} ({key} = {ctx[key]})"

@@ -31,3 +31,11 @@ def test_unknown_type_falls_back_and_value_errors_keep_their_reason():
     assert french_message({"type": "something_new"}) == "valeur invalide"
     assert french_message({"type": "value_error", "msg": "Value error, trop tard"}) == (
         "valeur invalide : trop tard")
+
+
+def test_the_allowed_values_are_listed_in_french():
+    from insertion_match.validation import french_message
+
+    two = french_message({"type": "enum", "ctx": {"expected": "'a', 'b' or 'c'"}})
+    assert two == "valeur non autorisée : valeurs possibles 'a', 'b' ou 'c'"
+    assert french_message({"type": "enum", "ctx": {"expected": "'a'"}}).endswith("possibles 'a'")
