@@ -168,15 +168,16 @@ class DocStore:
         return int(self.doc_block.shape[0])
 
     def raw(self, j: int) -> bytes:
-        b = int(self.doc_block[j])
+        b, end = int(self.doc_block[j]), int(self.doc_end[j])
         block = self.cache.get(b)
-        if block is None:
-            block = zlib.decompress(self.blob[int(self.block_ptr[b]):
-                                              int(self.block_ptr[b + 1])].tobytes())
+        if block is None or len(block) < end:
+            # only the start of the block up to this document (half of it on average)
+            block = zlib.decompressobj().decompress(
+                self.blob[int(self.block_ptr[b]): int(self.block_ptr[b + 1])].tobytes(), end)
             if len(self.cache) >= self.CACHE_BLOCKS:
                 self.cache.clear()
             self.cache[b] = block
-        return block[int(self.doc_begin[j]): int(self.doc_end[j])]
+        return block[int(self.doc_begin[j]): end]
 
     @classmethod
     def encode(cls, documents: Sequence[bytes]) -> DocStore:

@@ -26,7 +26,6 @@ from insertion_match.features.opportunity_features import (
     PairFeatures,
     best_mode,
     max_reach_km,
-    mode_minutes,
     mode_minutes_at,
     pair_features,
     skills_one_person,
@@ -40,7 +39,13 @@ from insertion_match.features.opportunity_index import (
 from insertion_match.features.people import HISTORY_CODES, MODES, PeopleArrays
 from insertion_match.geo import EARTH_RADIUS_KM, Mode, check_coordinates, haversine_km
 from insertion_match.geo.transit import active_networks
-from insertion_match.geo.travel import ESTIMATE_SOURCE, SPEED_KMH
+from insertion_match.geo.travel import (
+    ESTIMATE_SOURCE,
+    MAX_MINUTES,
+    MIN_TRIP_KM,
+    SPEED_KMH,
+    travel_minutes,
+)
 from insertion_match.matcher.explain import with_diversity
 from insertion_match.matcher.opportunity_eligibility import (
     RULE_CODES,
@@ -435,14 +440,37 @@ class _Reach:
     pos: np.ndarray  # table positions
     rows: np.ndarray  # rows of ``table.hot``
     distance: np.ndarray
-    minutes: np.ndarray
-    mode: np.ndarray
+    minutes: np.ndarray  # by the fastest of the person's modes
+    stacked: np.ndarray  # (len(MODES), n) by each mode (those the person has, and the car)
     car: np.ndarray
     source: np.ndarray  # public-transport time's source (broadcast when one for all)
     history: np.ndarray  # int8
     cls: np.ndarray
     travel_unchecked: np.ndarray  # bool: beyond reach by own modes, within it by car
     class_unchecked: np.ndarray  # (C, R) bool
+
+
+def _estimate_minutes(distance: np.ndarray, modes: np.ndarray) -> np.ndarray:
+    """``mode_minutes(distance)`` for the modes ``modes`` (bool per MODES) and the car; the
+    other rows are inf (never read)."""
+    stacked = np.full((len(MODES), distance.shape[0]), np.inf)
+    trip = np.maximum(distance, MIN_TRIP_KM)
+    for k, mode in enumerate(MODES):
+        if modes[k] or k == _CAR:
+            minutes = travel_minutes(trip, mode)
+            if mode in MAX_MINUTES:  # as features.opportunity_features._capped
+                minutes = np.where(minutes > MAX_MINUTES[mode], np.inf, minutes)
+            stacked[k] = minutes
+    return stacked
+
+
+def _fastest(stacked: np.ndarray, modes: np.ndarray) -> np.ndarray:
+    """The minutes of ``best_mode`` for one person with ``modes`` (the minimum over their
+    rows; inf without any): the same numbers, without the mode's index."""
+    rows = np.flatnonzero(modes)
+    if not rows.size:
+        return np.full(stacked.shape[1], np.inf)
+    return np.asarray(stacked[rows].min(axis=0))
 
 
 def _entry_threshold(adjusted: np.ndarray, rome_c: np.ndarray, dp_c: np.ndarray,
@@ -466,36 +494,65 @@ def _entry_threshold(adjusted: np.ndarray, rome_c: np.ndarray, dp_c: np.ndarray,
     return table[ri, di]
 
 
+def _first_take(ub: np.ndarray | None, size: int, limit: int) -> np.ndarray:
+    """The offers of a kind scored first: those with the ``4 × limit`` best bounds (all of
+    them when few, or when no bound is known)."""
+    if ub is None or size <= 8 * max(limit, 1):
+        return np.ones(size, dtype=bool)
+    return ub >= np.partition(ub, -4 * limit)[-4 * limit]
+
+
+def _choose(e: _Evaluated, at: np.ndarray, limit: int) -> Diversified:
+    """The diversity choice among the scored offers ``at`` (rows of ``e``, in table order);
+    ``order``: rows of ``e``."""
+    offers = e.view.offers
+    div = _diversify(e.scores[at], offers.rome_pos[at], offers.rome_dp[at], limit)
+    return replace(div, order=at[div.order])
+
+
 def _choose_bounded(
-    score: Callable[[np.ndarray], tuple[_Evaluated, Diversified]], table: OfferTable,
-    pos: np.ndarray, ek: np.ndarray, ub: np.ndarray | None, limit: int,
+    score: Callable[[np.ndarray], _Evaluated], table: OfferTable, pos: np.ndarray,
+    ek: np.ndarray, ub: np.ndarray | None, take: np.ndarray, limit: int, e: _Evaluated,
+    at: np.ndarray, skills: tuple[Callable[[np.ndarray], np.ndarray], np.ndarray] | None = None,
 ) -> tuple[_Evaluated, Diversified]:
     """Score only the offers of ``ek`` whose bound ``ub`` can win a step of the diversity
     choice (:func:`_entry_threshold`: the chosen items' adjusted scores plus the penalties the
     offer itself would pay); the others can never be chosen, so the answer is the one of
-    scoring them all. Starts from the best bounds and widens until the chosen items are
-    stable. Scored offers are passed in table order (the diversity choice keeps the first of
-    tied offers, as the brute evaluation does)."""
+    scoring them all. ``e`` holds the offers ``ek[take]`` already scored, at its rows ``at``;
+    widens until the chosen items are stable. Scored offers are in table order (the
+    diversity choice keeps the first of tied offers, as the brute evaluation does).
+
+    ``skills``: (the exact skills term of offers of ``ek``, the part of ``ub`` that bounds
+    it): an offer that comes near the chosen ones has its bound tightened with its exact
+    skills term first (cheaper than scoring it)."""
     def ordered(sel: np.ndarray) -> np.ndarray:
         return sel[np.argsort(pos[sel], kind="stable")]
 
-    if ub is None or ek.size <= 8 * max(limit, 1):
-        return score(ordered(ek))
-    top = np.partition(ub, -4 * limit)[-4 * limit]
-    take = ub >= top
     A = table.arrays
+    exact = np.zeros(ek.shape[0], dtype=bool)
     for _ in range(12):
-        e, div = score(ordered(ek[take]))
+        div = _choose(e, at, limit)
+        if ub is None or take.all():
+            return e, div
         if div.order.size < min(limit, ek.size):
             break
         adjusted = e.scores[div.order] + div.frein_penalty + div.category_penalty
         near = np.flatnonzero(~take & (ub >= adjusted.min()))
         if near.size:
-            at = pos[ek[near]]
-            margin = ub[near] - _entry_threshold(
+            where = pos[ek[near]]
+            threshold = _entry_threshold(
                 adjusted, e.view.offers.rome_pos[div.order], e.view.offers.rome_dp[div.order],
-                A.rome_pos[at], A.rome_dp[at])
-            near, margin = near[margin >= 0], margin[margin >= 0]
+                A.rome_pos[where], A.rome_dp[where])
+            keep = ub[near] >= threshold
+            near, threshold = near[keep], threshold[keep]
+            fresh = ~exact[near]
+            if skills is not None and fresh.any():
+                term, part = skills
+                ub[near[fresh]] += term(ek[near[fresh]]) - part[near[fresh]]
+                exact[near[fresh]] = True
+                keep = ub[near] >= threshold
+                near, threshold = near[keep], threshold[keep]
+            margin = ub[near] - threshold
         if not near.size:
             return e, div
         # the most promising first (the chosen items, hence the thresholds, rise with them)
@@ -503,15 +560,19 @@ def _choose_bounded(
         if near.size > grow:
             near = near[np.argpartition(-margin, grow)[:grow]]
         take[near] = True
-    return score(ordered(ek))
+        which = ordered(ek[take])
+        e, at = score(which), np.arange(which.shape[0])
+    which = ordered(ek)
+    e = score(which)
+    return e, _choose(e, np.arange(which.shape[0]), limit)
 
 
 def _within_reach(person: PeopleArrays, history: dict[str, str], table: OfferTable,
                   within: Sequence[OpportunityIndex], kinds: Sequence[str], radius: float,
-                  today: date, reps: OfferArrays) -> tuple[_Reach, np.ndarray, np.ndarray]:
+                  today: date, reps: OfferArrays) -> tuple[_Reach, np.ndarray]:
     """The live offers of ``kinds`` of the départements ``within`` at most ``radius`` km
     away (crow-fly, ``geo.haversine_km``'s formula on the grid-ordered columns), their trips,
-    and the per-offer walls: (reach, by-mode minutes (len(MODES), n), blocked)."""
+    and the walls: (reach, blocked)."""
     hot = table.hot
     lat, lon = float(person.lat[0]), float(person.lon[0])
     check_coordinates(person.lat, person.lon)
@@ -546,10 +607,11 @@ def _within_reach(person: PeopleArrays, history: dict[str, str], table: OfferTab
         A = table.arrays
         stacked, source = mode_minutes_at(person.lat, person.lon, A.lat[pos], A.lon[pos],
                                           distance)
-    else:  # the estimate (what mode_minutes_at gives without a network)
-        stacked, source = mode_minutes(distance), _ESTIMATE
+    else:  # the estimate (what mode_minutes_at gives without a network), for the modes read:
+        # the person's and the car (the travel wall's "by car, to check" and the levers)
+        stacked, source = _estimate_minutes(distance, person.modes[0]), _ESTIMATE
     car = stacked[_CAR]
-    minutes, mode = best_mode(stacked, person)
+    minutes = _fastest(stacked, person.modes[0])
     max_minutes = float(person.max_minutes[0])
     too_far = ~(minutes <= max_minutes)  # the travel wall (opportunity_eligibility)
     by_car = bool(person.car_unknown[0]) & (car <= max_minutes)
@@ -558,10 +620,11 @@ def _within_reach(person: PeopleArrays, history: dict[str, str], table: OfferTab
     blocked = class_excluded[cls] | (too_far & ~by_car)
     if history:
         blocked |= (hist == HistoryCode.done) | (hist == HistoryCode.ongoing)
-    reach = _Reach(pos=pos, rows=rows, distance=distance, minutes=minutes, mode=mode, car=car,
+    reach = _Reach(pos=pos, rows=rows, distance=distance, minutes=minutes, stacked=stacked,
+                   car=car,
                    source=np.broadcast_to(source, (n,)), history=hist, cls=cls,
                    travel_unchecked=too_far & by_car, class_unchecked=class_unchecked)
-    return reach, stacked, blocked
+    return reach, blocked
 
 
 def _recommend_indexed(
@@ -585,7 +648,7 @@ def _recommend_indexed(
                                   indexes)
     radius = min(max_reach_km(max_minutes), reach_radius_km(max_minutes))
     reps = table.arrays.take(table.hot.first)  # one offer of each class
-    r, stacked, blocked = _within_reach(person, history, table, within, kinds, radius, today,
+    r, blocked = _within_reach(person, history, table, within, kinds, radius, today,
                                         reps)
     eligible = ~blocked
     present = np.zeros(r.class_unchecked.shape[0], dtype=bool)
@@ -602,11 +665,11 @@ def _recommend_indexed(
     hist_closed = r.history[closed]
     held = (hist_closed == HistoryCode.done) | (hist_closed == HistoryCode.ongoing)
     cls_closed, car_closed = r.cls[closed], r.car[closed]
-    stacked_closed = stacked[:, closed]
     outcomes = []
     for change, frein, phrase, changed in _counterfactuals(person):
         class_excluded, _ = _class_walls(changed, reps)
-        m2, _ = best_mode(stacked_closed, changed)
+        m2 = (r.minutes if np.array_equal(changed.modes, person.modes)
+              else _fastest(r.stacked, changed.modes[0]))[closed]
         by_car = bool(changed.car_unknown[0]) & (car_closed <= max_minutes)
         opens = ~(class_excluded[cls_closed] | (~(m2 <= max_minutes) & ~by_car) | held)
         at = r.pos[closed[opens]]
@@ -619,21 +682,37 @@ def _recommend_indexed(
     # scores: only the offers whose score bound can reach the chosen ones
     chosen_from = np.flatnonzero(eligible)
     kind_of = table.hot.kind[r.rows[chosen_from]]
-    bound = None
+    bound = skill_part = None
     if type(scorer) is OpportunityScorer:  # the additive scorer: its bound is known
-        bound = _offer_bound(person, scorer, table, r, chosen_from, reps)
+        bound, skill_part = _offer_bound(person, scorer, table, r, chosen_from, reps)
 
-    def score(which: np.ndarray) -> tuple[_Evaluated, Diversified]:
-        return _score_and_choose(person, table, r, which, scorer, limit)
+    def skills_term(which: np.ndarray) -> np.ndarray:
+        """The exact skills term of the offers ``which`` (rows of ``r``)."""
+        share = _skills_at(person, table, r.pos[which])
+        return scorer.weights.skills_weight * np.nan_to_num(share, nan=0.0)
+
+    def score(which: np.ndarray) -> _Evaluated:
+        return _score(person, table, r, which, scorer)
+
+    # the first offers of every kind scored together (one call), then each kind widens alone
+    plans = []
+    for kind in kinds:
+        of_kind = kind_of == OPPORTUNITY_KINDS.index(kind)
+        ub = None if bound is None else bound[of_kind]
+        ek = chosen_from[of_kind]
+        refine = None if skill_part is None else (skills_term, skill_part[of_kind])
+        plans.append((kind, ek, ub, _first_take(ub, ek.size, limit), refine))
+    first = np.concatenate([p[1][p[3]] for p in plans] + [np.empty(0, np.int64)])
+    first = first[np.argsort(r.pos[first], kind="stable")]
+    e0 = score(first)
+    first_kind = table.hot.kind[r.rows[first]]
 
     items: list[RankedItem] = []
     counts: list[KindCount] = []
-    for kind in kinds:
+    for kind, ek, ub, take, refine in plans:
         code = OPPORTUNITY_KINDS.index(kind)
-        of_kind = kind_of == code
-        ek = chosen_from[of_kind]
-        e, div = _choose_bounded(score, table, r.pos, ek, None if bound is None
-                                 else bound[of_kind], limit)
+        e, div = _choose_bounded(score, table, r.pos, ek, ub, take, limit, e0,
+                                 np.flatnonzero(first_kind == code), refine)
         for rank, i in enumerate(div.order, start=1):
             items.append(_item(e, int(i), rank, kind, div))
         candidates = sum(table.live_count(ix.department, code, today) for ix in within)
@@ -642,12 +721,25 @@ def _recommend_indexed(
                              _unchecked_fr(person, unchecked, unrecognised_note))
 
 
+def _skills_at(person: PeopleArrays, table: OfferTable, at: np.ndarray) -> np.ndarray:
+    """``skills_one_person`` for the offers at table positions ``at``."""
+    A = table.arrays
+    counts = A.skill_count[at]
+    skill_ids = _ranges(A.skill_start[at], counts)
+    tok_counts = A.skill_tok_count[skill_ids]
+    tok = _ranges(A.skill_tok_start[skill_ids], tok_counts)
+    return skills_one_person(table.token_ids[tok], table.vocab, counts, tok_counts,
+                             person.skill_tokens, bool(person.skills_known[0]))
+
+
 def _offer_bound(person: PeopleArrays, scorer: OpportunityScorer, table: OfferTable,
-                 r: _Reach, which: np.ndarray, reps: OfferArrays) -> np.ndarray:
+                 r: _Reach, which: np.ndarray, reps: OfferArrays
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
     """An upper bound of the score of the offers ``which``: the class's terms
     (:func:`_class_bound`), the ROME proximity, the reach and hours terms exactly (the
     scorer's formulas), the skills term at its largest only where the offer's token
-    signature meets the person's (elsewhere no skill can be covered)."""
+    signature meets the person's (elsewhere no skill can be covered). Also that skills part
+    (None when the person listed no skills: 0 then)."""
     w = scorer.weights
     hot = table.hot
     rows = r.rows[which]
@@ -667,40 +759,33 @@ def _offer_bound(person: PeopleArrays, scorer: OpportunityScorer, table: OfferTa
         out -= w.hours_weight * np.nan_to_num(extra, nan=0.0)
     else:
         out += max(0.0, -w.hours_weight)
-    if person.skills_known[0]:
-        mine = np.bitwise_or.reduce(np.left_shift(
-            np.uint64(1), person.skill_tokens.astype(np.uint64) & np.uint64(63)),
-            initial=np.uint64(0))
-        out += np.where((hot.sig[rows] & mine) != 0, max(0.0, w.skills_weight), 0.0)
-    return out
+    if not person.skills_known[0]:
+        return out, None
+    mine = np.bitwise_or.reduce(np.left_shift(
+        np.uint64(1), person.skill_tokens.astype(np.uint64) & np.uint64(63)),
+        initial=np.uint64(0))
+    part = np.where((hot.sig[rows] & mine) != 0, max(0.0, w.skills_weight), 0.0)
+    return out + part, part
 
 
-def _score_and_choose(
+def _score(
     person: PeopleArrays, table: OfferTable, r: _Reach, which: np.ndarray,
-    scorer: OpportunityScorer, limit: int,
-) -> tuple[_Evaluated, Diversified]:
-    """Score the offers ``which`` (rows of ``r``, in table order) and choose the shown ones."""
+    scorer: OpportunityScorer,
+) -> _Evaluated:
+    """Score the offers ``which`` (rows of ``r``, in table order)."""
     at = r.pos[which]
     offers = table.arrays.take(at)
-    A = table.arrays
-    counts = A.skill_count[at]
-    skill_ids = _ranges(A.skill_start[at], counts)
-    tok = _ranges(A.skill_tok_start[skill_ids], A.skill_tok_count[skill_ids])
-    skills = skills_one_person(table.token_ids[tok], table.vocab, offers.skill_count,
-                               offers.skill_tok_count, person.skill_tokens,
-                               bool(person.skills_known[0]))
-    trip = (r.distance[which], r.minutes[which], r.mode[which], r.car[which],
-            r.source[which])
+    skills = _skills_at(person, table, at)
+    minutes, mode = best_mode(r.stacked[:, which], person)
+    trip = (r.distance[which], minutes, mode, r.car[which], r.source[which])
     feats = pair_features(person, offers, r.history[which], trip=trip, skills=skills)
     scored = scorer.score(person, offers, feats)
     unchecked = r.class_unchecked[r.cls[which]]
     unchecked[:, _TRAVEL] = r.travel_unchecked[which]
     part = PairEligibility(RULES, np.zeros_like(unchecked), unchecked)  # eligible: none excluded
     view = PairView(person, offers, table.docs.take(at), feats, forward=True)
-    e = _Evaluated(None, view, part, scored.contributions, scored.scores,  # type: ignore[arg-type]
-                   np.ones(which.shape[0], dtype=bool))
-    div = _diversify(scored.scores, offers.rome_pos, offers.rome_dp, limit)
-    return e, div
+    return _Evaluated(None, view, part, scored.contributions,  # type: ignore[arg-type]
+                      scored.scores, np.ones(which.shape[0], dtype=bool))
 
 
 __all__ = ["RULES", "OpportunityResult", "opportunity_levers", "recommend_opportunities"]
