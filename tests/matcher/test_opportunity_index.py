@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insertion_match.domain import BeneficiaryProfile
+from insertion_match.domain import BeneficiaryProfile, Opportunity
 from insertion_match.features.demo_offers import iter_offers
 from insertion_match.features.offers_import import parse_france_travail
 from insertion_match.features.opportunity_index import OfferTable, PointGrid
@@ -206,3 +206,126 @@ def test_the_service_starts_from_the_snapshot_until_the_offers_change(
     third = with_stored_offers(settings, sessions, base)  # the table changed: rebuilt
     assert len(third.opportunity_table) == 310 and snapshot.stat().st_mtime_ns != written
     assert third.opportunity(offers[305].id) is not None
+
+
+# ------------------------------------------------- pruning at its edges (same answers)
+
+
+def _with(o: Opportunity, **update) -> Opportunity:
+    """``o`` with some fields changed, validated."""
+    return Opportunity.model_validate({**o.model_dump(), **update})
+
+
+def _compare(engine, profiles, kinds_cycle=KINDS, limits=(10, 3)) -> int:
+    """Indexed against brute for every profile and limit; the number of items shown."""
+    shown = 0
+    for k, profile in enumerate(profiles):
+        ctx = person_context(profile, engine.gazetteer, engine.territories,
+                             engine.home_scope())
+        person = person_arrays(ctx, engine.rome)
+        for limit in limits:
+            args = (person, ctx.history, engine.opportunity_indexes, engine.opportunity_scorer,
+                    kinds_cycle[k % len(kinds_cycle)], limit)
+            fast = recommend_opportunities(*args, today=TODAY)
+            assert fast == recommend_opportunities(*args, today=TODAY, brute=True), profile.id
+            shown += len(fast.items)
+    return shown
+
+
+def test_iae_hours_and_licence_terms_are_within_the_score_bound(
+        generated, catalogue, gazetteer, territories, rome):
+    """Terms the bound must count: iae (+), hours, licence souhaité, atypical hours with young
+    children (−): offers carrying them, shown or not, the same answers."""
+    _, offers = generated
+    changed = []
+    for k, o in enumerate(offers):
+        update: dict = {}
+        if o.kind == "job" and k % 3 == 0:
+            update.update(iae=True, siae_kind="ACI")
+        if k % 4 == 1:
+            update["hours_per_week"] = float(10 + 5 * (k % 6))
+        if k % 5 == 2:
+            update["licences"] = [{"category": "B", "required": False}]
+        if k % 7 == 3:
+            update["atypical_hours"] = ["weekend"]
+        changed.append(_with(o, **update))
+    engine = MatchingEngine.build(catalogue, gazetteer, territories, rome=rome,
+                                  opportunities=changed)
+    profiles = _profiles(40, [o.id for o in changed], seed=31)
+    assert _compare(engine, profiles) > 150
+    shown = {item.id for p in profiles for item in engine.recommend(
+        p, kinds=["job"], today=TODAY).items}
+    assert shown & {o.id for o in changed if o.iae}  # IAE offers are among those shown
+
+
+def test_tied_scores_keep_the_table_order(generated, catalogue, gazetteer, territories, rome):
+    """Many offers with the same score: clones within 1.5 km of the home (trips shorter than
+    ``MIN_TRIP_KM`` take the same minutes) in the four grid cells around a corner, ids out of
+    generation order, more than the pruning's first round. The brute choice keeps the first
+    in table order, and so does the indexed one (the grid reads them cell by cell)."""
+    _, offers = generated
+    communes = pd.read_csv(DATA / "geo/communes_france.csv", dtype=str)
+    town = communes[communes.insee_code == "61331"].iloc[0]  # 0.4 km from a grid corner
+    corner = (round(float(town.lat), 1), round(float(town.lon), 1))
+    base = next(o for o in offers if o.kind == "job" and o.location.department == "61")
+    volunteering = next(o for o in offers if o.kind == "volunteering")
+    other = next(o.rome_code for o in offers if o.kind == "job" and o.rome_code
+                 and o.rome_code[:3] != base.rome_code[:3])
+    clones = []
+    for k in range(160):
+        where = {**base.location.model_dump(), "insee": "61331",
+                 "lat": corner[0] + (0.002 if k % 2 else -0.002),
+                 "lon": corner[1] + (0.003 if k % 4 < 2 else -0.003)}
+        for template, kind in ((base, "job"), (volunteering, "volunteering")):
+            ext = f"tie{(k * 37) % 160:03d}{kind[0]}"
+            clones.append(_with(template, id=f"gen:{ext}", external_id=ext, location=where,
+                                rome_code=template.rome_code if k % 3 else (
+                                    other if kind == "job" else None)))
+    engine = MatchingEngine.build(catalogue, gazetteer, territories, rome=rome,
+                                  opportunities=offers[:200] + clones)
+    profiles = []
+    for k, jobs in enumerate((["agent d'entretien"], [], ["K2204", "vendeuse"])):
+        for minutes in (20, 45):
+            profiles.append(BeneficiaryProfile.model_validate({
+                "id": f"tie-{k}-{minutes}", "home": {"insee": "61331"}, "target_jobs": jobs,
+                "skills": list(SKILLS[: k + 1]),
+                "mobility": {"max_travel_minutes": minutes, "public_transport": True}}))
+    assert _compare(engine, profiles, (["job", "volunteering"],), (10, 3, 1)) > 30
+
+
+def test_offers_on_either_side_of_each_mode_reach(catalogue, gazetteer, territories, rome,
+                                                  generated):
+    """Offers every 150 m from a home outwards along several bearings, so that grid cells
+    straddle each mode's reach (walk, bike, public transport, car, the car "to check" of an
+    unknown licence) and the reach radius: the same answers for every mobility."""
+    _, offers = generated
+    templates = [o for o in offers if o.location.department == "61"][:40]
+    communes = pd.read_csv(DATA / "geo/communes_france.csv", dtype=str)
+    town = communes[communes.insee_code == "61001"].iloc[0]
+    lat0, lon0 = float(town.lat), float(town.lon)
+    placed = []
+    for k in range(700):
+        d, bearing = 0.15 * k, np.radians(37.0 * k)
+        lat = lat0 + d / 111.195 * np.cos(bearing)
+        lon = lon0 + d / (111.195 * np.cos(np.radians(lat0))) * np.sin(bearing)
+        o = templates[k % len(templates)]
+        ext = f"ring{k:04d}"
+        placed.append(_with(o, id=f"gen:{ext}", external_id=ext,
+                            location={**o.location.model_dump(), "lat": lat, "lon": lon}))
+    engine = MatchingEngine.build(catalogue, gazetteer, territories, rome=rome,
+                                  opportunities=placed)
+    profiles = []
+    mobilities = ({"driving_licence": "none", "vehicle": "none", "public_transport": False},
+                  {"driving_licence": "none", "vehicle": "bike", "public_transport": False},
+                  {"driving_licence": "code", "vehicle": "none", "public_transport": True},
+                  {"driving_licence": "b", "vehicle": "car"},
+                  {"vehicle": "two_wheeler"}, {})
+    for k, mobility in enumerate(mobilities):
+        for minutes in (10, 25, 45, 90):
+            profiles.append(BeneficiaryProfile.model_validate({
+                "id": f"ring-{k}-{minutes}", "home": {"insee": "61001"},
+                "mobility": {**mobility, "max_travel_minutes": minutes},
+                "target_jobs": ["agent d'entretien"] if k % 2 else [],
+                "freins": {"garde_enfants": 3} if k % 3 == 0 else {}}))
+    assert _compare(engine, profiles, (["job", "volunteering", "immersion", "internship"],),
+                    (10,)) > 100
