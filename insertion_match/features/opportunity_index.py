@@ -575,6 +575,7 @@ class HotColumns:
     hours: np.ndarray  # float, NaN unknown
     first: np.ndarray  # (C,) int64
     rome_first: np.ndarray  # (Rc,) int64
+    reps: OfferArrays  # the offers at ``first``: one of each class
 
     @classmethod
     def build(cls, arrays: OfferArrays, dept_ptr: np.ndarray, grid: PointGrid,
@@ -592,12 +593,12 @@ class HotColumns:
                    expires=np.where(np.isnan(arrays.expires), np.inf, arrays.expires)[m],
                    kind=arrays.kind_code[m].astype(np.int8), dept=dept[m], cls=code[m],
                    rome=rome[m], sig=skill_sig[m], hours=arrays.hours[m], first=first,
-                   rome_first=rome_first)
+                   rome_first=rome_first, reps=arrays.take(first))
 
     @property
     def nbytes(self) -> int:
         return int(sum(getattr(self, f.name).nbytes for f in fields(self)
-                       if f.name != "position"))  # the grid's own array
+                       if f.name not in ("position", "reps")))  # the grid's; a few rows
 
 
 def _signatures(arrays: OfferArrays) -> np.ndarray:
