@@ -345,3 +345,35 @@ def test_offers_on_either_side_of_each_mode_reach(catalogue, gazetteer, territor
                 "freins": {"garde_enfants": 3} if k % 3 == 0 else {}}))
     assert _compare(engine, profiles, (["job", "volunteering", "immersion", "internship"],),
                     (10,)) > 100
+
+
+def test_public_transport_by_timetables_gives_the_same_answers(generated, gazetteer, tmp_path):
+    """With a GTFS network installed (the test feed: Argentan – Surdon – Alençon), public
+    transport times come from the timetables, not from the distance: the indexed path times
+    every mode that way too, the same answers."""
+    from insertion_match.geo.gtfs_import import read_network
+    from insertion_match.geo.transit import active_networks, install_networks
+    from tests.geo.gtfs_feed import write_feed
+
+    engine, _ = generated
+    network = read_network(write_feed(tmp_path / "feed.zip", gazetteer), "test").network
+    profiles = []
+    for k, insee in enumerate(("61006", "61001", "61101", "61474")):  # Argentan, Alençon...
+        for minutes in (30, 60):
+            profiles.append(BeneficiaryProfile.model_validate({
+                "id": f"pt-{k}-{minutes}", "home": {"insee": insee},
+                "mobility": {"driving_licence": "none", "vehicle": "none",
+                             "public_transport": True, "max_travel_minutes": minutes},
+                "target_jobs": ["agent d'entretien"] if k % 2 else []}))
+    def counts() -> list:
+        return [engine.recommend(p, kinds=["job"], today=TODAY).counts for p in profiles]
+
+    without = counts()
+    before = active_networks()
+    install_networks([network])
+    try:
+        shown = _compare(engine, profiles, (["job", "immersion"],), (10,))
+        with_network = counts()
+    finally:
+        install_networks(before)
+    assert shown > 20 and with_network != without  # the timetables opened some offers
