@@ -168,15 +168,16 @@ class DocStore:
         return int(self.doc_block.shape[0])
 
     def raw(self, j: int) -> bytes:
-        b = int(self.doc_block[j])
+        b, end = int(self.doc_block[j]), int(self.doc_end[j])
         block = self.cache.get(b)
-        if block is None:
-            block = zlib.decompress(self.blob[int(self.block_ptr[b]):
-                                              int(self.block_ptr[b + 1])].tobytes())
+        if block is None or len(block) < end:
+            # only the start of the block up to this document (half of it on average)
+            block = zlib.decompressobj().decompress(
+                self.blob[int(self.block_ptr[b]): int(self.block_ptr[b + 1])].tobytes(), end)
             if len(self.cache) >= self.CACHE_BLOCKS:
                 self.cache.clear()
             self.cache[b] = block
-        return block[int(self.doc_begin[j]): int(self.doc_end[j])]
+        return block[int(self.doc_begin[j]): end]
 
     @classmethod
     def encode(cls, documents: Sequence[bytes]) -> DocStore:
@@ -322,6 +323,13 @@ class PointGrid:
 
     def query(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Sorted positions of the points of every cell within ``radius_km`` of the point."""
+        idx = self.query_members(lat, lon, radius_km)
+        return np.sort(self.members[idx]) if idx.size else idx
+
+    def query_members(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
+        """The same points as :meth:`query`, as indices into ``members`` (grid order: runs of
+        consecutive numbers, one per cell; not sorted by position). Columns copied in grid
+        order are read through them without a random gather."""
         if self.n == 0:
             return np.empty(0, np.int64)
         c = self.CELL_DEG
@@ -342,8 +350,7 @@ class PointGrid:
         at = at[self.keys[at] == keys]
         if not at.size:
             return np.empty(0, np.int64)
-        idx = _ranges(self.ptr[at], self.ptr[at + 1] - self.ptr[at])
-        return np.sort(self.members[idx])
+        return _ranges(self.ptr[at], self.ptr[at + 1] - self.ptr[at])
 
     @property
     def nbytes(self) -> int:
@@ -374,6 +381,8 @@ class OfferTable:
     skill_sig: np.ndarray
     #: (département, kind code) -> sorted expiry ordinals (no expiry: +inf), for live counts
     expiries: dict[tuple[str, int], np.ndarray]
+    #: what one request reads per offer within reach, in grid order (derived, not saved)
+    hot: HotColumns
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -393,12 +402,14 @@ class OfferTable:
             kinds = arrays.kind_code[lo:hi]
             for k in np.unique(kinds).tolist():
                 expiries[(d, int(k))] = np.sort(exp[lo:hi][kinds == k])
+        grid = PointGrid(arrays.lat, arrays.lon)
+        skill_sig = _signatures(arrays)
         return cls(ids=ids, department=department, arrays=arrays, docs=docs,
                    departments=tuple(departments.tolist()), dept_ptr=dept_ptr,
-                   grid=PointGrid(arrays.lat, arrays.lon), vocab=vocab,
+                   grid=grid, vocab=vocab,
                    token_ids=token_ids.astype(np.int32).reshape(-1),
                    id_order=np.argsort(ids, kind="stable"), expiries=expiries,
-                   skill_sig=_signatures(arrays))
+                   skill_sig=skill_sig, hot=HotColumns.build(arrays, dept_ptr, grid, skill_sig))
 
     @classmethod
     def build(cls, opportunities: Iterable[Opportunity], rome: RomeReferential,
@@ -484,7 +495,8 @@ class OfferTable:
     def nbytes(self) -> int:
         arrays = sum(getattr(self.arrays, f.name).nbytes for f in fields(OfferArrays))
         return int(arrays + self.ids.nbytes + self.department.nbytes + self.docs.nbytes
-                   + self.grid.nbytes + self.token_ids.nbytes + self.id_order.nbytes)
+                   + self.grid.nbytes + self.token_ids.nbytes + self.id_order.nbytes
+                   + self.hot.nbytes)
 
     # ------------------------------------------------------------------ snapshot
     def save(self, path: Path, fingerprint: str) -> None:
@@ -515,6 +527,78 @@ class OfferTable:
                 return cls.from_columns(z["ids"], z["department"], arrays, docs)
         except (OSError, KeyError, ValueError):
             return None
+
+
+def _codes(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each row's combination of values, a row of each code): NaN is a value."""
+    key = np.zeros(columns[0].shape[0] if columns else 0, dtype=np.int64)
+    for col in columns:
+        if col.dtype.kind == "f":  # NaNs are one value (numpy's unique: equal_nan)
+            _, col = np.unique(col, return_inverse=True, equal_nan=True)
+        col = col.reshape(-1).astype(np.int64)
+        span = int(col.max()) - int(col.min()) + 1 if col.size else 1
+        key = key * span + (col - (int(col.min()) if col.size else 0))
+    _, first, code = np.unique(key, return_index=True, return_inverse=True)
+    return code.reshape(-1).astype(np.int32), first.astype(np.int64)
+
+
+#: The offer columns the walls and the score's upper bound read besides the trip and the
+#: ROME fiche: offers alike on them are alike for every wall but travel and history
+#: (``matcher/opportunity_recommend.py`` evaluates one offer of each class per request).
+CLASS_COLUMNS = ("kind_code", "licence_b_required", "licence_other_required", "atypical",
+                 "training_required", "training_level", "age_max", "experience", "durable",
+                 "insertion_contract", "iae", "licence_b_desired")
+#: The ROME columns (fiche, ROME v3 parent, domaine, grand domaine) of the proximity term.
+ROME_COLUMNS = ("rome_pos", "rome_v3", "rome_dp", "rome_gd")
+
+
+@dataclass(frozen=True)
+class HotColumns:
+    """What one request reads for every offer within reach, copied in the grid's order
+    (``PointGrid.members``) so that the cells within reach are runs of consecutive rows:
+    radians and cosine of the latitude (the haversine's terms, as ``geo.haversine_km``
+    computes them), expiry (+inf: none), kind, département number, class (see
+    :data:`CLASS_COLUMNS`), ROME combination, skill signature and hours. About 60 bytes per
+    offer.
+    ``first`` / ``rome_first``: a table position of each class / ROME combination."""
+
+    position: np.ndarray  # int64 table position of each row (the grid's members)
+    phi: np.ndarray
+    lam: np.ndarray
+    cos_phi: np.ndarray
+    expires: np.ndarray
+    kind: np.ndarray  # int8
+    dept: np.ndarray  # int16 index into OfferTable.departments
+    cls: np.ndarray  # int32
+    rome: np.ndarray  # int32
+    sig: np.ndarray  # uint64
+    hours: np.ndarray  # float, NaN unknown
+    first: np.ndarray  # (C,) int64
+    rome_first: np.ndarray  # (Rc,) int64
+    reps: OfferArrays  # the offers at ``first``: one of each class
+
+    @classmethod
+    def build(cls, arrays: OfferArrays, dept_ptr: np.ndarray, grid: PointGrid,
+              skill_sig: np.ndarray) -> HotColumns:
+        n = len(arrays)
+        cols = [getattr(arrays, c) for c in CLASS_COLUMNS]
+        cols[CLASS_COLUMNS.index("atypical")] = arrays.atypical.any(axis=1) if n else \
+            np.zeros(0, bool)
+        code, first = _codes(*cols)
+        rome, rome_first = _codes(*(getattr(arrays, c) for c in ROME_COLUMNS))
+        dept = np.repeat(np.arange(dept_ptr.shape[0] - 1, dtype=np.int16), np.diff(dept_ptr))
+        m = grid.members
+        phi = np.radians(arrays.lat[m])
+        return cls(position=m, phi=phi, lam=np.radians(arrays.lon[m]), cos_phi=np.cos(phi),
+                   expires=np.where(np.isnan(arrays.expires), np.inf, arrays.expires)[m],
+                   kind=arrays.kind_code[m].astype(np.int8), dept=dept[m], cls=code[m],
+                   rome=rome[m], sig=skill_sig[m], hours=arrays.hours[m], first=first,
+                   rome_first=rome_first, reps=arrays.take(first))
+
+    @property
+    def nbytes(self) -> int:
+        return int(sum(getattr(self, f.name).nbytes for f in fields(self)
+                       if f.name not in ("position", "reps")))  # the grid's; a few rows
 
 
 def _signatures(arrays: OfferArrays) -> np.ndarray:

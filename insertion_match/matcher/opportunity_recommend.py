@@ -9,12 +9,18 @@ opens how many more suitable offers, and which action of the catalogue addresses
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
-from insertion_match.domain import FREINS, OPPORTUNITY_KINDS, ExperienceCode, LicenceCode
+from insertion_match.domain import (
+    FREINS,
+    OPPORTUNITY_KINDS,
+    ExperienceCode,
+    HistoryCode,
+    LicenceCode,
+)
 from insertion_match.features.opportunity_features import (
     PROXIMITY,
     PairFeatures,
@@ -31,14 +37,23 @@ from insertion_match.features.opportunity_index import (
     _ranges,
 )
 from insertion_match.features.people import HISTORY_CODES, MODES, PeopleArrays
-from insertion_match.geo import Mode, haversine_km
-from insertion_match.geo.travel import SPEED_KMH
+from insertion_match.geo import EARTH_RADIUS_KM, Mode, check_coordinates, haversine_km
+from insertion_match.geo.transit import active_networks
+from insertion_match.geo.travel import (
+    ESTIMATE_SOURCE,
+    MAX_MINUTES,
+    MIN_TRIP_KM,
+    SPEED_KMH,
+    travel_minutes,
+)
 from insertion_match.matcher.explain import with_diversity
 from insertion_match.matcher.opportunity_eligibility import (
+    RULE_CODES,
     RULES,
     PairEligibility,
     PairView,
     evaluate_opportunity_eligibility,
+    evaluate_pairs,
 )
 from insertion_match.matcher.opportunity_explain import (
     opportunity_details,
@@ -340,102 +355,282 @@ def _diversify(scores: np.ndarray, rome: np.ndarray, dp: np.ndarray, limit: int)
     return diversify_additive(scores, rome, dp, limit)
 
 
-class _Bound(np.ndarray):
-    """Per-offer upper bounds of the score, plus ``need`` per kind (a view subclass)."""
+def _class_walls(person: PeopleArrays, reps: OfferArrays) -> tuple[np.ndarray, np.ndarray]:
+    """The walls that depend on the offer's class only (licence, hours, childcare, training
+    level, age: ``HotColumns.cls``), evaluated once per class on one offer of it: (excluded by
+    any of them, (C,) bool; unchecked, (C, R) bool). Travel and history: per offer."""
+    c = len(reps)
+    zero = np.zeros(c)
+    feats = PairFeatures(distance_km=zero, minutes=zero, mode=np.zeros(c, np.int64),
+                         car_minutes=zero, proximity_level=np.zeros(c, np.int8),
+                         matched_target=np.zeros(c, np.int64), skills=zero, training_gap=zero,
+                         hours_gap=zero, history=np.zeros(c, np.int8))
+    excluded, unchecked = evaluate_pairs(person, reps, feats)
+    excluded[:, _PER_OFFER] = False
+    unchecked[:, _PER_OFFER] = False
+    return np.asarray(excluded.any(axis=1)), unchecked
 
-    need: np.ndarray
+
+_TRAVEL = RULE_CODES.index("eligibility.travel")
+_PER_OFFER = [_TRAVEL, RULE_CODES.index("history.done"), RULE_CODES.index("history.ongoing")]
+_ESTIMATE = np.array(ESTIMATE_SOURCE, dtype=object)
 
 
-def bound_kind(bound: np.ndarray, code: int) -> float:
-    return float(bound.need[code])  # type: ignore[attr-defined]
-
-
-def _score_bound(person: PeopleArrays, scorer: OpportunityScorer, sub: OfferArrays,
-                 light: PairFeatures, skill_sig: np.ndarray | None) -> np.ndarray | None:
-    """An upper bound of each offer's score from cheap columns: the need, ROME proximity
-    (best level over the targets: same fiche, ROME v3 fiche, domaine, grand domaine), training,
-    experience, reach, contract and readiness terms exactly (the scorer's formulas); the
-    skills term at its largest only where the offer's token signature meets the person's
-    (elsewhere no skill can be covered); hours, licence and history at their largest (0 for
-    the shipped weights). None when the scorer is not the additive one (no bound known)."""
-    if type(scorer) is not OpportunityScorer:
-        return None
+def _class_bound(person: PeopleArrays, scorer: OpportunityScorer, reps: OfferArrays
+                 ) -> np.ndarray:
+    """Per class, the terms of the score that the class decides, exactly (the scorer's
+    formulas): need, training, experience, contract, readiness, iae, atypical hours with young
+    children, licence souhaité; history at its largest (0 for the shipped weights)."""
     w = scorer.weights
-    n = sub.rome_pos.shape[0]
-    valid = person.target_pos[0] >= 0
-    level = np.full(n, -1, dtype=np.int64)
-    if valid.any():
-        level = np.select(
-            [np.isin(sub.rome_pos, person.target_pos[0][valid]),
-             np.isin(sub.rome_v3, person.target_v3[0][valid]),
-             np.isin(sub.rome_dp, person.target_dp[0][valid]),
-             np.isin(sub.rome_gd, person.target_gd[0][valid])], [4, 3, 2, 1], 0)
-        level = np.where(sub.rome_pos >= 0, level, -1)
-    rome = np.where(level >= 0, w.rome_weight * PROXIMITY[np.maximum(level, 0)], 0.0)
-    max_minutes = float(person.max_minutes[0])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        reach = np.where(np.isfinite(light.minutes) & (max_minutes > 0),
-                         w.reach_weight * (1.0 - light.minutes / max_minutes), 0.0)
-        gap = sub.training_level - float(person.level[0])
+    n = len(reps)
+    with np.errstate(invalid="ignore"):
+        gap = reps.training_level - float(person.level[0])
         training = np.where(
             np.isnan(gap), 0.0,
             np.where(gap <= 0, w.training_fit,
                      -w.training_weight * np.minimum(gap, 3) / 3
-                     * np.where(sub.training_required, 1, .5)))
-    reach = np.clip(reach, -w.reach_weight, w.reach_weight)
-    exp = sub.experience
+                     * np.where(reps.training_required, 1, .5)))
+    exp = reps.experience
     experience = np.select([exp == ExperienceCode.beginner, exp == ExperienceCode.required],
                            [w.experience_weight, -w.experience_weight], 0.0)
     orientation = int(person.orientation[0])
     readiness = np.zeros(n)
     if orientation >= 0:
-        alignment = _READINESS[sub.kind_code, orientation]
+        alignment = _READINESS[reps.kind_code, orientation]
         insertion = max(0.0, float(READINESS["insertion"][orientation]))
-        alignment = np.where(sub.insertion_contract, np.maximum(alignment, insertion),
+        alignment = np.where(reps.insertion_contract, np.maximum(alignment, insertion),
                              alignment)
         readiness = w.readiness_weight * alignment
-    skills = np.zeros(n)
-    if person.skills_known[0] and skill_sig is not None:
-        mine = np.bitwise_or.reduce(np.left_shift(
-            np.uint64(1), person.skill_tokens.astype(np.uint64) & np.uint64(63)),
-            initial=np.uint64(0))
-        skills = np.where((skill_sig & mine) != 0, max(0.0, w.skills_weight), 0.0)
-    elif person.skills_known[0]:
-        skills = np.full(n, max(0.0, w.skills_weight))
-    rest = (max(0.0, -w.hours_weight) + max(0.0, -w.atypical_children)
-            + max(0.0, -w.licence_desired) + max(0.0, -w.refused_penalty, -w.abandoned_penalty))
-    out = (rome + skills + training + experience + reach
-           + w.durable_weight * sub.durable + readiness + rest + 1e-9).view(_Bound)
-    out.need = w.need_weight * (ADDRESSES @ (person.severities[0] / 3.0))
-    return out
+    young = (np.nan_to_num(person.children_under_3[0])
+             + np.nan_to_num(person.children_3_to_11[0])) > 0
+    atypical = -w.atypical_children * (np.any(reps.atypical, axis=1) & young)
+    lic = int(person.licence[0])
+    licence = -w.licence_desired * (reps.licence_b_desired & (lic < 2) & (lic >= 0))
+    history = max(0.0, -w.refused_penalty, -w.abandoned_penalty)
+    need = w.need_weight * (ADDRESSES @ (person.severities[0] / 3.0))
+    return (training + experience + w.durable_weight * reps.durable + readiness
+            + w.iae_weight * reps.iae + atypical + licence + history + need[reps.kind_code])
+
+
+def _rome_bound(person: PeopleArrays, scorer: OpportunityScorer, table: OfferTable
+                ) -> np.ndarray:
+    """Per ROME combination of the table (``HotColumns.rome``): the proximity term exactly,
+    from the best level over the person's target jobs (same fiche, ROME v3 fiche, domaine,
+    grand domaine)."""
+    A, first = table.arrays, table.hot.rome_first
+    rome_pos = A.rome_pos[first]
+    valid = person.target_pos[0] >= 0
+    level = np.full(first.shape[0], -1, dtype=np.int64)
+    if valid.any():
+        level = np.select(
+            [np.isin(rome_pos, person.target_pos[0][valid]),
+             np.isin(A.rome_v3[first], person.target_v3[0][valid]),
+             np.isin(A.rome_dp[first], person.target_dp[0][valid]),
+             np.isin(A.rome_gd[first], person.target_gd[0][valid])], [4, 3, 2, 1], 0)
+        level = np.where(rome_pos >= 0, level, -1)
+    return np.where(level >= 0, scorer.weights.rome_weight * PROXIMITY[np.maximum(level, 0)],
+                    0.0)
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """The live offers of the requested kinds within reach of one person (grid order), with
+    their trip and what the walls found."""
+
+    pos: np.ndarray  # table positions
+    rows: np.ndarray  # rows of ``table.hot``
+    distance: np.ndarray
+    minutes: np.ndarray  # by the fastest of the person's modes
+    stacked: np.ndarray  # (len(MODES), n) by each mode (those the person has, and the car)
+    car: np.ndarray
+    source: np.ndarray  # public-transport time's source (broadcast when one for all)
+    history: np.ndarray  # int8
+    cls: np.ndarray
+    travel_unchecked: np.ndarray  # bool: beyond reach by own modes, within it by car
+    class_unchecked: np.ndarray  # (C, R) bool
+
+
+def _estimate_minutes(distance: np.ndarray, modes: np.ndarray) -> np.ndarray:
+    """``mode_minutes(distance)`` for the modes ``modes`` (bool per MODES) and the car; the
+    other rows are inf (never read)."""
+    stacked = np.full((len(MODES), distance.shape[0]), np.inf)
+    trip = np.maximum(distance, MIN_TRIP_KM)
+    for k, mode in enumerate(MODES):
+        if modes[k] or k == _CAR:
+            minutes = travel_minutes(trip, mode)
+            if mode in MAX_MINUTES:  # as features.opportunity_features._capped
+                minutes = np.where(minutes > MAX_MINUTES[mode], np.inf, minutes)
+            stacked[k] = minutes
+    return stacked
+
+
+def _fastest(stacked: np.ndarray, modes: np.ndarray) -> np.ndarray:
+    """The minutes of ``best_mode`` for one person with ``modes`` (the minimum over their
+    rows; inf without any): the same numbers, without the mode's index."""
+    rows = np.flatnonzero(modes)
+    if not rows.size:
+        return np.full(stacked.shape[1], np.inf)
+    return np.asarray(stacked[rows].min(axis=0))
+
+
+def _entry_threshold(adjusted: np.ndarray, rome_c: np.ndarray, dp_c: np.ndarray,
+                     rome_x: np.ndarray, dp_x: np.ndarray) -> np.ndarray:
+    """For offers x outside the scored ones: the score x would need to win (or tie) a step of
+    the diversity choice whose chosen items are ``rome_c`` / ``dp_c`` with adjusted scores
+    ``adjusted``: min over steps j of (adjusted_j + FREIN_STEP × items before j of x's ROME
+    fiche + CATEGORY_STEP × items before j of x's domaine). An offer whose score is below it
+    loses every step to the chosen item (same earlier choices), so the choice is unchanged."""
+    k = adjusted.shape[0]
+    out = []
+    for chosen, x in ((rome_c, rome_x), (dp_c, dp_x)):
+        values = np.unique(chosen)
+        before = np.zeros((k, values.shape[0] + 1))  # last column: a value never chosen
+        before[1:, :-1] = np.cumsum(chosen[:, np.newaxis] == values, axis=0)[:-1]
+        at = np.minimum(np.searchsorted(values, x), values.shape[0] - 1)
+        out.append((before, np.where(values[at] == x, at, values.shape[0])))
+    (fr, ri), (ca, di) = out
+    table = (adjusted[:, np.newaxis, np.newaxis] + FREIN_STEP * fr[:, :, np.newaxis]
+             + CATEGORY_STEP * ca[:, np.newaxis, :]).min(axis=0)
+    return table[ri, di]
+
+
+#: The offers of each kind scored first: this many times ``limit``, the best bounds (measured
+#: on the 1M bench: 4 → half the people needed a second round of scoring, 16 → a fifth).
+FIRST_ROUND = 16
+
+
+def _first_take(ub: np.ndarray | None, size: int, limit: int) -> np.ndarray:
+    """The offers of a kind scored first: those with the ``FIRST_ROUND × limit`` best bounds
+    (all of them when few, or when no bound is known)."""
+    first = FIRST_ROUND * max(limit, 1)
+    if ub is None or size <= 2 * first:
+        return np.ones(size, dtype=bool)
+    return ub >= np.partition(ub, -first)[-first]
+
+
+def _choose(e: _Evaluated, at: np.ndarray, limit: int) -> Diversified:
+    """The diversity choice among the scored offers ``at`` (rows of ``e``, in table order);
+    ``order``: rows of ``e``."""
+    offers = e.view.offers
+    div = _diversify(e.scores[at], offers.rome_pos[at], offers.rome_dp[at], limit)
+    return replace(div, order=at[div.order])
 
 
 def _choose_bounded(
-    person: PeopleArrays, table: OfferTable, pos: np.ndarray, sub: OfferArrays,
-    ek: np.ndarray, light: PairFeatures, elig: PairEligibility, scorer: OpportunityScorer,
-    limit: int, ub: np.ndarray | None,
+    score: Callable[[np.ndarray], _Evaluated], table: OfferTable, pos: np.ndarray,
+    ek: np.ndarray, ub: np.ndarray | None, take: np.ndarray, limit: int, e: _Evaluated,
+    at: np.ndarray, skills: tuple[Callable[[np.ndarray], np.ndarray], np.ndarray] | None = None,
 ) -> tuple[_Evaluated, Diversified]:
-    """Score only the offers of ``ek`` whose bound ``ub`` reaches the lowest diversified
-    score among the chosen: an offer whose bound is below it can never win a step of the
-    diversity choice (its score, penalised or not, is lower than the chosen offer's), so the
-    answer is the one of scoring them all. Starts from the best bounds and widens until the
-    chosen items are stable."""
-    if ub is None or ek.size <= 8 * max(limit, 1):
-        return _score_and_choose(person, table, pos, sub, ek, light, elig, scorer, limit)
-    ub = np.asarray(ub)
-    top = np.partition(ub, -4 * limit)[-4 * limit]
-    take = ub >= top
-    for _ in range(4):
-        which = ek[take]
-        e, div = _score_and_choose(person, table, pos, sub, which, light, elig, scorer, limit)
+    """Score only the offers of ``ek`` whose bound ``ub`` can win a step of the diversity
+    choice (:func:`_entry_threshold`: the chosen items' adjusted scores plus the penalties the
+    offer itself would pay); the others can never be chosen, so the answer is the one of
+    scoring them all. ``e`` holds the offers ``ek[take]`` already scored, at its rows ``at``;
+    widens until the chosen items are stable. Scored offers are in table order (the
+    diversity choice keeps the first of tied offers, as the brute evaluation does).
+
+    ``skills``: (the exact skills term of offers of ``ek``, the part of ``ub`` that bounds
+    it): an offer that comes near the chosen ones has its bound tightened with its exact
+    skills term first (cheaper than scoring it)."""
+    def ordered(sel: np.ndarray) -> np.ndarray:
+        return sel[np.argsort(pos[sel], kind="stable")]
+
+    A = table.arrays
+    exact = np.zeros(ek.shape[0], dtype=bool)
+    for _ in range(12):
+        div = _choose(e, at, limit)
+        if ub is None or take.all():
+            return e, div
         if div.order.size < min(limit, ek.size):
             break
-        lowest = float((e.scores[div.order] + div.frein_penalty + div.category_penalty).min())
-        wanted = ub >= lowest
-        if not (wanted & ~take).any():
+        adjusted = e.scores[div.order] + div.frein_penalty + div.category_penalty
+        near = np.flatnonzero(~take & (ub >= adjusted.min()))
+        if near.size:
+            where = pos[ek[near]]
+            threshold = _entry_threshold(
+                adjusted, e.view.offers.rome_pos[div.order], e.view.offers.rome_dp[div.order],
+                A.rome_pos[where], A.rome_dp[where])
+            keep = ub[near] >= threshold
+            near, threshold = near[keep], threshold[keep]
+            fresh = ~exact[near]
+            if skills is not None and fresh.any():
+                term, part = skills
+                ub[near[fresh]] += term(ek[near[fresh]]) - part[near[fresh]]
+                exact[near[fresh]] = True
+                keep = ub[near] >= threshold
+                near, threshold = near[keep], threshold[keep]
+            margin = ub[near] - threshold
+        if not near.size:
             return e, div
-        take |= wanted
-    return _score_and_choose(person, table, pos, sub, ek, light, elig, scorer, limit)
+        # the most promising first (the chosen items, hence the thresholds, rise with them)
+        grow = max(2 * int(np.count_nonzero(take)), 256)
+        if near.size > grow:
+            near = near[np.argpartition(-margin, grow)[:grow]]
+        take[near] = True
+        which = ordered(ek[take])
+        e, at = score(which), np.arange(which.shape[0])
+    which = ordered(ek)
+    e = score(which)
+    return e, _choose(e, np.arange(which.shape[0]), limit)
+
+
+def _within_reach(person: PeopleArrays, history: dict[str, str], table: OfferTable,
+                  within: Sequence[OpportunityIndex], kinds: Sequence[str], radius: float,
+                  today: date, reps: OfferArrays) -> tuple[_Reach, np.ndarray]:
+    """The live offers of ``kinds`` of the départements ``within`` at most ``radius`` km
+    away (crow-fly, ``geo.haversine_km``'s formula on the grid-ordered columns), their trips,
+    and the walls: (reach, blocked)."""
+    hot = table.hot
+    lat, lon = float(person.lat[0]), float(person.lon[0])
+    check_coordinates(person.lat, person.lon)
+    rows = table.grid.query_members(lat, lon, radius)
+    phi1 = np.radians(np.asarray(person.lat, dtype=float))
+    lam1 = np.radians(np.asarray(person.lon, dtype=float))
+    a = (np.sin((hot.phi[rows] - phi1) / 2.0) ** 2
+         + np.cos(phi1) * hot.cos_phi[rows] * np.sin((hot.lam[rows] - lam1) / 2.0) ** 2)
+    distance = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    dept_ok = np.zeros(len(table.departments), dtype=bool)
+    for ix in within:
+        dept_ok[table.departments.index(ix.department)] = True
+    kind_ok = np.isin(np.arange(len(OPPORTUNITY_KINDS)),
+                      [OPPORTUNITY_KINDS.index(k) for k in kinds])
+    keep = ((distance <= radius) & (hot.expires[rows] >= today.toordinal())
+            & kind_ok[hot.kind[rows]] & dept_ok[hot.dept[rows]])
+    rows, distance = rows[keep], distance[keep]
+    pos = hot.position[rows]
+    n = pos.shape[0]
+    hist = np.zeros(n, dtype=np.int8)
+    if history:
+        known = list(history)
+        at_table = table.positions_of(known)
+        codes = np.array([HISTORY_CODES.get(history[i], 0) for i in known], dtype=np.int8)
+        found = at_table >= 0
+        at_table, codes = at_table[found], codes[found]
+        order = np.argsort(at_table)
+        at_table, codes = at_table[order], codes[order]
+        hit = np.flatnonzero(np.isin(pos, at_table))
+        hist[hit] = codes[np.searchsorted(at_table, pos[hit])]
+    if active_networks():  # public transport by the timetables: the offers' positions
+        A = table.arrays
+        stacked, source = mode_minutes_at(person.lat, person.lon, A.lat[pos], A.lon[pos],
+                                          distance)
+    else:  # the estimate (what mode_minutes_at gives without a network), for the modes read:
+        # the person's and the car (the travel wall's "by car, to check" and the levers)
+        stacked, source = _estimate_minutes(distance, person.modes[0]), _ESTIMATE
+    car = stacked[_CAR]
+    minutes = _fastest(stacked, person.modes[0])
+    max_minutes = float(person.max_minutes[0])
+    too_far = ~(minutes <= max_minutes)  # the travel wall (opportunity_eligibility)
+    by_car = bool(person.car_unknown[0]) & (car <= max_minutes)
+    cls = hot.cls[rows]
+    class_excluded, class_unchecked = _class_walls(person, reps)
+    blocked = class_excluded[cls] | (too_far & ~by_car)
+    if history:
+        blocked |= (hist == HistoryCode.done) | (hist == HistoryCode.ongoing)
+    reach = _Reach(pos=pos, rows=rows, distance=distance, minutes=minutes, stacked=stacked,
+                   car=car,
+                   source=np.broadcast_to(source, (n,)), history=hist, cls=cls,
+                   travel_unchecked=too_far & by_car, class_unchecked=class_unchecked)
+    return reach, blocked
 
 
 def _recommend_indexed(
@@ -449,79 +644,81 @@ def _recommend_indexed(
     1. The grid gives the offers within the largest crow-fly distance any mode covers in the
        person's maximum time (beyond it, every offer fails the travel wall, with a car too);
        the candidate counts of the départements within reach come from the table's sorted
-       expiry dates. 2. Walls and levers on those offers (travel by mode computed once).
-    3. Scores: first for the eligible offers of the target jobs' family (same fiche, ROME v3
-       fiche or domaine); the list is kept when every chosen item beats a bound of any other
-       offer's score, else every eligible offer is scored. The answer is the brute one.
+       expiry dates. 2. Walls: travel and history per offer, the others once per offer class
+       (:func:`_class_walls`); the levers the same way for the changed person. 3. Scores: only
+       for the offers whose upper bound can enter the diversified list
+       (:func:`_choose_bounded`). The answer is the brute one.
     """
-    lat, lon = float(person.lat[0]), float(person.lon[0])
     max_minutes = float(person.max_minutes[0])
-    within = indexes_within_reach(lat, lon, max_minutes, indexes)
-    A = table.arrays
-    kind_codes = np.array([OPPORTUNITY_KINDS.index(k) for k in kinds], dtype=np.int64)
+    within = indexes_within_reach(float(person.lat[0]), float(person.lon[0]), max_minutes,
+                                  indexes)
     radius = min(max_reach_km(max_minutes), reach_radius_km(max_minutes))
-    pos = table.grid.query(lat, lon, radius)
-    dept_ok = np.zeros(len(table.departments) + 1, dtype=bool)
-    for ix in within:
-        dept_ok[table.departments.index(ix.department)] = True
-    pos = pos[dept_ok[np.searchsorted(table.dept_ptr, pos, side="right") - 1]]
-    # the exact crow-fly distance (the grid's cells overlap the circle's edge)
-    distance = np.asarray(haversine_km(person.lat, person.lon, A.lat[pos], A.lon[pos]), float)
-    with np.errstate(invalid="ignore"):
-        exp = A.expires[pos]
-        keep = ((distance <= radius) & (np.isnan(exp) | (exp >= today.toordinal()))
-                & np.isin(A.kind_code[pos], kind_codes))
-    pos, distance = pos[keep], distance[keep]
-    n = pos.shape[0]
-    sub = _walls_columns(A, pos)
-    hist = np.zeros(n, dtype=np.int8)
-    if history:
-        known = list(history)
-        at_table = table.positions_of(known)
-        codes = np.array([HISTORY_CODES.get(history[i], 0) for i in known], dtype=np.int8)
-        at = np.minimum(np.searchsorted(pos, at_table), max(n - 1, 0))
-        hit = (at_table >= 0) & (n > 0) & (pos[at] == at_table if n else False)
-        hist[at[hit]] = codes[hit]
-    stacked, pt_source = mode_minutes_at(person.lat, person.lon, A.lat[pos], A.lon[pos],
-                                         distance)
-    car = stacked[_CAR].copy()
-    minutes, mode = best_mode(stacked, person)
-    zero = np.zeros(n)
-    light = PairFeatures(distance_km=distance, minutes=minutes, mode=mode, car_minutes=car,
-                         proximity_level=zero.astype(np.int8), matched_target=zero.astype(int),
-                         skills=zero, training_gap=zero, hours_gap=zero, history=hist,
-                         travel_source=np.asarray(np.broadcast_to(pt_source, (n,)),
-                                                  dtype=object))
-    elig = evaluate_opportunity_eligibility(person, sub, light)
-    eligible = elig.eligible
-    flagged = elig.unchecked[eligible].any(axis=0)
-    unchecked = {rule.code for r, rule in enumerate(elig.rules) if flagged[r]}
+    reps = table.hot.reps  # one offer of each class
+    r, blocked = _within_reach(person, history, table, within, kinds, radius, today,
+                                        reps)
+    eligible = ~blocked
+    present = np.zeros(r.class_unchecked.shape[0], dtype=bool)
+    present[r.cls[eligible]] = True
+    flagged = np.asarray(r.class_unchecked[present].any(axis=0))
+    flagged[_TRAVEL] = bool((r.travel_unchecked & eligible).any())
+    unchecked = {rule.code for k, rule in enumerate(RULES) if flagged[k]}
 
-    # levers: the same walls for the person with one frein lifted (travel by mode reused)
-    outcomes = []
+    # levers: the same walls for the person with one frein lifted (travel by mode reused).
     # Lifting a frein never closes an offer (a B licence, a car — whose times are never
     # longer than the "by car, to check" ones that kept an offer — or childcare only remove
     # exclusions), so only the offers excluded now are evaluated again.
-    closed = np.flatnonzero(~eligible)
-    walls = _walls_columns(sub, closed) if closed.size < n else sub
-    light_closed = _take_features(light, closed)
+    closed = np.flatnonzero(blocked)
+    hist_closed = r.history[closed]
+    held = (hist_closed == HistoryCode.done) | (hist_closed == HistoryCode.ongoing)
+    cls_closed, car_closed = r.cls[closed], r.car[closed]
+    outcomes = []
     for change, frein, phrase, changed in _counterfactuals(person):
-        m2, mode2 = best_mode(stacked[:, closed], changed)
-        feats2 = replace(light_closed, minutes=m2, mode=mode2)
-        opens = evaluate_opportunity_eligibility(changed, walls, feats2).eligible
-        opened = table.ids[pos[closed[opens]][:LEVER_ITEMS]].tolist()
+        class_excluded, _ = _class_walls(changed, reps)
+        m2 = (r.minutes if np.array_equal(changed.modes, person.modes)
+              else _fastest(r.stacked, changed.modes[0]))[closed]
+        by_car = bool(changed.car_unknown[0]) & (car_closed <= max_minutes)
+        opens = ~(class_excluded[cls_closed] | (~(m2 <= max_minutes) & ~by_car) | held)
+        at = r.pos[closed[opens]]
+        if at.size > LEVER_ITEMS:
+            at = np.partition(at, LEVER_ITEMS - 1)[:LEVER_ITEMS]
+        opened = table.ids[np.sort(at)].tolist()
         outcomes.append((change, frein, phrase, int(opens.sum()), opened))
     levers = _levers(person, outcomes, kinds, bridge)
 
     # scores: only the offers whose score bound can reach the chosen ones
-    bound = _score_bound(person, scorer, sub, light, table.skill_sig[pos])
+    chosen_from = np.flatnonzero(eligible)
+    kind_of = table.hot.kind[r.rows[chosen_from]]
+    bound = skill_part = None
+    if type(scorer) is OpportunityScorer:  # the additive scorer: its bound is known
+        bound, skill_part = _offer_bound(person, scorer, table, r, chosen_from, reps)
+
+    def skills_term(which: np.ndarray) -> np.ndarray:
+        """The exact skills term of the offers ``which`` (rows of ``r``)."""
+        share = _skills_at(person, table, r.pos[which])
+        return scorer.weights.skills_weight * np.nan_to_num(share, nan=0.0)
+
+    def score(which: np.ndarray) -> _Evaluated:
+        return _score(person, table, r, which, scorer)
+
+    # the first offers of every kind scored together (one call), then each kind widens alone
+    plans = []
+    for kind in kinds:
+        of_kind = kind_of == OPPORTUNITY_KINDS.index(kind)
+        ub = None if bound is None else bound[of_kind]
+        ek = chosen_from[of_kind]
+        refine = None if skill_part is None else (skills_term, skill_part[of_kind])
+        plans.append((kind, ek, ub, _first_take(ub, ek.size, limit), refine))
+    first = np.concatenate([p[1][p[3]] for p in plans] + [np.empty(0, np.int64)])
+    first = first[np.argsort(r.pos[first], kind="stable")]
+    e0 = score(first)
+    first_kind = table.hot.kind[r.rows[first]]
+
     items: list[RankedItem] = []
     counts: list[KindCount] = []
-    for kind in kinds:
+    for kind, ek, ub, take, refine in plans:
         code = OPPORTUNITY_KINDS.index(kind)
-        ek = np.flatnonzero(eligible & (sub.kind_code == code))
-        e, div = _choose_bounded(person, table, pos, sub, ek, light, elig, scorer, limit,
-                                 None if bound is None else bound[ek] + bound_kind(bound, code))
+        e, div = _choose_bounded(score, table, r.pos, ek, ub, take, limit, e0,
+                                 np.flatnonzero(first_kind == code), refine)
         for rank, i in enumerate(div.order, start=1):
             items.append(_item(e, int(i), rank, kind, div))
         candidates = sum(table.live_count(ix.department, code, today) for ix in within)
@@ -530,58 +727,71 @@ def _recommend_indexed(
                              _unchecked_fr(person, unchecked, unrecognised_note))
 
 
-#: The offer columns the walls (and the family test) read; the others are not gathered.
-_WALL_COLUMNS = frozenset({"lat", "lon", "kind_code", "rome_pos", "rome_dp", "rome_v3",
-                           "rome_gd", "experience", "durable", "insertion_contract",
-                           "licence_b_required", "licence_other_required", "atypical",
-                           "training_required", "training_level", "age_max"})
-
-
-def _take_features(f: PairFeatures, which: np.ndarray) -> PairFeatures:
-    return PairFeatures(**{k.name: getattr(f, k.name)[which] for k in fields(PairFeatures)})
-
-
-def _walls_columns(A: OfferArrays, pos: np.ndarray) -> OfferArrays:
-    """The columns of the offers at ``pos`` the walls read (the others: zero-cost
-    placeholders of the right length; skills empty)."""
-    n = pos.shape[0]
-    empty = np.empty(0, np.int64)
-    cols = {}
-    for f in fields(OfferArrays):
-        if f.name in ("skill_start", "skill_tok_start", "skill_tok_count", "tokens"):
-            continue
-        col = getattr(A, f.name)
-        cols[f.name] = col[pos] if f.name in _WALL_COLUMNS else np.broadcast_to(
-            col[:1] if col.shape[0] else np.zeros(1, col.dtype), (n,) + col.shape[1:])
-    return OfferArrays(**{**cols, "skill_count": np.zeros(n, np.int64)}, skill_start=empty,
-                       skill_tok_start=empty, skill_tok_count=empty, tokens=empty)
-
-
-def _score_and_choose(
-    person: PeopleArrays, table: OfferTable, pos: np.ndarray, sub: OfferArrays,
-    which: np.ndarray, light: PairFeatures, elig: PairEligibility, scorer: OpportunityScorer,
-    limit: int,
-) -> tuple[_Evaluated, Diversified]:
-    """Score the offers ``which`` (positions in ``sub``) and choose the shown ones."""
-    at = pos[which]
-    offers = table.arrays.take(at)
+def _skills_at(person: PeopleArrays, table: OfferTable, at: np.ndarray) -> np.ndarray:
+    """``skills_one_person`` for the offers at table positions ``at``."""
     A = table.arrays
     counts = A.skill_count[at]
     skill_ids = _ranges(A.skill_start[at], counts)
-    tok = _ranges(A.skill_tok_start[skill_ids], A.skill_tok_count[skill_ids])
-    skills = skills_one_person(table.token_ids[tok], table.vocab, offers.skill_count,
-                               offers.skill_tok_count, person.skill_tokens,
-                               bool(person.skills_known[0]))
-    trip = (light.distance_km[which], light.minutes[which], light.mode[which],
-            light.car_minutes[which], light.travel_source[which])  # type: ignore[index]
-    feats = pair_features(person, offers, light.history[which], trip=trip, skills=skills)
+    tok_counts = A.skill_tok_count[skill_ids]
+    tok = _ranges(A.skill_tok_start[skill_ids], tok_counts)
+    return skills_one_person(table.token_ids[tok], table.vocab, counts, tok_counts,
+                             person.skill_tokens, bool(person.skills_known[0]))
+
+
+def _offer_bound(person: PeopleArrays, scorer: OpportunityScorer, table: OfferTable,
+                 r: _Reach, which: np.ndarray, reps: OfferArrays
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """An upper bound of the score of the offers ``which``: the class's terms
+    (:func:`_class_bound`), the ROME proximity, the reach and hours terms exactly (the
+    scorer's formulas), the skills term at its largest only where the offer's token
+    signature meets the person's (elsewhere no skill can be covered). Also that skills part
+    (None when the person listed no skills: 0 then)."""
+    w = scorer.weights
+    hot = table.hot
+    rows = r.rows[which]
+    minutes = r.minutes[which]
+    max_minutes = float(person.max_minutes[0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reach = np.where(np.isfinite(minutes) & (max_minutes > 0),
+                         w.reach_weight * (1.0 - minutes / max_minutes), 0.0)
+    reach = np.clip(reach, -w.reach_weight, w.reach_weight)
+    out = (_class_bound(person, scorer, reps)[r.cls[which]]
+           + _rome_bound(person, scorer, table)[hot.rome[rows]] + reach + 1e-9)
+    if not np.isnan(person.hours[0]):  # the hours term, exactly
+        offer_hours = hot.hours[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gap = offer_hours - float(person.hours[0])
+            extra = np.where(gap > 0, np.minimum(gap / offer_hours, 1.0), 0.0)
+        out -= w.hours_weight * np.nan_to_num(extra, nan=0.0)
+    else:
+        out += max(0.0, -w.hours_weight)
+    if not person.skills_known[0]:
+        return out, None
+    mine = np.bitwise_or.reduce(np.left_shift(
+        np.uint64(1), person.skill_tokens.astype(np.uint64) & np.uint64(63)),
+        initial=np.uint64(0))
+    part = np.where((hot.sig[rows] & mine) != 0, max(0.0, w.skills_weight), 0.0)
+    return out + part, part
+
+
+def _score(
+    person: PeopleArrays, table: OfferTable, r: _Reach, which: np.ndarray,
+    scorer: OpportunityScorer,
+) -> _Evaluated:
+    """Score the offers ``which`` (rows of ``r``, in table order)."""
+    at = r.pos[which]
+    offers = table.arrays.take(at)
+    skills = _skills_at(person, table, at)
+    minutes, mode = best_mode(r.stacked[:, which], person)
+    trip = (r.distance[which], minutes, mode, r.car[which], r.source[which])
+    feats = pair_features(person, offers, r.history[which], trip=trip, skills=skills)
     scored = scorer.score(person, offers, feats)
-    part = PairEligibility(elig.rules, elig.excluded[which], elig.unchecked[which])
+    unchecked = r.class_unchecked[r.cls[which]]
+    unchecked[:, _TRAVEL] = r.travel_unchecked[which]
+    part = PairEligibility(RULES, np.zeros_like(unchecked), unchecked)  # eligible: none excluded
     view = PairView(person, offers, table.docs.take(at), feats, forward=True)
-    e = _Evaluated(None, view, part, scored.contributions, scored.scores,  # type: ignore[arg-type]
-                   np.ones(which.shape[0], dtype=bool))
-    div = _diversify(scored.scores, offers.rome_pos, offers.rome_dp, limit)
-    return e, div
+    return _Evaluated(None, view, part, scored.contributions,  # type: ignore[arg-type]
+                      scored.scores, np.ones(which.shape[0], dtype=bool))
 
 
 __all__ = ["RULES", "OpportunityResult", "opportunity_levers", "recommend_opportunities"]

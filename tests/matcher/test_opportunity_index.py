@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insertion_match.domain import BeneficiaryProfile
+from insertion_match.domain import BeneficiaryProfile, Opportunity
 from insertion_match.features.demo_offers import iter_offers
 from insertion_match.features.offers_import import parse_france_travail
 from insertion_match.features.opportunity_index import OfferTable, PointGrid
@@ -28,6 +28,7 @@ from insertion_match.features.people import (
 )
 from insertion_match.features.profile import person_context
 from insertion_match.geo import haversine_km
+from insertion_match.matcher import opportunity_recommend
 from insertion_match.matcher.candidates import Scope, rank_candidates
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.matcher.opportunity_recommend import recommend_opportunities, shared_table
@@ -116,6 +117,12 @@ def test_indexed_answers_equal_the_brute_evaluation(generated):
             brute = recommend_opportunities(*args, today=TODAY, brute=True)
             assert fast == brute, profile.id
             compared += 1
+            if k % 2:  # a tiny first round: more rounds of pruning
+                shipped, opportunity_recommend.FIRST_ROUND = opportunity_recommend.FIRST_ROUND, 1
+                try:
+                    assert recommend_opportunities(*args, today=TODAY) == brute, profile.id
+                finally:
+                    opportunity_recommend.FIRST_ROUND = shipped
             shown += len(fast.items)
     assert compared == 140 and shown > 300  # people near offers and people out of reach
 
@@ -258,3 +265,166 @@ def test_a_stale_snapshot_is_brought_up_to_date_with_the_changed_offers_only(
     rebuilt, how = start()
     assert how == "database" and len(rebuilt.opportunity_table) == 319
     assert rebuilt.opportunity(offers[7].id) is None
+
+# ------------------------------------------------- pruning at its edges (same answers)
+
+
+def _with(o: Opportunity, **update) -> Opportunity:
+    """``o`` with some fields changed, validated."""
+    return Opportunity.model_validate({**o.model_dump(), **update})
+
+
+def _compare(engine, profiles, kinds_cycle=KINDS, limits=(10, 3)) -> int:
+    """Indexed against brute for every profile and limit, with the first round of scoring
+    as shipped and with a tiny one (more rounds: the pruning is exercised even on a few
+    hundred offers); the number of items shown."""
+    shown = 0
+    shipped = opportunity_recommend.FIRST_ROUND
+    for k, profile in enumerate(profiles):
+        ctx = person_context(profile, engine.gazetteer, engine.territories,
+                             engine.home_scope())
+        person = person_arrays(ctx, engine.rome)
+        for limit in limits:
+            args = (person, ctx.history, engine.opportunity_indexes, engine.opportunity_scorer,
+                    kinds_cycle[k % len(kinds_cycle)], limit)
+            brute = recommend_opportunities(*args, today=TODAY, brute=True)
+            for first_round in (shipped, 1):
+                opportunity_recommend.FIRST_ROUND = first_round
+                try:
+                    fast = recommend_opportunities(*args, today=TODAY)
+                finally:
+                    opportunity_recommend.FIRST_ROUND = shipped
+                assert fast == brute, (profile.id, first_round)
+            shown += len(fast.items)
+    return shown
+
+
+def test_iae_hours_and_licence_terms_are_within_the_score_bound(
+        generated, catalogue, gazetteer, territories, rome):
+    """Terms the bound must count: iae (+), hours, licence souhaité, atypical hours with young
+    children (−): offers carrying them, shown or not, the same answers."""
+    _, offers = generated
+    changed = []
+    for k, o in enumerate(offers):
+        update: dict = {}
+        if o.kind == "job" and k % 3 == 0:
+            update.update(iae=True, siae_kind="ACI")
+        if k % 4 == 1:
+            update["hours_per_week"] = float(10 + 5 * (k % 6))
+        if k % 5 == 2:
+            update["licences"] = [{"category": "B", "required": False}]
+        if k % 7 == 3:
+            update["atypical_hours"] = ["weekend"]
+        changed.append(_with(o, **update))
+    engine = MatchingEngine.build(catalogue, gazetteer, territories, rome=rome,
+                                  opportunities=changed)
+    profiles = _profiles(40, [o.id for o in changed], seed=31)
+    assert _compare(engine, profiles) > 150
+    shown = {item.id for p in profiles for item in engine.recommend(
+        p, kinds=["job"], today=TODAY).items}
+    assert shown & {o.id for o in changed if o.iae}  # IAE offers are among those shown
+
+
+def test_tied_scores_keep_the_table_order(generated, catalogue, gazetteer, territories, rome):
+    """Many offers with the same score: clones within 1.5 km of the home (trips shorter than
+    ``MIN_TRIP_KM`` take the same minutes) in the four grid cells around a corner, ids out of
+    generation order, more than the pruning's first round. The brute choice keeps the first
+    in table order, and so does the indexed one (the grid reads them cell by cell)."""
+    _, offers = generated
+    communes = pd.read_csv(DATA / "geo/communes_france.csv", dtype=str)
+    town = communes[communes.insee_code == "61331"].iloc[0]  # 0.4 km from a grid corner
+    corner = (round(float(town.lat), 1), round(float(town.lon), 1))
+    base = next(o for o in offers if o.kind == "job" and o.location.department == "61")
+    volunteering = next(o for o in offers if o.kind == "volunteering")
+    other = next(o.rome_code for o in offers if o.kind == "job" and o.rome_code
+                 and o.rome_code[:3] != base.rome_code[:3])
+    clones = []
+    for k in range(160):
+        where = {**base.location.model_dump(), "insee": "61331",
+                 "lat": corner[0] + (0.002 if k % 2 else -0.002),
+                 "lon": corner[1] + (0.003 if k % 4 < 2 else -0.003)}
+        for template, kind in ((base, "job"), (volunteering, "volunteering")):
+            ext = f"tie{(k * 37) % 160:03d}{kind[0]}"
+            clones.append(_with(template, id=f"gen:{ext}", external_id=ext, location=where,
+                                rome_code=template.rome_code if k % 3 else (
+                                    other if kind == "job" else None)))
+    engine = MatchingEngine.build(catalogue, gazetteer, territories, rome=rome,
+                                  opportunities=offers[:200] + clones)
+    profiles = []
+    for k, jobs in enumerate((["agent d'entretien"], [], ["K2204", "vendeuse"])):
+        for minutes in (20, 45):
+            profiles.append(BeneficiaryProfile.model_validate({
+                "id": f"tie-{k}-{minutes}", "home": {"insee": "61331"}, "target_jobs": jobs,
+                "skills": list(SKILLS[: k + 1]),
+                "mobility": {"max_travel_minutes": minutes, "public_transport": True}}))
+    assert _compare(engine, profiles, (["job", "volunteering"],), (10, 3, 1)) > 30
+
+
+def test_offers_on_either_side_of_each_mode_reach(catalogue, gazetteer, territories, rome,
+                                                  generated):
+    """Offers every 150 m from a home outwards along several bearings, so that grid cells
+    straddle each mode's reach (walk, bike, public transport, car, the car "to check" of an
+    unknown licence) and the reach radius: the same answers for every mobility."""
+    _, offers = generated
+    templates = [o for o in offers if o.location.department == "61"][:40]
+    communes = pd.read_csv(DATA / "geo/communes_france.csv", dtype=str)
+    town = communes[communes.insee_code == "61001"].iloc[0]
+    lat0, lon0 = float(town.lat), float(town.lon)
+    placed = []
+    for k in range(700):
+        d, bearing = 0.15 * k, np.radians(37.0 * k)
+        lat = lat0 + d / 111.195 * np.cos(bearing)
+        lon = lon0 + d / (111.195 * np.cos(np.radians(lat0))) * np.sin(bearing)
+        o = templates[k % len(templates)]
+        ext = f"ring{k:04d}"
+        placed.append(_with(o, id=f"gen:{ext}", external_id=ext,
+                            location={**o.location.model_dump(), "lat": lat, "lon": lon}))
+    engine = MatchingEngine.build(catalogue, gazetteer, territories, rome=rome,
+                                  opportunities=placed)
+    profiles = []
+    mobilities = ({"driving_licence": "none", "vehicle": "none", "public_transport": False},
+                  {"driving_licence": "none", "vehicle": "bike", "public_transport": False},
+                  {"driving_licence": "code", "vehicle": "none", "public_transport": True},
+                  {"driving_licence": "b", "vehicle": "car"},
+                  {"vehicle": "two_wheeler"}, {})
+    for k, mobility in enumerate(mobilities):
+        for minutes in (10, 25, 45, 90):
+            profiles.append(BeneficiaryProfile.model_validate({
+                "id": f"ring-{k}-{minutes}", "home": {"insee": "61001"},
+                "mobility": {**mobility, "max_travel_minutes": minutes},
+                "target_jobs": ["agent d'entretien"] if k % 2 else [],
+                "freins": {"garde_enfants": 3} if k % 3 == 0 else {}}))
+    assert _compare(engine, profiles, (["job", "volunteering", "immersion", "internship"],),
+                    (10,)) > 100
+
+
+def test_public_transport_by_timetables_gives_the_same_answers(generated, gazetteer, tmp_path):
+    """With a GTFS network installed (the test feed: Argentan – Surdon – Alençon), public
+    transport times come from the timetables, not from the distance: the indexed path times
+    every mode that way too, the same answers."""
+    from insertion_match.geo.gtfs_import import read_network
+    from insertion_match.geo.transit import active_networks, install_networks
+    from tests.geo.gtfs_feed import write_feed
+
+    engine, _ = generated
+    network = read_network(write_feed(tmp_path / "feed.zip", gazetteer), "test").network
+    profiles = []
+    for k, insee in enumerate(("61006", "61001", "61101", "61474")):  # Argentan, Alençon...
+        for minutes in (30, 60):
+            profiles.append(BeneficiaryProfile.model_validate({
+                "id": f"pt-{k}-{minutes}", "home": {"insee": insee},
+                "mobility": {"driving_licence": "none", "vehicle": "none",
+                             "public_transport": True, "max_travel_minutes": minutes},
+                "target_jobs": ["agent d'entretien"] if k % 2 else []}))
+    def counts() -> list:
+        return [engine.recommend(p, kinds=["job"], today=TODAY).counts for p in profiles]
+
+    without = counts()
+    before = active_networks()
+    install_networks([network])
+    try:
+        shown = _compare(engine, profiles, (["job", "immersion"],), (10,))
+        with_network = counts()
+    finally:
+        install_networks(before)
+    assert shown > 20 and with_network != without  # the timetables opened some offers
