@@ -266,6 +266,7 @@ def test_a_stale_snapshot_is_brought_up_to_date_with_the_changed_offers_only(
     assert how == "database" and len(rebuilt.opportunity_table) == 319
     assert rebuilt.opportunity(offers[7].id) is None
 
+
 # ------------------------------------------------- pruning at its edges (same answers)
 
 
