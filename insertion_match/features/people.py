@@ -12,8 +12,9 @@ is cached per text).
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -285,6 +286,87 @@ def concat_people(parts: Sequence[PeopleArrays]) -> PeopleArrays:
                                     for off, p in zip(offsets.tolist(), parts, strict=False)]),
         history={k: (np.concatenate(v[0]), np.concatenate(v[1])) for k, v in history.items()},
     )
+
+
+def patch_people(people: PeopleArrays, drop: np.ndarray, added: PeopleArrays,
+                 at: np.ndarray) -> PeopleArrays:
+    """``people`` without the rows at ``drop`` and with the rows of ``added`` inserted, added
+    row k landing at position ``at[k]`` of the result (``at`` ascending): the same arrays as
+    building the resulting list of records at once, in O(rows) array work (no profile is read
+    again). The grid is rebuilt when ``people`` had one.
+
+    For the stored people's index: one profile created, updated (dropped, then added at its
+    place in the order) or deleted, without rebuilding the others' arrays."""
+    n = len(people)
+    keep = np.ones(n, dtype=bool)
+    keep[np.asarray(drop, dtype=np.int64)] = False
+    kept = np.flatnonzero(keep)
+    m, total = len(added), kept.shape[0] + len(added)
+    at = np.asarray(at, dtype=np.int64)
+    from_added = np.zeros(total, dtype=bool)
+    from_added[at] = True
+    src = np.empty(total, dtype=np.int64)  # index into kept rows, then added rows
+    src[~from_added] = kept
+    src[at] = n + np.arange(m)
+    cols: dict[str, Any] = {
+        f.name: np.concatenate([getattr(people, f.name), getattr(added, f.name)])[src]
+        for f in fields(PeopleArrays) if f.name not in _NOT_COLUMNS}
+    commune = [*people.commune, *added.commune]
+    target_text = [*people.target_text, *added.target_text]
+    # skills: each row's tokens are one block (CSR by owner); blocks gathered in the new order
+    owners = np.concatenate([people.token_owner, added.token_owner + n])
+    counts = np.bincount(owners, minlength=n + m)
+    starts = np.zeros(n + m, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    pool = np.concatenate([people.skill_tokens, added.skill_tokens])
+    new_at = np.full(n + m, -1, dtype=np.int64)  # the new position of each old or added row
+    new_at[src] = np.arange(total)
+    history: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for part, offset in ((people.history, 0), (added.history, n)):
+        for item, (pos, codes) in part.items():
+            moved = new_at[pos + offset]
+            ok = moved >= 0
+            if ok.any():
+                old = history.get(item)
+                both_pos = moved[ok] if old is None else np.concatenate([old[0], moved[ok]])
+                both_codes = codes[ok] if old is None else np.concatenate([old[1], codes[ok]])
+                order = np.argsort(both_pos, kind="stable")
+                history[item] = (both_pos[order], both_codes[order])
+    out = PeopleArrays(
+        **cols, commune=tuple(commune[i] for i in src.tolist()),
+        target_text=tuple(target_text[i] for i in src.tolist()),
+        skill_tokens=pool[_ranges(starts[src], counts[src])],
+        token_owner=np.repeat(np.arange(total, dtype=np.int64), counts[src]),
+        history=history,
+    )
+    return out.with_grid() if people.grid is not None else out
+
+
+def patch_in_order(people: PeopleArrays, keys: list, drop: Iterable, add: Mapping[Any, Any],
+                   rome: RomeReferential) -> tuple[PeopleArrays, list]:
+    """:func:`patch_people` for people whose rows are in the ascending order of their
+    ``keys`` (unique, comparable): without the people of keys ``drop``, with the
+    :class:`PersonRecord` of ``add`` (key → record) at their place. Returns the arrays and the
+    new keys; the same as building every record, in key order, at once."""
+    gone = sorted(set(drop))
+    at = [bisect.bisect_left(keys, k) for k in gone]
+    if any(i >= len(keys) or keys[i] != k for i, k in zip(at, gone, strict=True)):
+        raise KeyError("a dropped key is not in the index")
+    kept = keys.copy()
+    for i in reversed(at):
+        del kept[i]
+    new = sorted(add)
+    if any((i := bisect.bisect_left(kept, k)) < len(kept) and kept[i] == k for k in new):
+        raise ValueError("an added key is already in the index")
+    # added row j lands after the kept keys below it and the j added before it
+    where = [bisect.bisect_left(kept, k) + j for j, k in enumerate(new)]
+    out = patch_people(people, np.array(at, dtype=np.int64),
+                       build_people([add[k] for k in new], rome),
+                       np.array(where, dtype=np.int64))
+    merged = kept
+    for j, k in zip(where, new, strict=True):
+        merged.insert(j, k)
+    return out, merged
 
 
 HISTORY_CODES = {h.name: int(h) for h in HistoryCode if h is not HistoryCode.none}

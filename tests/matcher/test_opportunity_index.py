@@ -266,7 +266,7 @@ def test_candidates_pruned_by_the_score_bound_equal_the_brute_evaluation(generat
 
 def test_people_grid_rows_cover_every_home_within_the_radius(generated):
     engine, _offers = generated
-    people = build_people(_records(engine, _profiles(600, [], seed=5)), engine.rome).with_grid()
+    people = build_people(_records(engine, _profiles(600, ["o1", "o2", "o3"], seed=5)), engine.rome).with_grid()
     grid = people.grid
     assert grid is not None
     assert np.array_equal(grid.order[grid.rank], np.arange(len(people)))
@@ -278,3 +278,76 @@ def test_people_grid_rows_cover_every_home_within_the_radius(generated):
         inside = np.flatnonzero(haversine_km(y, x, people.lat, people.lon) <= r)
         assert set(grid.rank[inside].tolist()) <= set(rows.tolist())
         assert np.array_equal(grid.cells.lat[rows], people.lat[grid.order[rows]])
+
+
+def _same_people(a, b) -> None:
+    from dataclasses import fields as dc_fields
+
+    for f in dc_fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if f.name == "history":
+            assert x.keys() == y.keys()
+            for k in x:
+                assert np.array_equal(x[k][0], y[k][0]) and np.array_equal(x[k][1], y[k][1])
+        elif f.name == "grid":
+            assert (x is None) == (y is None)
+            if x is not None:
+                for g in ("order", "rank", "keys", "ptr", "reach_class", "group", "has_rome"):
+                    assert np.array_equal(getattr(x, g), getattr(y, g)), g
+        elif isinstance(x, np.ndarray):
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f.name
+        else:
+            assert tuple(x) == tuple(y), f.name
+
+
+def test_people_patched_in_order_equal_a_full_rebuild(generated):
+    """Profiles created, updated (moved home, other targets and skills, history) and deleted:
+    the patched index holds the same arrays and gives the same candidates as building
+    everyone again; the changed person is found where they now live, not where they lived."""
+    from insertion_match.features.people import patch_in_order
+
+    engine, offers = generated
+    rng = np.random.default_rng(12)
+    tested = [offers[int(i)] for i in rng.choice(len(offers), 6, replace=False)]
+    homes = tuple(o.location.insee for o in tested)
+    ids = [o.id for o in tested]
+    before = {p.id: p for p in _profiles(300, ids, seed=41, near=homes)}
+    keys = sorted(before)
+    people = build_people(_records(engine, [before[k] for k in keys]), engine.rome).with_grid()
+    # the new state: 40 deleted, 40 updated (another person's profile under the same id), 30 new
+    after = dict(before)
+    order = list(before)
+    for k in order[:40]:
+        del after[k]
+    fresh = _profiles(70, ids, seed=43, near=homes[:2])
+    for k, p in zip(order[40:80], fresh[:40], strict=True):
+        after[k] = p.model_copy(update={"id": k})
+    for p in fresh[40:]:
+        after[f"new-{p.id}"] = p.model_copy(update={"id": f"new-{p.id}"})
+    changed = set(order[:80]) | {k for k in after if k.startswith("new-")}
+    add = {k: r for k, r in zip(
+        sorted(changed & set(after)),
+        _records(engine, [after[k] for k in sorted(changed & set(after))]), strict=True)}
+    drop = [k for k in changed if k in before]
+    patched, new_keys = patch_in_order(people, keys, drop, add, engine.rome)
+    assert new_keys == sorted(after)
+    whole = build_people(_records(engine, [after[k] for k in new_keys]), engine.rome).with_grid()
+    _same_people(patched, whole)
+    moved = order[40]  # updated: now lives near the first tested offers
+    found = 0
+    for offer in tested:
+        index, pos = engine.opportunity(offer.id)
+        for limit in (3, 50):
+            args = (index, pos, engine.opportunity_scorer, Scope(), limit)
+            fast = rank_candidates(index, pos, patched, *args[2:])
+            assert fast == rank_candidates(index, pos, whole, *args[2:])
+            assert fast == rank_candidates(index, pos, whole, *args[2:], brute=True)
+            listed = {i.beneficiary_id for i in fast.items}
+            assert not listed & set(order[:40])  # deleted
+            found += moved in listed
+    # a patch with nothing to drop or add changes nothing; an unknown key is refused
+    same, _ = patch_in_order(patched, new_keys, [], {}, engine.rome)
+    _same_people(same, patched)
+    with pytest.raises(KeyError):
+        patch_in_order(patched, new_keys, ["nobody"], {}, engine.rome)
+    assert found > 0
