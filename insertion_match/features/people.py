@@ -182,7 +182,6 @@ class PeopleGrid:
     keys: np.ndarray  # int64: the occupied cells, sorted
     ptr: np.ndarray  # int64: rows of cell keys[i] are ptr[i]:ptr[i + 1]
     cells: PeopleArrays  # GRID_COLUMNS in cell order (the other columns are placeholders)
-    has_rome: np.ndarray  # bool, cell order: at least one target job is a known ROME fiche
     reach_class: np.ndarray  # int, cell order: index into ``minutes``
     minutes: np.ndarray  # float: the distinct maximum times
     group: np.ndarray  # int, cell order: index into ``group_department`` / ``_commission``
@@ -213,8 +212,6 @@ class PeopleGrid:
         return cls(
             order=order, rank=rank, keys=keys,
             ptr=np.append(first, order.shape[0]).astype(np.int64), cells=cells,
-            has_rome=np.any(people.target_pos >= 0, axis=1)[order]
-            if people.target_pos.shape[1] else np.zeros(len(people), dtype=bool),
             reach_class=reach_class.reshape(-1)[order].astype(np.int32),
             minutes=minutes.astype(float),
             group=group.reshape(-1)[order].astype(np.int32),
@@ -263,7 +260,7 @@ class PeopleGrid:
     def nbytes(self) -> int:
         return int(sum(getattr(self.cells, f).nbytes for f in GRID_COLUMNS)
                    + sum(a.nbytes for a in (self.order, self.rank, self.keys, self.ptr,
-                                            self.has_rome, self.reach_class, self.group)))
+                                            self.reach_class, self.group)))
 
 
 def concat_people(parts: Sequence[PeopleArrays]) -> PeopleArrays:

@@ -120,7 +120,8 @@ def _rank_near(opp: Opportunity, offer: OfferArrays, people: PeopleArrays, grid:
        The ``4 × limit`` best bounds are scored; their ``limit``-th best score ``s`` is at
        most the answer's last score. Everyone whose bound reaches ``s`` is scored too:
        whoever is left out scores below ``s``, under at least ``limit`` people. The people
-       scored are ranked as the brute path ranks them (score, then position).
+       scored are ranked as the brute path ranks them (score, then position). Below
+       ``10 × limit`` eligible people, or with a negative skills weight, everyone is scored.
     """
     w_lat, w_lon = float(offer.lat[0]), float(offer.lon[0])
     allowed = scope.allows(grid.group_department, grid.group_commission)
@@ -151,7 +152,7 @@ def _rank_near(opp: Opportunity, offer: OfferArrays, people: PeopleArrays, grid:
                          travel_source=pt_source)
     keep = np.flatnonzero(evaluate_opportunity_eligibility(sub, offer, light).eligible)
     eligible = int(keep.shape[0])
-    if eligible > limit:
+    if eligible > 10 * limit and scorer.weights.skills_weight >= 0:  # (see step 4)
         keep = keep[_may_enter(opp.id, people, offer, scorer, grid.order[rows[keep]],
                                grid.take(rows[keep], BOUND_COLUMNS),
                                _take_feats(light, keep), limit)]
