@@ -200,9 +200,9 @@ class PeopleGrid:
         # smaller integer types where the values fit (compared and computed as the same values)
         small: dict[str, Any] = {
             name: _smallest_int(getattr(cells, name)) for name in TARGET_COLUMNS}
-        sev = cells.severities
-        if sev.size and np.array_equal(sev, np.clip(np.round(sev), 0, 3)):
-            small["severities"] = sev.astype(np.int8)  # the severities 0..3
+        sev = cells.severities.astype(np.int8)  # the severities 0..3: the same values
+        if np.array_equal(sev, cells.severities):
+            small["severities"] = sev
         cells = replace(cells, **small)
         minutes, reach_class = np.unique(people.max_minutes, return_inverse=True)
         depts, d = np.unique(people.department, return_inverse=True)
