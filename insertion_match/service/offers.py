@@ -391,10 +391,15 @@ class PeopleIndex:
                                       row.commission, resolve_targets(profile, engine.rome))
                 self._records[row.subject] = (row.updated_at, record)
                 add[_order_key(row.subject, record)] = record
+            patched = None
             if (self._arrays is not None
                     and len(drop) + len(add) <= self.patch_share * len(self._records)):
-                self._arrays, self._keys = patch_in_order(self._arrays, self._keys, drop, add,
-                                                          engine.rome)
+                try:
+                    patched = patch_in_order(self._arrays, self._keys, drop, add, engine.rome)
+                except (KeyError, ValueError):  # out of step (an earlier get failed midway)
+                    log.warning("people index out of step with the stored profiles: rebuilt")
+            if patched is not None:
+                self._arrays, self._keys = patched
             else:
                 self._keys = sorted(_order_key(s, r) for s, (_, r) in self._records.items())
                 by_key = {_order_key(s, r): r for s, (_, r) in self._records.items()}

@@ -36,3 +36,8 @@ def test_profile_changes_are_patched_into_the_people_index(
     whole = PeopleIndex(patch_share=0.0).get(sessions, engine)
     _same_people(again, whole)
     assert patched.get(sessions, engine) is again  # unchanged: the same arrays
+    # out of step (as after a get that failed midway): rebuilt whole, not patched wrongly
+    lost = next(k for k in patched._keys if k[0] == profiles[20].id)
+    patched._keys.remove(lost)
+    store(profiles[21].model_copy(update={"id": profiles[20].id}))
+    _same_people(patched.get(sessions, engine), PeopleIndex(patch_share=0.0).get(sessions, engine))
