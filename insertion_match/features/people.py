@@ -12,18 +12,26 @@ is cached per text).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
 from insertion_match.domain import FREINS, BeneficiaryProfile, HistoryCode, LicenceCode
-from insertion_match.features.opportunity_index import PointGrid, _ranges
+from insertion_match.features.opportunity_index import _ranges
 from insertion_match.features.profile import PersonContext, severity_vector
 from insertion_match.features.rome import RomeReferential, TitleMatch
 from insertion_match.features.skills import person_tokens
-from insertion_match.geo import DEFAULT_MAX_TRAVEL_MINUTES, Commune, Mode, available_modes
+from insertion_match.geo import (
+    DEFAULT_MAX_TRAVEL_MINUTES,
+    Commune,
+    Mode,
+    available_modes,
+    haversine_km,
+)
 
 #: Modes in the order of the travel arrays.
 MODES: tuple[Mode, ...] = tuple(Mode)
@@ -68,21 +76,24 @@ class PeopleArrays:
     # item id -> (people positions, HistoryCode values)
     #: The homes on a spatial grid (stored people): reverse matching reads only the people
     #: who can reach the offer. None for one person.
-    grid: PointGrid | None = None
+    grid: PeopleGrid | None = None
 
     def __len__(self) -> int:
         return int(self.lat.shape[0])
 
-    def take(self, positions: np.ndarray, walls_only: bool = False) -> PeopleArrays:
+    def take(self, positions: np.ndarray, walls_only: bool = False,
+             columns: Collection[str] | None = None) -> PeopleArrays:
         """The people at ``positions`` (ascending), without their history (the caller maps
         the one item it needs) and without a grid. ``walls_only``: only the columns the
-        walls read are gathered (the others are zero-cost placeholders; no skills)."""
+        walls read are gathered; ``columns``: only those (the others are zero-cost
+        placeholders, row 0 repeated; no skills, communes or target texts)."""
         pos = np.asarray(positions, dtype=np.int64)
-        if walls_only:
+        if walls_only or columns is not None:
+            wanted = WALL_COLUMNS if columns is None else columns
             n = pos.shape[0]
             # the array columns, by field name (Any: mypy cannot tell ** which field is which)
             cols: dict[str, Any] = {
-                f.name: getattr(self, f.name)[pos] if f.name in _WALL_COLUMNS
+                f.name: getattr(self, f.name)[pos] if f.name in wanted
                 else np.broadcast_to(getattr(self, f.name)[:1], (n,)
                                      + getattr(self, f.name).shape[1:])
                 for f in fields(self) if f.name not in _NOT_COLUMNS}
@@ -101,7 +112,25 @@ class PeopleArrays:
         )
 
     def with_grid(self) -> PeopleArrays:
-        return replace(self, grid=PointGrid(self.lat, self.lon))
+        return replace(self, grid=PeopleGrid.build(self))
+
+    def history_codes(self, item_id: str, positions: np.ndarray) -> np.ndarray:
+        """int8 history codes of ``item_id`` for the people at ``positions`` (ascending)."""
+        out = np.zeros(positions.shape[0], dtype=np.int8)
+        if item_id in self.history and positions.size:
+            pos, codes = self.history[item_id]
+            at = np.minimum(np.searchsorted(positions, pos), positions.shape[0] - 1)
+            hit = positions[at] == pos
+            out[at[hit]] = codes[hit]
+        return out
+
+
+def _smallest_int(a: np.ndarray) -> np.ndarray:
+    for dtype in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if not a.size or (a.min() >= info.min and a.max() <= info.max):
+            return a.astype(dtype)
+    return a
 
 
 class _Pick(Sequence):
@@ -118,11 +147,120 @@ class _Pick(Sequence):
 
 
 #: What the walls (and travel) read of a person.
-_WALL_COLUMNS = frozenset({"lat", "lon", "modes", "car_unknown", "max_minutes", "licence",
+WALL_COLUMNS = frozenset({"lat", "lon", "modes", "car_unknown", "max_minutes", "licence",
                            "level", "age", "rqth", "children_under_3", "children_3_to_11",
                            "severities", "atypical_ok"})
 _NOT_COLUMNS = frozenset({"commune", "target_text", "skill_tokens", "token_owner", "history",
                           "grid"})
+#: The targets' ROME fiches (positions, domaines, grand domaines, v3 fiches).
+TARGET_COLUMNS = frozenset({"target_pos", "target_dp", "target_gd", "target_v3"})
+#: What an upper bound of the score reads besides the walls' columns (all but the skills).
+BOUND_COLUMNS = frozenset({"severities", "max_minutes", "level", "hours", "children_under_3",
+                           "children_3_to_11", "licence", "orientation", "skills_known"}
+                          ) | TARGET_COLUMNS
+#: What the grid keeps in cell order.
+GRID_COLUMNS = WALL_COLUMNS | BOUND_COLUMNS
+
+
+@dataclass(frozen=True)
+class PeopleGrid:
+    """The stored people's homes on a grid of ``CELL_DEG`` cells, for reverse matching.
+
+    The people are sorted by cell (then by position): one cell, and the consecutive occupied
+    cells of one row of the grid, are one contiguous run. ``cells`` holds, in that order, the
+    columns the walls and an upper bound of the score read (:data:`GRID_COLUMNS`), so that a
+    query reads runs of memory instead of people scattered over the whole index. Per person
+    also: the index of their maximum time among the distinct ones (``reach_class``, for their
+    own reach) and of their (département, commission) pair (``group``, for the scope), whose
+    sizes give the count of people of a scope without reading anyone.
+    """
+
+    CELL_DEG = 0.1
+
+    order: np.ndarray  # int64: position (in the people arrays) of each row, in cell order
+    rank: np.ndarray  # int64: row (cell order) of each position (the inverse of ``order``)
+    keys: np.ndarray  # int64: the occupied cells, sorted
+    ptr: np.ndarray  # int64: rows of cell keys[i] are ptr[i]:ptr[i + 1]
+    cells: PeopleArrays  # GRID_COLUMNS in cell order (the other columns are placeholders)
+    reach_class: np.ndarray  # int, cell order: index into ``minutes``
+    minutes: np.ndarray  # float: the distinct maximum times
+    group: np.ndarray  # int, cell order: index into ``group_department`` / ``_commission``
+    group_department: np.ndarray  # str
+    group_commission: np.ndarray  # str
+    group_size: np.ndarray  # int64: people per group
+
+    @classmethod
+    def build(cls, people: PeopleArrays) -> PeopleGrid:
+        key = cls._key(np.floor(people.lat / cls.CELL_DEG), np.floor(people.lon / cls.CELL_DEG))
+        order = np.argsort(key, kind="stable").astype(np.int64)
+        keys, first = np.unique(key[order], return_index=True)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.shape[0], dtype=np.int64)
+        cells = people.take(order, columns=GRID_COLUMNS)
+        # smaller integer types where the values fit (compared and computed as the same values)
+        small: dict[str, Any] = {
+            name: _smallest_int(getattr(cells, name)) for name in TARGET_COLUMNS}
+        sev = cells.severities.astype(np.int8)  # the severities 0..3: the same values
+        if np.array_equal(sev, cells.severities):
+            small["severities"] = sev
+        cells = replace(cells, **small)
+        minutes, reach_class = np.unique(people.max_minutes, return_inverse=True)
+        depts, d = np.unique(people.department, return_inverse=True)
+        coms, c = np.unique(people.commission, return_inverse=True)
+        pair = d.reshape(-1).astype(np.int64) * max(coms.shape[0], 1) + c.reshape(-1)
+        pairs, group, size = np.unique(pair, return_inverse=True, return_counts=True)
+        return cls(
+            order=order, rank=rank, keys=keys,
+            ptr=np.append(first, order.shape[0]).astype(np.int64), cells=cells,
+            reach_class=reach_class.reshape(-1)[order].astype(np.int32),
+            minutes=minutes.astype(float),
+            group=group.reshape(-1)[order].astype(np.int32),
+            group_department=depts[pairs // max(coms.shape[0], 1)],
+            group_commission=coms[pairs % max(coms.shape[0], 1)],
+            group_size=size.astype(np.int64),
+        )
+
+    @staticmethod
+    def _key(ilat: np.ndarray, ilon: np.ndarray) -> np.ndarray:
+        return (ilat.astype(np.int64) + 2000) * 10_000 + (ilon.astype(np.int64) + 5000)
+
+    def take(self, rows: np.ndarray, columns: Collection[str]) -> PeopleArrays:
+        """``columns`` of the people at ``rows`` (cell order); the others are placeholders."""
+        return self.cells.take(rows, columns=columns)
+
+    def rows_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
+        """Rows (cell order, ascending) of every person whose cell touches the circle of
+        ``radius_km`` around the point (a superset of the people within it)."""
+        if not self.keys.size:
+            return np.empty(0, np.int64)
+        c = self.CELL_DEG
+        dlat = radius_km / 111.0 + c
+        lat_lo, lat_hi = math.floor((lat - dlat) / c), math.floor((lat + dlat) / c)
+        coslat = max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 0.01)
+        dlon = radius_km / (111.0 * coslat) + c
+        lon_lo, lon_hi = math.floor((lon - dlon) / c), math.floor((lon + dlon) / c)
+        glat, glon = np.meshgrid(np.arange(lat_lo, lat_hi + 1), np.arange(lon_lo, lon_hi + 1),
+                                 indexing="ij")
+        ilat, ilon = glat.ravel(), glon.ravel()
+        # the closest point of each cell to (lat, lon), then its crow-fly distance
+        clat = np.clip(lat, ilat * c, (ilat + 1) * c)
+        clon = np.clip(lon, ilon * c, (ilon + 1) * c)
+        near = haversine_km(lat, lon, clat, clon) <= radius_km
+        keys = self._key(ilat[near], ilon[near])
+        at = np.minimum(np.searchsorted(self.keys, keys), self.keys.shape[0] - 1)
+        at = at[self.keys[at] == keys]  # ascending: keys are row-major, like the meshgrid
+        if not at.size:
+            return np.empty(0, np.int64)
+        # consecutive occupied cells are one run of rows
+        brk = np.flatnonzero(np.diff(at) != 1) + 1
+        first, last = at[np.r_[0, brk]], at[np.r_[brk - 1, at.shape[0] - 1]]
+        return _ranges(self.ptr[first], self.ptr[last + 1] - self.ptr[first])
+
+    @property
+    def nbytes(self) -> int:
+        return int(sum(getattr(self.cells, f).nbytes for f in GRID_COLUMNS)
+                   + sum(a.nbytes for a in (self.order, self.rank, self.keys, self.ptr,
+                                            self.reach_class, self.group)))
 
 
 def concat_people(parts: Sequence[PeopleArrays]) -> PeopleArrays:
@@ -146,8 +284,86 @@ def concat_people(parts: Sequence[PeopleArrays]) -> PeopleArrays:
         history={k: (np.concatenate(v[0]), np.concatenate(v[1])) for k, v in history.items()},
     )
 
-    def tokens_of(self, i: int) -> np.ndarray:
-        return self.skill_tokens[self.token_owner == i]
+
+def patch_people(people: PeopleArrays, drop: np.ndarray, added: PeopleArrays,
+                 at: np.ndarray) -> PeopleArrays:
+    """``people`` without the rows at ``drop`` and with the rows of ``added`` inserted, added
+    row k landing at position ``at[k]`` of the result (``at`` ascending): the same arrays as
+    building the resulting list of records at once, in O(rows) array work (no profile is read
+    again). The grid is rebuilt when ``people`` had one.
+
+    For the stored people's index: one profile created, updated (dropped, then added at its
+    place in the order) or deleted, without rebuilding the others' arrays."""
+    n = len(people)
+    keep = np.ones(n, dtype=bool)
+    keep[np.asarray(drop, dtype=np.int64)] = False
+    kept = np.flatnonzero(keep)
+    m, total = len(added), kept.shape[0] + len(added)
+    at = np.asarray(at, dtype=np.int64)
+    from_added = np.zeros(total, dtype=bool)
+    from_added[at] = True
+    src = np.empty(total, dtype=np.int64)  # index into kept rows, then added rows
+    src[~from_added] = kept
+    src[at] = n + np.arange(m)
+    cols: dict[str, Any] = {
+        f.name: np.concatenate([getattr(people, f.name), getattr(added, f.name)])[src]
+        for f in fields(PeopleArrays) if f.name not in _NOT_COLUMNS}
+    commune = [*people.commune, *added.commune]
+    target_text = [*people.target_text, *added.target_text]
+    # skills: each row's tokens are one block (CSR by owner); blocks gathered in the new order
+    owners = np.concatenate([people.token_owner, added.token_owner + n])
+    counts = np.bincount(owners, minlength=n + m)
+    starts = np.zeros(n + m, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    pool = np.concatenate([people.skill_tokens, added.skill_tokens])
+    new_at = np.full(n + m, -1, dtype=np.int64)  # the new position of each old or added row
+    new_at[src] = np.arange(total)
+    history: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for part, offset in ((people.history, 0), (added.history, n)):
+        for item, (pos, codes) in part.items():
+            moved = new_at[pos + offset]
+            ok = moved >= 0
+            if ok.any():
+                old = history.get(item)
+                both_pos = moved[ok] if old is None else np.concatenate([old[0], moved[ok]])
+                both_codes = codes[ok] if old is None else np.concatenate([old[1], codes[ok]])
+                order = np.argsort(both_pos, kind="stable")
+                history[item] = (both_pos[order], both_codes[order])
+    out = PeopleArrays(
+        **cols, commune=tuple(commune[i] for i in src.tolist()),
+        target_text=tuple(target_text[i] for i in src.tolist()),
+        skill_tokens=pool[_ranges(starts[src], counts[src])],
+        token_owner=np.repeat(np.arange(total, dtype=np.int64), counts[src]),
+        history=history,
+    )
+    return out.with_grid() if people.grid is not None else out
+
+
+def patch_in_order(people: PeopleArrays, keys: list, drop: Iterable, add: Mapping[Any, Any],
+                   rome: RomeReferential) -> tuple[PeopleArrays, list]:
+    """:func:`patch_people` for people whose rows are in the ascending order of their
+    ``keys`` (unique, comparable): without the people of keys ``drop``, with the
+    :class:`PersonRecord` of ``add`` (key → record) at their place. Returns the arrays and the
+    new keys; the same as building every record, in key order, at once."""
+    gone = sorted(set(drop))
+    at = [bisect.bisect_left(keys, k) for k in gone]
+    if any(i >= len(keys) or keys[i] != k for i, k in zip(at, gone, strict=True)):
+        raise KeyError("a dropped key is not in the index")
+    kept = keys.copy()
+    for i in reversed(at):
+        del kept[i]
+    new = sorted(add)
+    if any((i := bisect.bisect_left(kept, k)) < len(kept) and kept[i] == k for k in new):
+        raise ValueError("an added key is already in the index")
+    # added row j lands after the kept keys below it and the j added before it
+    where = [bisect.bisect_left(kept, k) + j for j, k in enumerate(new)]
+    out = patch_people(people, np.array(at, dtype=np.int64),
+                       build_people([add[k] for k in new], rome),
+                       np.array(where, dtype=np.int64))
+    merged = kept
+    for j, k in zip(where, new, strict=True):
+        merged.insert(j, k)
+    return out, merged
 
 
 HISTORY_CODES = {h.name: int(h) for h in HistoryCode if h is not HistoryCode.none}

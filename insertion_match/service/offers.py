@@ -42,6 +42,7 @@ from insertion_match.features.people import (
     PeopleArrays,
     PersonRecord,
     build_people,
+    patch_in_order,
     resolve_targets,
 )
 from insertion_match.features.rome import RomeReferential
@@ -402,13 +403,18 @@ class PeopleIndex:
     """The stored beneficiaries as :class:`PeopleArrays`, rebuilt only when they change.
 
     Freshness: each :meth:`get` runs one aggregate query (count, latest update); when it
-    differs, only the profiles created or updated since are parsed again (targets mapped to
-    ROME once per profile), then the arrays are rebuilt.
+    differs, only the profiles created, updated or deleted since are read, and their rows
+    patched into the arrays (``patch_in_order``: the others' rows are moved, not rebuilt);
+    a change of more than ``patch_share`` of the people rebuilds the arrays whole. Rows are in
+    (id, commission, subject) order either way (the order of equal scores).
     """
 
+    #: Changes up to this share of the people are patched in; more rebuild the arrays.
+    patch_share: float = 0.1
     _fingerprint: tuple[int, str] | None = None
     _records: dict[str, tuple[datetime, PersonRecord]] = field(default_factory=dict)
     _arrays: PeopleArrays | None = None
+    _keys: list[tuple[str, str, str]] = field(default_factory=list)  # of the rows, ascending
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def get(self, sessions: sessionmaker[Session], engine: MatchingEngine) -> PeopleArrays:
@@ -421,17 +427,37 @@ class PeopleIndex:
             if fingerprint == self._fingerprint and self._arrays is not None:
                 return self._arrays
             stamps = db.beneficiary_stamps(sessions)
-            for gone in set(self._records) - set(stamps):
-                del self._records[gone]
+            gone = set(self._records) - set(stamps)
             changed = [i for i, ts in stamps.items()
                        if i not in self._records or self._records[i][0] != ts]
+            drop = [_order_key(s, self._records[s][1]) for s in (*gone, *changed)
+                    if s in self._records]
+            for s in (*gone, *changed):  # the changed are read again below (unless deleted since)
+                self._records.pop(s, None)
+            add: dict[tuple[str, str, str], PersonRecord] = {}
             for row in db.beneficiaries_by_ids(sessions, changed):
                 profile = db.profile_of(row)
                 record = PersonRecord(profile, engine.gazetteer.by_insee(row.home_insee),
                                       row.commission, resolve_targets(profile, engine.rome))
                 self._records[row.subject] = (row.updated_at, record)
-            ordered = [r for _, r in sorted(self._records.values(),
-                                            key=lambda tr: (tr[1].profile.id or '', tr[1].commission or ''))]
-            self._arrays = build_people(ordered, engine.rome).with_grid()
+                add[_order_key(row.subject, record)] = record
+            patched = None
+            if (self._arrays is not None
+                    and len(drop) + len(add) <= self.patch_share * len(self._records)):
+                try:
+                    patched = patch_in_order(self._arrays, self._keys, drop, add, engine.rome)
+                except (KeyError, ValueError):  # out of step (an earlier get failed midway)
+                    log.warning("people index out of step with the stored profiles: rebuilt")
+            if patched is not None:
+                self._arrays, self._keys = patched
+            else:
+                self._keys = sorted(_order_key(s, r) for s, (_, r) in self._records.items())
+                by_key = {_order_key(s, r): r for s, (_, r) in self._records.items()}
+                self._arrays = build_people([by_key[k] for k in self._keys],
+                                            engine.rome).with_grid()
             self._fingerprint = fingerprint
             return self._arrays
+
+
+def _order_key(subject: str, record: PersonRecord) -> tuple[str, str, str]:
+    return record.profile.id or "", record.commission or "", subject

@@ -8,6 +8,7 @@ recognised, none), skills, children and history."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from insertion_match.features.people import (
 )
 from insertion_match.features.profile import person_context
 from insertion_match.geo import haversine_km
-from insertion_match.matcher import opportunity_recommend
+from insertion_match.matcher import candidates, opportunity_recommend
 from insertion_match.matcher.candidates import Scope, rank_candidates
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.matcher.opportunity_recommend import recommend_opportunities, shared_table
@@ -58,13 +59,17 @@ def generated(catalogue, gazetteer, territories, rome):
     return engine, batch.opportunities
 
 
-def _profiles(n: int, offer_ids: list[str], seed: int = 11) -> list[BeneficiaryProfile]:
+def _profiles(n: int, offer_ids: list[str], seed: int = 11,
+              near: tuple[str, ...] = ()) -> list[BeneficiaryProfile]:
+    """``near``: INSEE codes where four homes out of five are drawn (a dense area)."""
     rng = np.random.default_rng(seed)
     communes = pd.read_csv(DATA / "geo/communes_france.csv", dtype=str)
     communes = communes[communes.department.isin(HOMES) & communes.lat.notna()]
     out = []
     for k in range(n):
         insee = communes.insee_code.iloc[int(rng.integers(len(communes)))]
+        if near and rng.random() < 0.8:
+            insee = near[int(rng.integers(len(near)))]
         mobility = {"max_travel_minutes": int(rng.choice([10, 20, 30, 45, 60, 90]))}
         for key, values in (("driving_licence", ["none", "code", "b", None]),
                             ("vehicle", ["none", "car", "bike", "two_wheeler", None])):
@@ -429,3 +434,142 @@ def test_public_transport_by_timetables_gives_the_same_answers(generated, gazett
     finally:
         install_networks(before)
     assert shown > 20 and with_network != without  # the timetables opened some offers
+
+
+def _records(engine, profiles):
+    out = []
+    for profile in profiles:
+        home = engine.locate(profile)
+        out.append(PersonRecord(profile, home, engine.territories.commission_of(home.insee),
+                                resolve_targets(profile, engine.rome)))
+    return out
+
+
+def test_candidates_pruned_by_the_score_bound_equal_the_brute_evaluation(generated, monkeypatch):
+    """Few offers, many people within their reach, twins (the same profile under another id:
+    equal scores, ranked by position), history on those very offers (refused, abandoned:
+    lower scores; done, ongoing: walls), every limit from 1: only the people whose bound
+    reaches the limit-th score are scored, and the answer is the brute one."""
+    engine, offers = generated
+    rng = np.random.default_rng(8)
+    tested = [offers[int(i)] for i in rng.choice(len(offers), 14, replace=False)]
+    profiles = []
+    homes = tuple(o.location.insee for o in tested)
+    for k, p in enumerate(_profiles(1500, [o.id for o in tested], seed=31, near=homes)):
+        profiles.append(p)
+        if k % 3 == 0:
+            profiles.append(p.model_copy(update={"id": f"{p.id}-twin"}))
+    people = build_people(_records(engine, profiles), engine.rome).with_grid()
+    left_out: list[int] = []  # how many eligible people were not scored, per answer
+    may_enter = candidates._may_enter
+
+    def spy(*args):
+        out = may_enter(*args)
+        left_out.append(args[4].shape[0] - out.shape[0])
+        return out
+
+    monkeypatch.setattr(candidates, "_may_enter", spy)
+    commissions = sorted({c for c in people.commission.tolist() if c})
+    scopes = (Scope(), Scope(departments=frozenset({"61", "14", "27"})),
+              Scope(commissions=frozenset(commissions[:2])),
+              Scope(territories=(("72", None), ("61", commissions[0]))), Scope(territories=()))
+    ties = 0
+    for k, offer in enumerate(tested):
+        index, pos = engine.opportunity(offer.id)
+        for limit in (1, 2, 4, 7, 40, 2000):
+            scope = scopes[(k + limit) % len(scopes)]
+            args = (index, pos, people, engine.opportunity_scorer, scope, limit)
+            fast = rank_candidates(*args)
+            assert fast == rank_candidates(*args, brute=True), (offer.id, limit, scope)
+            scores = [item.score for item in fast.items]
+            ties += sum(a == b for a, b in itertools.pairwise(scores))
+    assert sum(n > 0 for n in left_out) > 12 and ties > 5
+
+
+def test_people_grid_rows_cover_every_home_within_the_radius(generated):
+    engine, _offers = generated
+    people = build_people(_records(engine, _profiles(600, ["o1", "o2", "o3"], seed=5)), engine.rome).with_grid()
+    grid = people.grid
+    assert grid is not None
+    assert np.array_equal(grid.order[grid.rank], np.arange(len(people)))
+    rng = np.random.default_rng(2)
+    for _ in range(40):
+        y, x, r = rng.uniform(47.5, 49.5), rng.uniform(-1.5, 1.5), rng.uniform(1, 90)
+        rows = grid.rows_near(y, x, r)
+        assert np.all(np.diff(rows) > 0)
+        inside = np.flatnonzero(haversine_km(y, x, people.lat, people.lon) <= r)
+        assert set(grid.rank[inside].tolist()) <= set(rows.tolist())
+        assert np.array_equal(grid.cells.lat[rows], people.lat[grid.order[rows]])
+
+
+def _same_people(a, b) -> None:
+    from dataclasses import fields as dc_fields
+
+    for f in dc_fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if f.name == "history":
+            assert x.keys() == y.keys()
+            for k in x:
+                assert np.array_equal(x[k][0], y[k][0]) and np.array_equal(x[k][1], y[k][1])
+        elif f.name == "grid":
+            assert (x is None) == (y is None)
+            if x is not None:
+                for g in ("order", "rank", "keys", "ptr", "reach_class", "group"):
+                    assert np.array_equal(getattr(x, g), getattr(y, g)), g
+        elif isinstance(x, np.ndarray):
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f.name
+        else:
+            assert tuple(x) == tuple(y), f.name
+
+
+def test_people_patched_in_order_equal_a_full_rebuild(generated):
+    """Profiles created, updated (moved home, other targets and skills, history) and deleted:
+    the patched index holds the same arrays and gives the same candidates as building
+    everyone again; the changed person is found where they now live, not where they lived."""
+    from insertion_match.features.people import patch_in_order
+
+    engine, offers = generated
+    rng = np.random.default_rng(12)
+    tested = [offers[int(i)] for i in rng.choice(len(offers), 6, replace=False)]
+    homes = tuple(o.location.insee for o in tested)
+    ids = [o.id for o in tested]
+    before = {p.id: p for p in _profiles(300, ids, seed=41, near=homes)}
+    keys = sorted(before)
+    people = build_people(_records(engine, [before[k] for k in keys]), engine.rome).with_grid()
+    # the new state: 40 deleted, 40 updated (another person's profile under the same id), 30 new
+    after = dict(before)
+    order = list(before)
+    for k in order[:40]:
+        del after[k]
+    fresh = _profiles(70, ids, seed=43, near=homes[:2])
+    for k, p in zip(order[40:80], fresh[:40], strict=True):
+        after[k] = p.model_copy(update={"id": k})
+    for p in fresh[40:]:
+        after[f"new-{p.id}"] = p.model_copy(update={"id": f"new-{p.id}"})
+    changed = set(order[:80]) | {k for k in after if k.startswith("new-")}
+    add = {k: r for k, r in zip(
+        sorted(changed & set(after)),
+        _records(engine, [after[k] for k in sorted(changed & set(after))]), strict=True)}
+    drop = [k for k in changed if k in before]
+    patched, new_keys = patch_in_order(people, keys, drop, add, engine.rome)
+    assert new_keys == sorted(after)
+    whole = build_people(_records(engine, [after[k] for k in new_keys]), engine.rome).with_grid()
+    _same_people(patched, whole)
+    moved = order[40]  # updated: now lives near the first tested offers
+    found = 0
+    for offer in tested:
+        index, pos = engine.opportunity(offer.id)
+        for limit in (3, 50):
+            args = (index, pos, engine.opportunity_scorer, Scope(), limit)
+            fast = rank_candidates(index, pos, patched, *args[2:])
+            assert fast == rank_candidates(index, pos, whole, *args[2:])
+            assert fast == rank_candidates(index, pos, whole, *args[2:], brute=True)
+            listed = {i.beneficiary_id for i in fast.items}
+            assert not listed & set(order[:40])  # deleted
+            found += moved in listed
+    # a patch with nothing to drop or add changes nothing; an unknown key is refused
+    same, _ = patch_in_order(patched, new_keys, [], {}, engine.rome)
+    _same_people(same, patched)
+    with pytest.raises(KeyError):
+        patch_in_order(patched, new_keys, ["nobody"], {}, engine.rome)
+    assert found > 0
