@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -160,9 +161,13 @@ class DocStore:
     doc_begin: np.ndarray  # (N,) int32, in the decompressed block
     doc_end: np.ndarray  # (N,) int32
     cache: dict = field(default_factory=dict, compare=False, repr=False)
+    parsed: dict = field(default_factory=dict, compare=False, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     BLOCK = 16
     CACHE_BLOCKS = 256
+    #: validated documents kept (the offers shown again; least recently read dropped first)
+    CACHE_DOCS = 2048
 
     def __len__(self) -> int:
         return int(self.doc_block.shape[0])
@@ -178,6 +183,22 @@ class DocStore:
                 self.cache.clear()
             self.cache[b] = block
         return block[int(self.doc_begin[j]): end]
+
+    def document(self, j: int) -> Opportunity:
+        """Document ``j``, validated. The last ones read are kept: a store's documents never
+        change (an import builds a new store, its cache empty), and an Opportunity is
+        frozen."""
+        with self.lock:
+            opp = self.parsed.pop(j, None)
+            if opp is not None:
+                self.parsed[j] = opp  # the most recent last
+                return opp
+        opp = Opportunity.model_validate_json(self.raw(j))
+        with self.lock:
+            self.parsed[j] = opp
+            if len(self.parsed) > self.CACHE_DOCS:
+                del self.parsed[next(iter(self.parsed))]
+        return opp
 
     @classmethod
     def encode(cls, documents: Sequence[bytes]) -> DocStore:
@@ -256,7 +277,7 @@ class OfferDocs(Sequence[Opportunity]):
             i += n
         if not 0 <= i < n:
             raise IndexError(i)
-        return Opportunity.model_validate_json(self.raw(i))
+        return self.store.document(int(self.order[self.start + i]))
 
     def __iter__(self) -> Iterator[Opportunity]:
         for i in range(len(self)):
