@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -162,7 +161,6 @@ class DocStore:
     doc_end: np.ndarray  # (N,) int32
     cache: dict = field(default_factory=dict, compare=False, repr=False)
     parsed: dict = field(default_factory=dict, compare=False, repr=False)
-    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     BLOCK = 16
     CACHE_BLOCKS = 256
@@ -187,17 +185,17 @@ class DocStore:
     def document(self, j: int) -> Opportunity:
         """Document ``j``, validated. The last ones read are kept: a store's documents never
         change (an import builds a new store, its cache empty), and an Opportunity is
-        frozen."""
-        with self.lock:
-            opp = self.parsed.pop(j, None)
-            if opp is not None:
-                self.parsed[j] = opp  # the most recent last
-                return opp
-        opp = Opportunity.model_validate_json(self.raw(j))
-        with self.lock:
-            self.parsed[j] = opp
-            if len(self.parsed) > self.CACHE_DOCS:
+        frozen. No lock: each dict operation is atomic; two requests racing at most read a
+        document twice, or drop one more or one fewer than needed."""
+        opp = self.parsed.pop(j, None)
+        if opp is None:
+            opp = Opportunity.model_validate_json(self.raw(j))
+        self.parsed[j] = opp  # the most recently read last
+        if len(self.parsed) > self.CACHE_DOCS:
+            try:
                 del self.parsed[next(iter(self.parsed))]
+            except (KeyError, RuntimeError, StopIteration):  # another request's change
+                pass
         return opp
 
     @classmethod
