@@ -170,7 +170,7 @@ def reasons_for(view: PairView, contributions: np.ndarray, i: int) -> tuple[tupl
                                                                           float]:
     """Reasons (non-zero terms, largest first) and the score they add up to (rounded sums)."""
     row = contributions[i]
-    terms = np.flatnonzero(np.abs(row) >= _REASON_THRESHOLD).tolist()
+    terms = (np.abs(row) >= _REASON_THRESHOLD).nonzero()[0].tolist()  # row: 1-D
     if not terms:
         return (), 0  # round(sum(()), 4)
     values = row.tolist()  # the same Python floats as float(row[t])
@@ -185,7 +185,7 @@ def warnings_for(view: PairView, elig: PairEligibility, i: int) -> tuple[Warning
     o, oi = view.opportunity(i), view.op(i)
     offers = view.offers
     out: list[Warning] = []
-    for r in np.flatnonzero(elig.unchecked[i]).tolist():
+    for r in elig.unchecked[i].nonzero()[0].tolist():
         rule = elig.rules[r]
         if rule.unchecked_label is not None:
             out.append(Warning("unchecked." + rule.code.split(".", 1)[1], rule.unchecked_label(
