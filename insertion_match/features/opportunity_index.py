@@ -278,8 +278,10 @@ class OfferDocs(Sequence[Opportunity]):
         return self.store.document(int(self.order[self.start + i]))
 
     def __iter__(self) -> Iterator[Opportunity]:
+        """Every document, validated (not kept: a full scan would only evict the shown
+        offers from the store's cache)."""
         for i in range(len(self)):
-            yield self[i]
+            yield Opportunity.model_validate_json(self.raw(i))
 
     def take(self, positions: Sequence[int]) -> _Picked:
         return _Picked(self, np.asarray(positions, dtype=np.int64))
