@@ -160,9 +160,12 @@ class DocStore:
     doc_begin: np.ndarray  # (N,) int32, in the decompressed block
     doc_end: np.ndarray  # (N,) int32
     cache: dict = field(default_factory=dict, compare=False, repr=False)
+    parsed: dict = field(default_factory=dict, compare=False, repr=False)
 
     BLOCK = 16
     CACHE_BLOCKS = 256
+    #: validated documents kept (the offers shown again; least recently read dropped first)
+    CACHE_DOCS = 2048
 
     def __len__(self) -> int:
         return int(self.doc_block.shape[0])
@@ -178,6 +181,22 @@ class DocStore:
                 self.cache.clear()
             self.cache[b] = block
         return block[int(self.doc_begin[j]): end]
+
+    def document(self, j: int) -> Opportunity:
+        """Document ``j``, validated. The last ones read are kept: a store's documents never
+        change (an import builds a new store, its cache empty), and an Opportunity is
+        frozen. No lock: each dict operation is atomic; two requests racing at most read a
+        document twice, or drop one more or one fewer than needed."""
+        opp = self.parsed.pop(j, None)
+        if opp is None:
+            opp = Opportunity.model_validate_json(self.raw(j))
+        self.parsed[j] = opp  # the most recently read last
+        if len(self.parsed) > self.CACHE_DOCS:
+            try:
+                del self.parsed[next(iter(self.parsed))]
+            except (KeyError, RuntimeError, StopIteration):  # another request's change
+                pass
+        return opp
 
     @classmethod
     def encode(cls, documents: Sequence[bytes]) -> DocStore:
@@ -256,11 +275,13 @@ class OfferDocs(Sequence[Opportunity]):
             i += n
         if not 0 <= i < n:
             raise IndexError(i)
-        return Opportunity.model_validate_json(self.raw(i))
+        return self.store.document(int(self.order[self.start + i]))
 
     def __iter__(self) -> Iterator[Opportunity]:
+        """Every document, validated (not kept: a full scan would only evict the shown
+        offers from the store's cache)."""
         for i in range(len(self)):
-            yield self[i]
+            yield Opportunity.model_validate_json(self.raw(i))
 
     def take(self, positions: Sequence[int]) -> _Picked:
         return _Picked(self, np.asarray(positions, dtype=np.int64))

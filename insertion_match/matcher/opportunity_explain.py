@@ -30,121 +30,182 @@ LEVEL_LABELS_FR = {2: "infra CAP", 3: "CAP/BEP", 4: "bac", 5: "bac+2", 6: "bac+3
 ORIENTATIONS_FR = ("sociale", "socioprofessionnelle", "professionnelle")
 
 
+#: Per mode index (``people.MODES``, read like it: -1 is the last): whether it is public
+#: transport, its French words, its value.
+_BY_PT = tuple(m is Mode.public_transport for m in MODES)
+_MODE_FR = tuple(MODE_LABELS_FR[m] for m in MODES)
+_MODE_VALUES = tuple(m.value for m in MODES)
+_FREIN_AT = {k: FREINS.index(k) for k in FREINS}
+#: Plain ints of the enum members read per item (an enum attribute lookup costs a few µs).
+_BEGINNER, _REQUIRED = int(ExperienceCode.beginner), int(ExperienceCode.required)
+_REFUSED, _ABANDONED = int(HistoryCode.refused), int(HistoryCode.abandoned)
+_REASON_THRESHOLD = 5e-5  # |contribution| from which a term is a reason
+_SYNTHETIC_FR = "Offre fictive de démonstration (générée, ne correspond à aucune offre réelle)"
+
+
 def travel_of(view: PairView, i: int) -> Travel:
-    mode = int(view.feats.mode[i])
+    f = view.feats
+    mode = int(f.mode[i])
     if mode < 0:
         return Travel(mode=None, minutes=None)
-    return Travel(mode=MODES[mode].value, minutes=round(float(view.feats.minutes[i]), 1),
-                  source=_source(view.feats, i))
+    source = source_at(_one(f.travel_source, i), 0) if _BY_PT[mode] else ESTIMATE_SOURCE
+    return Travel(mode=_MODE_VALUES[mode], minutes=round(float(f.minutes[i]), 1), source=source)
 
 
-def _source(f, i: int) -> str:
-    """``travel.source`` of pair ``i``: the feed's where its fastest mode is public transport
-    timed by one, else the estimate."""
-    by_pt = MODES[int(f.mode[i])] is Mode.public_transport
-    return source_at(f.travel_source, i) if by_pt else ESTIMATE_SOURCE
+def _one(sources, i: int):
+    """Pair ``i``'s travel source alone (``source_at`` / ``timetable_note`` copy the whole
+    column they are given into an object array)."""
+    return None if sources is None else sources[i: i + 1]
 
 
-def _target(view: PairView, i: int) -> str:
+def _target(view: PairView, i: int, p: int) -> str:
     k = int(view.feats.matched_target[i])
-    texts = view.people.target_text[view.pp(i)]
+    texts = view.people.target_text[p]
     return f"« {texts[k]} »" if 0 <= k < len(texts) else "visé"
 
 
-def reason_label(term: str, view: PairView, i: int) -> str:
-    f, o, p = view.feats, view.opportunity(i), view.pp(i)
+def _young_children(people, p: int) -> bool:
+    """A child under 12 (NaN counts unknown: none), as ``np.nan_to_num`` sums them."""
+    under_3, three_to_11 = float(people.children_under_3[p]), float(people.children_3_to_11[p])
+    return ((0.0 if math.isnan(under_3) else under_3)
+            + (0.0 if math.isnan(three_to_11) else three_to_11)) > 0
+
+
+# Each reason's label, from the pair ``i`` (offer ``o`` at offer position ``oi``, person
+# position ``p``): the terms of ``TERMS`` not starting with "frein.".
+def _rome(view: PairView, i: int, o, p: int, oi: int) -> str:
+    level = int(view.feats.proximity_level[i])
+    if level == 4:
+        return f"Correspond au métier visé {_target(view, i, p)} ({o.rome_code})"
+    if level == 3:
+        return f"Métier voisin du métier visé {_target(view, i, p)} ({o.rome_code})"
+    if level == 2:
+        return f"Même domaine professionnel que le métier visé {_target(view, i, p)}"
+    return f"Même grand domaine professionnel que le métier visé {_target(view, i, p)}"
+
+
+def _skills(view: PairView, i: int, o, p: int, oi: int) -> str:
+    return f"Compétences : {view.feats.skills[i] * 100:.0f} % de celles demandées"
+
+
+def _training(view: PairView, i: int, o, p: int, oi: int) -> str:
+    if view.feats.training_gap[i] <= 0:
+        return "Niveau de formation suffisant"
+    lvl = LEVEL_LABELS_FR.get(int(view.offers.training_level[oi]), "")
+    how = "exigé" if view.offers.training_required[oi] else "souhaité"
+    return f"Niveau {lvl} {how}, au-dessus de celui de la personne"
+
+
+def _experience(view: PairView, i: int, o, p: int, oi: int) -> str:
+    return ("Débutant accepté" if int(view.offers.experience[oi]) == _BEGINNER
+            else "Expérience exigée")
+
+
+def _reach(view: PairView, i: int, o, p: int, oi: int) -> str:
+    f = view.feats
+    mode = int(f.mode[i])
+    note = timetable_note(_one(f.travel_source, i), 0) if _BY_PT[mode] else ""
+    return f"À {round(float(f.minutes[i]))} min {_MODE_FR[mode]}{note}"
+
+
+def _hours(view: PairView, i: int, o, p: int, oi: int) -> str:
+    parts = []
+    if view.feats.hours_gap[i] > 0:
+        parts.append(f"{view.offers.hours[oi]:.0f} h par semaine pour "
+                     f"{view.people.hours[p]:.0f} h disponibles")
+    if view.offers.atypical[oi].any() and _young_children(view.people, p):
+        parts.append(f"{view.atypical_label(i)} avec de jeunes enfants : garde à organiser")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def _licence(view: PairView, i: int, o, p: int, oi: int) -> str:
+    return "Permis B souhaité"
+
+
+def _contract(view: PairView, i: int, o, p: int, oi: int) -> str:
+    label = o.contract_label or CONTRACT_LABELS_FR.get(o.contract_type or "", "")
+    return f"Emploi durable ({label})"
+
+
+def _readiness(view: PairView, i: int, o, p: int, oi: int) -> str:
+    orientation = ORIENTATIONS_FR[int(view.people.orientation[p])]
+    if view.offers.insertion_contract[oi]:
+        return f"Contrat d'insertion, adapté à l'orientation {orientation}"
+    return f"Cohérent avec l'orientation {orientation}"
+
+
+def _iae(view: PairView, i: int, o, p: int, oi: int) -> str:
+    return f"Poste en insertion (SIAE : {o.siae_kind or 'IAE'}) : accompagnement sur le poste"
+
+
+def _history(view: PairView, i: int, o, p: int, oi: int) -> str:
+    return ("Déjà refusée par la personne" if int(view.feats.history[i]) == _REFUSED
+            else "Déjà abandonnée par la personne")
+
+
+_LABELS = {"rome": _rome, "skills": _skills, "training": _training,
+           "experience": _experience, "reach": _reach, "hours": _hours, "licence": _licence,
+           "contract": _contract, "readiness": _readiness, "iae": _iae, "history": _history}
+
+
+def _label(t: int, view: PairView, i: int, o, p: int, oi: int) -> str:
+    """The label of term ``TERMS[t]`` for pair ``i``."""
+    term = TERMS[t]
     if term.startswith("frein."):
         key = term.removeprefix("frein.")
-        sev = SEVERITY_LABELS_FR[int(view.people.severities[p, FREINS.index(key)])]
+        sev = SEVERITY_LABELS_FR[int(view.people.severities[p, _FREIN_AT[key]])]
         verb = "Répond au frein" if KIND_FREINS[o.kind][0] == key else "Agit aussi sur le frein"
         return f"{verb} {FREIN_LABELS_FR[key]} ({sev})"
-    if term == "rome":
-        level = int(f.proximity_level[i])
-        code = o.rome_code
-        if level == 4:
-            return f"Correspond au métier visé {_target(view, i)} ({code})"
-        if level == 3:
-            return f"Métier voisin du métier visé {_target(view, i)} ({code})"
-        if level == 2:
-            return f"Même domaine professionnel que le métier visé {_target(view, i)}"
-        return f"Même grand domaine professionnel que le métier visé {_target(view, i)}"
-    if term == "skills":
-        return f"Compétences : {f.skills[i] * 100:.0f} % de celles demandées"
-    if term == "training":
-        gap = f.training_gap[i]
-        if gap <= 0:
-            return "Niveau de formation suffisant"
-        lvl = LEVEL_LABELS_FR.get(int(view.offers.training_level[view.op(i)]), "")
-        how = "exigé" if view.offers.training_required[view.op(i)] else "souhaité"
-        return f"Niveau {lvl} {how}, au-dessus de celui de la personne"
-    if term == "experience":
-        return "Débutant accepté" if view.offers.experience[view.op(i)] == ExperienceCode.beginner else (
-            "Expérience exigée")
-    if term == "reach":
-        mode = int(f.mode[i])
-        note = timetable_note(f.travel_source, i) if MODES[mode] is Mode.public_transport else ""
-        return f"À {round(float(f.minutes[i]))} min {MODE_LABELS_FR[MODES[mode]]}{note}"
-    if term == "hours":
-        parts = []
-        if f.hours_gap[i] > 0:
-            parts.append(f"{view.offers.hours[view.op(i)]:.0f} h par semaine pour "
-                         f"{view.people.hours[p]:.0f} h disponibles")
-        young = (np.nan_to_num(view.people.children_under_3[p])
-                 + np.nan_to_num(view.people.children_3_to_11[p])) > 0
-        if view.offers.atypical[view.op(i)].any() and young:
-            parts.append(f"{view.atypical_label(i)} avec de jeunes enfants : garde à organiser")
-        return "; ".join(parts)[:1].upper() + "; ".join(parts)[1:]
-    if term == "licence":
-        return "Permis B souhaité"
-    if term == "contract":
-        label = o.contract_label or CONTRACT_LABELS_FR.get(o.contract_type or "", "")
-        return f"Emploi durable ({label})"
-    if term == "readiness":
-        orientation = ORIENTATIONS_FR[int(view.people.orientation[p])]
-        if view.offers.insertion_contract[view.op(i)]:
-            return f"Contrat d'insertion, adapté à l'orientation {orientation}"
-        return f"Cohérent avec l'orientation {orientation}"
-    if term == "iae":
-        return f"Poste en insertion (SIAE : {o.siae_kind or 'IAE'}) : accompagnement sur le poste"
-    if term == "history":
-        return "Déjà refusée par la personne" if f.history[i] == HistoryCode.refused else (
-            "Déjà abandonnée par la personne")
-    raise KeyError(term)
+    return _LABELS[term](view, i, o, p, oi)
+
+
+def reason_label(term: str, view: PairView, i: int) -> str:
+    if not term.startswith("frein.") and term not in _LABELS:
+        raise KeyError(term)
+    return _label(TERMS.index(term), view, i, view.opportunity(i), view.pp(i), view.op(i))
 
 
 def reasons_for(view: PairView, contributions: np.ndarray, i: int) -> tuple[tuple[Reason, ...],
                                                                           float]:
     """Reasons (non-zero terms, largest first) and the score they add up to (rounded sums)."""
     row = contributions[i]
-    reasons = [Reason(TERMS[t], reason_label(TERMS[t], view, i), round(float(row[t]), 4))
-               for t in np.flatnonzero(np.abs(row) >= 5e-5)]
+    terms = (np.abs(row) >= _REASON_THRESHOLD).nonzero()[0].tolist()  # row: 1-D
+    if not terms:
+        return (), 0  # round(sum(()), 4)
+    values = row.tolist()  # the same Python floats as float(row[t])
+    o, p, oi = view.opportunity(i), view.pp(i), view.op(i)
+    reasons = [Reason(TERMS[t], _label(t, view, i, o, p, oi), round(values[t], 4))
+               for t in terms]
     reasons.sort(key=lambda r: -abs(r.contribution))
     return tuple(reasons), round(sum(r.contribution for r in reasons), 4)
 
 
 def warnings_for(view: PairView, elig: PairEligibility, i: int) -> tuple[Warning, ...]:
     o, oi = view.opportunity(i), view.op(i)
+    offers = view.offers
     out: list[Warning] = []
-    for r, rule in enumerate(elig.rules):
-        if elig.unchecked[i, r] and rule.unchecked_label is not None:
+    for r in elig.unchecked[i].nonzero()[0].tolist():
+        rule = elig.rules[r]
+        if rule.unchecked_label is not None:
             out.append(Warning("unchecked." + rule.code.split(".", 1)[1], rule.unchecked_label(
                 view, i)))
-    if view.offers.training_required[oi] and view.feats.training_gap[i] > 0:
-        lvl = LEVEL_LABELS_FR.get(int(view.offers.training_level[oi]), "")
+    if offers.training_required[oi] and view.feats.training_gap[i] > 0:
+        lvl = LEVEL_LABELS_FR.get(int(offers.training_level[oi]), "")
         out.append(Warning("training", f"Niveau de formation exigé : {lvl}"))
-    if view.offers.experience[oi] == ExperienceCode.required:
+    if int(offers.experience[oi]) == _REQUIRED:
         label = o.experience_label or "oui"
         out.append(Warning("experience", f"Expérience exigée : {label}"))
-    if view.offers.atypical[oi].any() and view.people.atypical_ok[view.pp(i)] == 1:
+    if offers.atypical[oi].any() and view.people.atypical_ok[view.pp(i)] == 1:
         out.append(Warning("hours", f"Horaires : {view.atypical_label(i)}"))
     if o.start_date is not None:
         out.append(Warning("start", f"Début le {o.start_date:%d/%m/%Y}"))
     if o.synthetic:
-        out.append(Warning("synthetic", "Offre fictive de démonstration (générée, ne correspond "
-                           "à aucune offre réelle)"))
-    if view.feats.history[i] == HistoryCode.refused:
+        out.append(Warning("synthetic", _SYNTHETIC_FR))
+    history = int(view.feats.history[i])
+    if history == _REFUSED:
         out.append(Warning("history.refused", "La personne a déjà refusé cette offre"))
-    elif view.feats.history[i] == HistoryCode.abandoned:
+    elif history == _ABANDONED:
         out.append(Warning("history.abandoned", "La personne a déjà abandonné cette offre"))
     return tuple(out)
 

@@ -272,6 +272,29 @@ def test_a_stale_snapshot_is_brought_up_to_date_with_the_changed_offers_only(
     assert rebuilt.opportunity(offers[7].id) is None
 
 
+def test_a_replaced_offer_is_not_served_from_the_documents_read_before(generated):
+    """The validated documents of the shown offers are kept (``DocStore.document``): an
+    import replacing an offer serves its new document, the engine before it the old one."""
+    engine, offers = generated
+    person, before = next((p, r) for p in _profiles(40, [o.id for o in offers], seed=5)
+                          if (r := engine.recommend(p, kinds=["job"], today=TODAY)).items)
+    shown = before.items[0]
+    table = engine.opportunity_table
+    pos = int(table.positions_of([shown.id])[0])
+    old = table.docs[pos]
+    assert table.docs[pos] is old  # read once, then kept
+    changed = _with(old, title="Agent de propreté (offre remplacée)", employer="Autre employeur",
+                    url="https://example.org/offre-remplacee")
+    replaced = engine.with_opportunities_added([changed])
+    item = next(i for i in replaced.recommend(person, kinds=["job"], today=TODAY).items
+                if i.id == shown.id)
+    assert (item.title, item.provider, item.opportunity["url"]) == (
+        changed.title, "Autre employeur", "https://example.org/offre-remplacee")
+    # the engine before the import still serves the old document
+    assert engine.recommend(person, kinds=["job"], today=TODAY) == before
+    assert table.docs[pos] == old
+
+
 # ------------------------------------------------- pruning at its edges (same answers)
 
 
