@@ -12,9 +12,12 @@ the national offer.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import lru_cache
@@ -449,20 +452,30 @@ class OfferTable:
 
     @classmethod
     def build_from_json(cls, documents: Iterable[str | bytes], rome: RomeReferential,
-                        chunk: int = 20_000) -> OfferTable:
+                        chunk: int = 20_000, workers: int = 1) -> OfferTable:
         """The table of offers given as JSON documents (e.g. read from the database), each
-        validated as an :class:`Opportunity`; the text itself is what is compressed."""
+        validated as an :class:`Opportunity`; the text itself is what is compressed.
+
+        ``workers`` > 1: chunks are validated and turned into columns by that many worker
+        processes (spawned: no fork of a threaded server), at most two chunks each in flight
+        so that memory stays bounded; the table is the same (rows sorted by département and
+        id either way)."""
         builder = TableBuilder(rome)
-        batch: list[Opportunity] = []
-        raw: list[bytes] = []
-        for doc in documents:
-            data = doc.encode() if isinstance(doc, str) else doc
-            batch.append(Opportunity.model_validate_json(data))
-            raw.append(data)
-            if len(batch) >= chunk:
-                builder.add(batch, raw)
-                batch, raw = [], []
-        builder.add(batch, raw)
+        chunks = _chunks(documents, chunk)
+        if workers <= 1:
+            for raw in chunks:
+                builder.add_columns(*_chunk_columns(raw, rome))
+            return builder.table()
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(rome,)) as pool:
+            pending: deque[Future] = deque()
+            for raw in chunks:
+                pending.append(pool.submit(_worker_columns, raw))
+                if len(pending) >= 2 * workers:
+                    builder.add_columns(*pending.popleft().result())
+            while pending:
+                builder.add_columns(*pending.popleft().result())
         return builder.table()
 
     def with_added(self, opportunities: Sequence[Opportunity], rome: RomeReferential
@@ -639,6 +652,42 @@ def _signatures(arrays: OfferArrays) -> np.ndarray:
 
 #: Bump when the snapshot's columns change (an old snapshot is then rebuilt).
 SNAPSHOT_VERSION = "offers-2"
+
+
+def _chunks(documents: Iterable[str | bytes], size: int) -> Iterator[list[bytes]]:
+    raw: list[bytes] = []
+    for doc in documents:
+        raw.append(doc.encode() if isinstance(doc, str) else doc)
+        if len(raw) >= size:
+            yield raw
+            raw = []
+    if raw:
+        yield raw
+
+
+def _chunk_columns(raw: list[bytes], rome: RomeReferential
+                   ) -> tuple[np.ndarray, np.ndarray, OfferArrays, DocStore, np.ndarray]:
+    """One chunk of JSON documents validated and turned into :meth:`TableBuilder.add_columns`'
+    arguments (the documents' own text is what is compressed)."""
+    opportunities = [Opportunity.model_validate_json(data) for data in raw]
+    return (np.array([o.id for o in opportunities], dtype=str),
+            np.array([o.location.department for o in opportunities], dtype=str),
+            offer_arrays(opportunities, rome), DocStore.encode(raw),
+            np.arange(len(opportunities), dtype=np.int64))
+
+
+_WORKER_ROME: RomeReferential | None = None
+
+
+def _init_worker(rome: RomeReferential) -> None:
+    global _WORKER_ROME
+    _WORKER_ROME = rome
+
+
+def _worker_columns(raw: list[bytes]
+                    ) -> tuple[np.ndarray, np.ndarray, OfferArrays, DocStore, np.ndarray]:
+    assert _WORKER_ROME is not None
+    return _chunk_columns(raw, _WORKER_ROME)
 
 
 class TableBuilder:

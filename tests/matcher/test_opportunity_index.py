@@ -596,3 +596,22 @@ def test_people_patched_in_order_equal_a_full_rebuild(generated):
     with pytest.raises(KeyError):
         patch_in_order(patched, new_keys, ["nobody"], {}, engine.rome)
     assert found > 0
+
+
+def test_a_table_built_by_worker_processes_is_the_same(generated, rome):
+    """The rebuild of a large table validates its chunks in worker processes: same rows,
+    columns and documents as one process."""
+    from dataclasses import fields
+
+    from insertion_match.features.opportunity_index import OfferArrays, document_bytes
+
+    _, offers = generated
+    docs = [document_bytes(o) for o in offers[:700]]
+    one = OfferTable.build_from_json(docs, rome, chunk=100)
+    two = OfferTable.build_from_json(iter(docs), rome, chunk=100, workers=2)
+    assert len(two) == 700 and two.ids.tolist() == one.ids.tolist()
+    assert two.department.tolist() == one.department.tolist()
+    for f in fields(OfferArrays):
+        np.testing.assert_array_equal(getattr(two.arrays, f.name), getattr(one.arrays, f.name),
+                                      err_msg=f.name)
+    assert [two.docs.raw(i) for i in range(700)] == [one.docs.raw(i) for i in range(700)]
