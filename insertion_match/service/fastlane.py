@@ -22,9 +22,11 @@ case** and hands everything else to the framework, untouched:
   answer carries the same headers.
 
 Anything else — no key, an uncached or wrong key (the framework verifies it in the database and
-counts the failure), a rate-limited client, an evaluator, an invalid or oversized body, a
-chunked upload, a client that leaves mid-body — is passed on to the framework with the bytes
-already read replayed first, so its answer (401, 403, 413, 422, 429...) is the framework's own.
+counts the failure), a rate-limited client, an evaluator, a declared length over the limit, a
+chunked upload, a body that does not validate — is passed on to the framework (with the body
+already read replayed first), so its answer (401, 403, 413, 422, 429...) is the framework's
+own. A body that arrives late or not at all is answered by the same functions as
+``BodySizeLimit`` (``middleware.read_body`` / ``answer_body_problem``: 408, or the client gone).
 An exception raised while ranking is answered by the app's own exception handlers (503 for the
 database...). ``IM_FAST_LANE=false`` serves everything through the framework;
 ``tests/service/test_fastlane.py`` checks both ways give the same answers.
@@ -32,7 +34,6 @@ database...). ``IM_FAST_LANE=false`` serves everything through the framework;
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -44,7 +45,12 @@ from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
 from insertion_match.service.auth import PERSONAL_ROLES, Principal, failure_buckets
-from insertion_match.service.middleware import access_line, secured
+from insertion_match.service.middleware import (
+    access_line,
+    answer_body_problem,
+    read_body,
+    secured,
+)
 from insertion_match.service.problems import problem_response
 from insertion_match.service.recommending import recommend_json
 from insertion_match.service.schemas import Problem, RecommendationRequest
@@ -78,17 +84,15 @@ class ServiceApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def _replaying(chunks: list[bytes], more: bool, receive: Receive) -> Receive:
-    """``receive`` for the framework: the body messages already read, then the client's."""
-    pending = [{"type": "http.request", "body": c, "more_body": True} for c in chunks]
-    if pending:
-        pending[-1]["more_body"] = more
-    if not pending:
-        return receive
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for the framework: the body already read, then the client's messages."""
+    replayed = False
 
     async def replay() -> Message:
-        if pending:
-            return pending.pop(0)
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
     return replay
@@ -153,32 +157,22 @@ class FastLane:
         principal = self._principal(headers, scope)
         if principal is None:
             return receive
-        chunks: list[bytes] = []
-        size, more = 0, True
-        deadline = time.monotonic() + self.body_timeout
-        while more:
-            try:
-                message = await asyncio.wait_for(receive(),
-                                                 max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                message = None
-            if message is None or message["type"] != "http.request":
-                # the framework answers a late or abandoned body (408, the 499 log line)
-                async def then(first: Any = message) -> Message:
-                    return first if first is not None else await receive()
-
-                return _replaying(chunks, True, then)
-            chunk = message.get("body", b"")
-            chunks.append(chunk)
-            size += len(chunk)
-            more = message.get("more_body", False)
-            if size > self.max_body_bytes:
-                return _replaying(chunks, more, receive)
-        body = b"".join(chunks)
+        body, problem = await read_body(receive, self.max_body_bytes, self.body_timeout)
+        if problem is not None:  # answered as BodySizeLimit answers it (the same function)
+            await answer_body_problem(scope, send, problem, self.max_body_bytes,
+                                      self.body_timeout)
+            self.served += 1
+            if problem == "disconnect":
+                access_line("POST", RECOMMENDATIONS, 499, start,
+                            "upload aborted by the client", logging.WARNING)
+            else:
+                access_line("POST", RECOMMENDATIONS, 408 if problem == "timeout" else 413,
+                            start)
+            return None
         try:
             request = RecommendationRequest.model_validate(json.loads(body))
         except Exception:  # noqa: BLE001 - the framework answers it (422 with every error)
-            return _replaying(chunks, False, receive)
+            return _replaying(body, receive)
         state = self.app.state.im
         status = 500
         self.served += 1

@@ -21,6 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from typing import Literal
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -134,32 +135,13 @@ class BodySizeLimit:
             except ValueError:
                 too_big = False  # the server rejects a malformed length itself
             if too_big:
-                await self._refuse(send, 413, "Request body too large",
-                                   f"le corps de la requête dépasse {self.max_bytes} octets")
+                await answer_body_problem(scope, send, "too_large", self.max_bytes,
+                                          self.timeout)
                 return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        deadline = time.monotonic() + self.timeout
-        while more:
-            try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                await self._refuse(send, 408, "Request timeout",
-                                   f"le corps de la requête n'est pas arrivé en {self.timeout:g} s")
-                return
-            if message["type"] == "http.disconnect":
-                scope[ABORTED] = True  # one log line (AccessLog), no error: the client left
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send, 413, "Request body too large",
-                                   f"le corps de la requête dépasse {self.max_bytes} octets")
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body, problem = await read_body(receive, self.max_bytes, self.timeout)
+        if problem is not None:
+            await answer_body_problem(scope, send, problem, self.max_bytes, self.timeout)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -171,14 +153,58 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    @staticmethod
-    async def _refuse(send: Send, status: int, title: str, detail: str) -> None:
-        body = json.dumps({
-            "type": "about:blank", "title": title, "status": status, "detail": detail,
-            "errors": [], "suggestions": [],
-        }).encode()
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]})
-        await send({"type": "http.response.body", "body": body})
+
+#: Why a body could not be read whole: larger than the limit, late, or abandoned.
+BodyProblem = Literal["too_large", "timeout", "disconnect"]
+
+
+async def read_body(receive: Receive, max_bytes: int, timeout: float
+                    ) -> tuple[bytes, BodyProblem | None]:
+    """The whole request body, read within ``timeout`` seconds and at most ``max_bytes``, or
+    why not (what was read is then dropped). Shared by :class:`BodySizeLimit` and the fast
+    lane (``fastlane.py``), so both answer a body problem the same way."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    deadline = time.monotonic() + timeout
+    while more:
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            return b"", "timeout"
+        if message["type"] == "http.disconnect":
+            return b"", "disconnect"
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            return b"", "too_large"
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks), None
+
+
+async def answer_body_problem(scope: Scope, send: Send, problem: BodyProblem, max_bytes: int,
+                              timeout: float) -> None:
+    """413 (too large), 408 (late), or nothing for a client gone (``ABORTED`` set: the access
+    log writes its 499 line)."""
+    if problem == "too_large":
+        await refuse(send, 413, "Request body too large",
+                     f"le corps de la requête dépasse {max_bytes} octets")
+    elif problem == "timeout":
+        await refuse(send, 408, "Request timeout",
+                     f"le corps de la requête n'est pas arrivé en {timeout:g} s")
+    else:
+        scope[ABORTED] = True
+
+
+async def refuse(send: Send, status: int, title: str, detail: str) -> None:
+    """A problem+json answer that closes the connection (the body was not read whole)."""
+    body = json.dumps({
+        "type": "about:blank", "title": title, "status": status, "detail": detail,
+        "errors": [], "suggestions": [],
+    }).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]})
+    await send({"type": "http.response.body", "body": body})

@@ -195,3 +195,41 @@ def test_the_lane_mirrors_the_route_dependencies():
     assert roles["allowed"] == fastlane._ALLOWED
     assert authenticate in found
     assert [p.name for p in route.dependant.body_params] == ["body"]
+
+
+def test_a_stalled_body_gets_the_middleware_408_after_one_timeout(apps, tmp_path):
+    """The lane reads the body with the middleware's own function: a body that never comes
+    is answered 408 after one wait for it (not a second one in the framework), with the same
+    problem as the framework's."""
+    import asyncio
+
+    fast, _ = apps
+    state = fast.app.state.im
+    key = _keys(fast.app, "admin")
+    fast.post(PATH, json={"beneficiary": EXAMPLE_BENEFICIARY}, headers={"X-API-Key": key})
+    answers = {}
+    for lane in (True, False):
+        app = create_app(make_settings(tmp_path, "sqlite://", fast_lane=lane,
+                                       body_timeout_seconds=0.3), state=state)
+        app.state.im = state
+        sent: list[dict] = []
+        waits: list[int] = []
+
+        async def never() -> dict:
+            waits.append(1)
+            await asyncio.sleep(3600)
+            return {}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": PATH, "raw_path": PATH.encode(),
+                 "root_path": "", "query_string": b"", "scheme": "http", "http_version": "1.1",
+                 "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+                 "headers": [(b"x-api-key", key.encode()), (b"content-type", b"application/json"),
+                             (b"content-length", b"100")]}
+        asyncio.run(app(scope, never, send))
+        answers[lane] = (sent[0]["status"], json.loads(sent[1]["body"])["detail"])
+        assert len(waits) == 1  # the body was waited for once, then 408
+    assert answers[True] == answers[False] == (408, "le corps de la requête n'est pas arrivé "
+                                                    "en 0.3 s")
