@@ -212,24 +212,33 @@ def test_a_stalled_body_gets_the_middleware_408_after_one_timeout(apps, tmp_path
         app = create_app(make_settings(tmp_path, "sqlite://", fast_lane=lane,
                                        body_timeout_seconds=0.3), state=state)
         app.state.im = state
-        sent: list[dict] = []
-        waits: list[int] = []
+        status, detail, waits = asyncio.run(_stalled(app, key))
+        answers[lane] = (status, detail)
+        assert waits == 1  # the body was waited for once, then 408
+    expected = "le corps de la requête n'est pas arrivé en 0.3 s"
+    assert answers[True] == answers[False] == (408, expected)
 
-        async def never() -> dict:
-            waits.append(1)
-            await asyncio.sleep(3600)
-            return {}
 
-        async def send(message: dict) -> None:
-            sent.append(message)
+async def _stalled(app, key: str) -> tuple[int, str, int]:
+    """``app`` asked for a recommendation whose body never comes: (status, detail, how many
+    times the body was waited for)."""
+    import asyncio
 
-        scope = {"type": "http", "method": "POST", "path": PATH, "raw_path": PATH.encode(),
-                 "root_path": "", "query_string": b"", "scheme": "http", "http_version": "1.1",
-                 "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
-                 "headers": [(b"x-api-key", key.encode()), (b"content-type", b"application/json"),
-                             (b"content-length", b"100")]}
-        asyncio.run(app(scope, never, send))
-        answers[lane] = (sent[0]["status"], json.loads(sent[1]["body"])["detail"])
-        assert len(waits) == 1  # the body was waited for once, then 408
-    assert answers[True] == answers[False] == (408, "le corps de la requête n'est pas arrivé "
-                                                    "en 0.3 s")
+    sent: list[dict] = []
+    waits: list[int] = []
+
+    async def never() -> dict:
+        waits.append(1)
+        await asyncio.sleep(3600)
+        return {}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": PATH, "raw_path": PATH.encode(),
+             "root_path": "", "query_string": b"", "scheme": "http", "http_version": "1.1",
+             "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+             "headers": [(b"x-api-key", key.encode()), (b"content-type", b"application/json"),
+                         (b"content-length", b"100")]}
+    await app(scope, never, send)
+    return sent[0]["status"], json.loads(sent[1]["body"])["detail"], len(waits)
