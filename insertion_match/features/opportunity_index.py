@@ -325,25 +325,62 @@ def document_bytes(opportunity: Opportunity) -> bytes:
     return opportunity.model_dump_json(exclude_none=True).encode()
 
 
+#: Side of a grid cell, degrees (offers and people: ``PointGrid``, ``people.PeopleGrid``).
+CELL_DEG = 0.1
+
+
+def cell_keys(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The grid cell of each point, as one sortable int64 key (row-major: latitude first)."""
+    return _key(np.floor(lat / CELL_DEG), np.floor(lon / CELL_DEG))
+
+
+def _key(ilat: np.ndarray, ilon: np.ndarray) -> np.ndarray:
+    return (ilat.astype(np.int64) + 2000) * 10_000 + (ilon.astype(np.int64) + 5000)
+
+
+def cell_index(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The points sorted by cell: (``order``: point positions in cell order, ``keys``: the
+    occupied cells sorted, ``ptr``: the points of ``keys[i]`` are ``order[ptr[i]:ptr[i+1]]``)."""
+    key = cell_keys(lat, lon)
+    order = np.argsort(key, kind="stable").astype(np.int64)
+    keys, first = np.unique(key[order], return_index=True)
+    return order, keys, np.append(first, order.shape[0]).astype(np.int64)
+
+
+def cells_near(keys: np.ndarray, lat: float, lon: float, radius_km: float) -> np.ndarray:
+    """Positions in ``keys`` (occupied cells, sorted) of the cells that touch the circle of
+    ``radius_km`` around the point, ascending (the cells' rows are then consecutive runs)."""
+    if not keys.size:
+        return np.empty(0, np.int64)
+    c = CELL_DEG
+    dlat = radius_km / 111.0 + c
+    lat_lo, lat_hi = math.floor((lat - dlat) / c), math.floor((lat + dlat) / c)
+    coslat = max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 0.01)
+    dlon = radius_km / (111.0 * coslat) + c
+    lon_lo, lon_hi = math.floor((lon - dlon) / c), math.floor((lon + dlon) / c)
+    glat, glon = np.meshgrid(np.arange(lat_lo, lat_hi + 1), np.arange(lon_lo, lon_hi + 1),
+                             indexing="ij")
+    ilat, ilon = glat.ravel(), glon.ravel()
+    # the closest point of each cell to (lat, lon), then its crow-fly distance
+    clat = np.clip(lat, ilat * c, (ilat + 1) * c)
+    clon = np.clip(lon, ilon * c, (ilon + 1) * c)
+    near = haversine_km(lat, lon, clat, clon) <= radius_km
+    wanted = _key(ilat[near], ilon[near])
+    at = np.minimum(np.searchsorted(keys, wanted), keys.shape[0] - 1)
+    return at[keys[at] == wanted]  # ascending: keys are row-major, like the meshgrid
+
+
 class PointGrid:
     """A uniform grid (cells of ``CELL_DEG`` degrees) over points, answering "which points may
     lie within r km of (lat, lon)" with the points of the cells that touch the circle (a
     superset, in position order). Columnar: the positions sorted by cell, one pointer per
     occupied cell."""
 
-    CELL_DEG = 0.1
+    CELL_DEG = CELL_DEG
 
     def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
         self.n = int(lat.shape[0])
-        key = self._key(np.floor(lat / self.CELL_DEG), np.floor(lon / self.CELL_DEG))
-        order = np.argsort(key, kind="stable")
-        self.members = order.astype(np.int64)
-        self.keys, first = np.unique(key[order], return_index=True)
-        self.ptr = np.append(first, self.n).astype(np.int64)
-
-    @staticmethod
-    def _key(ilat: np.ndarray, ilon: np.ndarray) -> np.ndarray:
-        return (ilat.astype(np.int64) + 2000) * 10_000 + (ilon.astype(np.int64) + 5000)
+        self.members, self.keys, self.ptr = cell_index(lat, lon)
 
     def query(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Sorted positions of the points of every cell within ``radius_km`` of the point."""
@@ -354,24 +391,7 @@ class PointGrid:
         """The same points as :meth:`query`, as indices into ``members`` (grid order: runs of
         consecutive numbers, one per cell; not sorted by position). Columns copied in grid
         order are read through them without a random gather."""
-        if self.n == 0:
-            return np.empty(0, np.int64)
-        c = self.CELL_DEG
-        dlat = radius_km / 111.0 + c
-        lat_lo, lat_hi = math.floor((lat - dlat) / c), math.floor((lat + dlat) / c)
-        coslat = max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 0.01)
-        dlon = radius_km / (111.0 * coslat) + c
-        lon_lo, lon_hi = math.floor((lon - dlon) / c), math.floor((lon + dlon) / c)
-        glat, glon = np.meshgrid(np.arange(lat_lo, lat_hi + 1), np.arange(lon_lo, lon_hi + 1),
-                                 indexing="ij")
-        ilat, ilon = glat.ravel(), glon.ravel()
-        # the closest point of each cell to (lat, lon), then its crow-fly distance
-        clat = np.clip(lat, ilat * c, (ilat + 1) * c)
-        clon = np.clip(lon, ilon * c, (ilon + 1) * c)
-        near = haversine_km(lat, lon, clat, clon) <= radius_km
-        keys = self._key(ilat[near], ilon[near])
-        at = np.minimum(np.searchsorted(self.keys, keys), self.keys.shape[0] - 1)
-        at = at[self.keys[at] == keys]
+        at = cells_near(self.keys, lat, lon, radius_km)
         if not at.size:
             return np.empty(0, np.int64)
         return _ranges(self.ptr[at], self.ptr[at + 1] - self.ptr[at])

@@ -13,7 +13,6 @@ is cached per text).
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -21,7 +20,12 @@ from typing import Any
 import numpy as np
 
 from insertion_match.domain import FREINS, BeneficiaryProfile, HistoryCode, LicenceCode
-from insertion_match.features.opportunity_index import _ranges
+from insertion_match.features.opportunity_index import (
+    CELL_DEG,
+    _ranges,
+    cell_index,
+    cells_near,
+)
 from insertion_match.features.profile import PersonContext, severity_vector
 from insertion_match.features.rome import RomeReferential, TitleMatch
 from insertion_match.features.skills import person_tokens
@@ -30,7 +34,6 @@ from insertion_match.geo import (
     Commune,
     Mode,
     available_modes,
-    haversine_km,
 )
 
 #: Modes in the order of the travel arrays.
@@ -175,7 +178,7 @@ class PeopleGrid:
     sizes give the count of people of a scope without reading anyone.
     """
 
-    CELL_DEG = 0.1
+    CELL_DEG = CELL_DEG
 
     order: np.ndarray  # int64: position (in the people arrays) of each row, in cell order
     rank: np.ndarray  # int64: row (cell order) of each position (the inverse of ``order``)
@@ -191,9 +194,7 @@ class PeopleGrid:
 
     @classmethod
     def build(cls, people: PeopleArrays) -> PeopleGrid:
-        key = cls._key(np.floor(people.lat / cls.CELL_DEG), np.floor(people.lon / cls.CELL_DEG))
-        order = np.argsort(key, kind="stable").astype(np.int64)
-        keys, first = np.unique(key[order], return_index=True)
+        order, keys, ptr = cell_index(people.lat, people.lon)
         rank = np.empty_like(order)
         rank[order] = np.arange(order.shape[0], dtype=np.int64)
         cells = people.take(order, columns=GRID_COLUMNS)
@@ -210,8 +211,7 @@ class PeopleGrid:
         pair = d.reshape(-1).astype(np.int64) * max(coms.shape[0], 1) + c.reshape(-1)
         pairs, group, size = np.unique(pair, return_inverse=True, return_counts=True)
         return cls(
-            order=order, rank=rank, keys=keys,
-            ptr=np.append(first, order.shape[0]).astype(np.int64), cells=cells,
+            order=order, rank=rank, keys=keys, ptr=ptr, cells=cells,
             reach_class=reach_class.reshape(-1)[order].astype(np.int32),
             minutes=minutes.astype(float),
             group=group.reshape(-1)[order].astype(np.int32),
@@ -220,10 +220,6 @@ class PeopleGrid:
             group_size=size.astype(np.int64),
         )
 
-    @staticmethod
-    def _key(ilat: np.ndarray, ilon: np.ndarray) -> np.ndarray:
-        return (ilat.astype(np.int64) + 2000) * 10_000 + (ilon.astype(np.int64) + 5000)
-
     def take(self, rows: np.ndarray, columns: Collection[str]) -> PeopleArrays:
         """``columns`` of the people at ``rows`` (cell order); the others are placeholders."""
         return self.cells.take(rows, columns=columns)
@@ -231,24 +227,7 @@ class PeopleGrid:
     def rows_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Rows (cell order, ascending) of every person whose cell touches the circle of
         ``radius_km`` around the point (a superset of the people within it)."""
-        if not self.keys.size:
-            return np.empty(0, np.int64)
-        c = self.CELL_DEG
-        dlat = radius_km / 111.0 + c
-        lat_lo, lat_hi = math.floor((lat - dlat) / c), math.floor((lat + dlat) / c)
-        coslat = max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 0.01)
-        dlon = radius_km / (111.0 * coslat) + c
-        lon_lo, lon_hi = math.floor((lon - dlon) / c), math.floor((lon + dlon) / c)
-        glat, glon = np.meshgrid(np.arange(lat_lo, lat_hi + 1), np.arange(lon_lo, lon_hi + 1),
-                                 indexing="ij")
-        ilat, ilon = glat.ravel(), glon.ravel()
-        # the closest point of each cell to (lat, lon), then its crow-fly distance
-        clat = np.clip(lat, ilat * c, (ilat + 1) * c)
-        clon = np.clip(lon, ilon * c, (ilon + 1) * c)
-        near = haversine_km(lat, lon, clat, clon) <= radius_km
-        keys = self._key(ilat[near], ilon[near])
-        at = np.minimum(np.searchsorted(self.keys, keys), self.keys.shape[0] - 1)
-        at = at[self.keys[at] == keys]  # ascending: keys are row-major, like the meshgrid
+        at = cells_near(self.keys, lat, lon, radius_km)
         if not at.size:
             return np.empty(0, np.int64)
         # consecutive occupied cells are one run of rows

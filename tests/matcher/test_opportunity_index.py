@@ -194,10 +194,10 @@ def test_candidates_read_through_the_grid_equal_the_brute_evaluation(generated):
     assert listed > 100
 
 
-def test_the_service_starts_from_the_snapshot_until_the_offers_change(
-        generated, catalogue, gazetteer, territories, tmp_path):
+def _stored_300(generated, catalogue, gazetteer, territories, tmp_path):
+    """300 generated offers stored in a new SQLite database: (offers, settings, sessions, the
+    engine without offers)."""
     from insertion_match.service import db
-    from insertion_match.service.offers import SNAPSHOT_FILE, with_stored_offers
     from insertion_match.service.settings import Settings
 
     _, offers = generated
@@ -205,7 +205,16 @@ def test_the_service_starts_from_the_snapshot_until_the_offers_change(
                         database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     sessions = db.init_db(db.make_engine(settings.sqlalchemy_url))
     db.upsert_opportunities(sessions, offers[:300], "gen", origin="test")
-    base = MatchingEngine.build(catalogue, gazetteer, territories)
+    return offers, settings, sessions, MatchingEngine.build(catalogue, gazetteer, territories)
+
+
+def test_the_service_starts_from_the_snapshot_until_the_offers_change(
+        generated, catalogue, gazetteer, territories, tmp_path):
+    from insertion_match.service import db
+    from insertion_match.service.offers import SNAPSHOT_FILE, with_stored_offers
+
+    offers, settings, sessions, base = _stored_300(generated, catalogue, gazetteer,
+                                                   territories, tmp_path)
     first = with_stored_offers(settings, sessions, base)
     snapshot = tmp_path / SNAPSHOT_FILE
     assert snapshot.exists() and len(first.opportunity_table) == 300
@@ -215,7 +224,7 @@ def test_the_service_starts_from_the_snapshot_until_the_offers_change(
     assert list(second.opportunity_table.ids) == list(first.opportunity_table.ids)
     assert second.opportunities[42] == first.opportunities[42]
     db.upsert_opportunities(sessions, offers[300:310], "gen", origin="test")
-    third = with_stored_offers(settings, sessions, base)  # the table changed: rebuilt
+    third = with_stored_offers(settings, sessions, base)  # changed: brought up to date
     assert len(third.opportunity_table) == 310 and snapshot.stat().st_mtime_ns != written
     assert third.opportunity(offers[305].id) is not None
 
@@ -232,14 +241,9 @@ def test_a_stale_snapshot_is_brought_up_to_date_with_the_changed_offers_only(
     from insertion_match.service import db
     from insertion_match.service.db.opportunities import iter_opportunity_json
     from insertion_match.service.offers import with_stored_offers
-    from insertion_match.service.settings import Settings
 
-    _, offers = generated
-    settings = Settings(environment="test", var_dir=tmp_path, data_dir=DATA,
-                        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    sessions = db.init_db(db.make_engine(settings.sqlalchemy_url))
-    db.upsert_opportunities(sessions, offers[:300], "gen", origin="test")
-    base = MatchingEngine.build(catalogue, gazetteer, territories)
+    offers, settings, sessions, base = _stored_300(generated, catalogue, gazetteer,
+                                                   territories, tmp_path)
     with_stored_offers(settings, sessions, base)  # writes the snapshot
     changed = [o.model_copy(update={"title": f"{o.title} (modifiée)"}) for o in offers[:5]]
     db.upsert_opportunities(sessions, [*changed, *offers[300:320]], "gen", origin="test")
