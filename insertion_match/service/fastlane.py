@@ -62,6 +62,8 @@ _JSON = b"application/json"
 _HEALTHZ_HEADERS = secured([(b"content-length", str(len(_HEALTHY)).encode()),
                             (b"content-type", _JSON)])
 _ALLOWED = frozenset(PERSONAL_ROLES)
+#: an answer's headers after its length (built once: the same for every answer)
+_JSON_TAIL = secured([(b"content-type", _JSON)])
 
 
 class ServiceApp(FastAPI):
@@ -183,8 +185,8 @@ class FastLane:
                 await problem_response(outcome)(scope, receive, _secured_send(send))
             else:
                 status = 200
-                await send({"type": "http.response.start", "status": 200, "headers": secured([
-                    (b"content-length", str(len(outcome)).encode()), (b"content-type", _JSON)])})
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    (b"content-length", str(len(outcome)).encode()), *_JSON_TAIL]})
                 await send({"type": "http.response.body", "body": outcome})
         except Exception as exc:
             handler = self._handler_for(exc)

@@ -323,7 +323,9 @@ def _build_workers(count: int) -> int:
     below :data:`PARALLEL_BUILD_FROM` (starting the workers costs a few seconds)."""
     if count < PARALLEL_BUILD_FROM:
         return 1
-    return max(1, min(4, len(os.sched_getaffinity(0))))
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere every core
+    cores = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return max(1, min(4, cores))
 
 
 def _fingerprint_parts(fingerprint: str) -> tuple[int, datetime | None, str, str, str] | None:
