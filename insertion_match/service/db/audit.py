@@ -29,7 +29,8 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, CursorResult, DateTime, Integer, String, delete, func, select
+from sqlalchemy import (JSON, CursorResult, DateTime, Integer, String, delete, func, insert,
+                        select)
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.service.db.base import Base, transaction
@@ -191,15 +192,22 @@ class AuditWriter:
                 future.set_result(row_id)
 
     def _insert(self, rows: list[dict]) -> list[int]:
+        """One INSERT of every row (Core, not the ORM's unit of work: a fifth of the cost),
+        their ids returned in the rows' order."""
         now = datetime.now(UTC)
+        values = [_values(now, **fields) for fields in rows]
         with transaction(self.factory) as session:
-            objects = [_row(now, **fields) for fields in rows]
-            session.add_all(objects)
-            session.flush()
-            ids = [int(o.id) for o in objects]
+            result = session.connection().execute(_INSERT_RETURNING_ID, values)
+            ids = [int(row_id) for row_id in result.scalars()]
         self.commits += 1
         self.rows += len(rows)
         return ids
+
+
+#: The group's INSERT; ``sort_by_parameter_order`` ties each returned id to its row, also
+#: when SQLAlchemy sends the rows as one multi-row INSERT.
+_INSERT_RETURNING_ID = insert(RecommendationLog).returning(
+    RecommendationLog.id, sort_by_parameter_order=True)
 
 
 def _fail(future: Future, exc: BaseException) -> None:
@@ -207,16 +215,18 @@ def _fail(future: Future, exc: BaseException) -> None:
         future.set_exception(exc)
 
 
-def _row(
+def _values(
     created_at: datetime, actor: str, beneficiary_id: str | None, model_name: str,
     model_version: str, item_ids: Sequence[str], *, actor_name: str | None = None,
     actor_role: str | None = None, department: str | None = None, subject: str | None = None,
-) -> RecommendationLog:
-    return RecommendationLog(
-        created_at=created_at, actor=actor, beneficiary_id=beneficiary_id, subject=subject,
-        model_name=model_name, model_version=model_version, item_ids=list(item_ids),
-        actor_name=actor_name, actor_role=actor_role, department=department,
-    )
+) -> dict[str, object]:
+    """One ``recommendation_log`` row as the Core INSERT's parameters."""
+    return {
+        "created_at": created_at, "actor": actor, "beneficiary_id": beneficiary_id,
+        "subject": subject, "model_name": model_name, "model_version": model_version,
+        "item_ids": list(item_ids), "actor_name": actor_name, "actor_role": actor_role,
+        "department": department,
+    }
 
 
 def get_recommendation(factory: sessionmaker[Session], recommendation_id: int
