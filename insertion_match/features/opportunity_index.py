@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import overload
 
 import numpy as np
+import pyarrow as pa
 
 from insertion_match.domain import (
     INSERTION_CONTRACTS,
@@ -152,13 +152,15 @@ def concat_arrays(parts: Sequence[OfferArrays]) -> OfferArrays:
 
 @dataclass(frozen=True)
 class DocStore:
-    """Offer documents (JSON) compressed by blocks of ``BLOCK`` consecutive documents: one
-    byte buffer, the offsets of each block in it, and for each document its block and its
-    span in the block once decompressed. Reading one document decompresses its block (a few
-    tens of KB; the last blocks read are kept)."""
+    """Offer documents (JSON) compressed by blocks of ``BLOCK`` consecutive documents (LZ4
+    frames, Arrow's codec): one byte buffer, the offsets of each block in it and its size
+    once decompressed, and for each document its block and its span in the block. Reading
+    one document decompresses its block (about 20 KB in 6 µs, against 24 µs for half a zlib
+    block; 1.4 × zlib's size; the last blocks read are kept)."""
 
     blob: np.ndarray  # uint8
     block_ptr: np.ndarray  # (B + 1,) int64 offsets of the blocks in ``blob``
+    block_len: np.ndarray  # (B,) int32 size of each block decompressed
     doc_block: np.ndarray  # (N,) int32
     doc_begin: np.ndarray  # (N,) int32, in the decompressed block
     doc_end: np.ndarray  # (N,) int32
@@ -174,16 +176,15 @@ class DocStore:
         return int(self.doc_block.shape[0])
 
     def raw(self, j: int) -> bytes:
-        b, end = int(self.doc_block[j]), int(self.doc_end[j])
+        b = int(self.doc_block[j])
         block = self.cache.get(b)
-        if block is None or len(block) < end:
-            # only the start of the block up to this document (half of it on average)
-            block = zlib.decompressobj().decompress(
-                self.blob[int(self.block_ptr[b]): int(self.block_ptr[b + 1])].tobytes(), end)
+        if block is None:
+            block = CODEC.decompress(self.blob[int(self.block_ptr[b]): int(self.block_ptr[b + 1])],
+                                     decompressed_size=int(self.block_len[b]), asbytes=True)
             if len(self.cache) >= self.CACHE_BLOCKS:
                 self.cache.clear()
             self.cache[b] = block
-        return block[int(self.doc_begin[j]): end]
+        return block[int(self.doc_begin[j]): int(self.doc_end[j])]
 
     def document(self, j: int) -> Opportunity:
         """Document ``j``, validated. The last ones read are kept: a store's documents never
@@ -203,7 +204,7 @@ class DocStore:
 
     @classmethod
     def encode(cls, documents: Sequence[bytes]) -> DocStore:
-        blocks, doc_block, begin, end = [], [], [], []
+        blocks, sizes, doc_block, begin, end = [], [], [], [], []
         for b, k in enumerate(range(0, len(documents), cls.BLOCK)):
             part = documents[k: k + cls.BLOCK]
             at = 0
@@ -212,11 +213,13 @@ class DocStore:
                 begin.append(at)
                 at += len(doc)
                 end.append(at)
-            blocks.append(zlib.compress(b"".join(part), ZLEVEL))
+            raw = b"".join(part)
+            blocks.append(CODEC.compress(raw, asbytes=True))
+            sizes.append(len(raw))
         ptr = np.zeros(len(blocks) + 1, dtype=np.int64)
         np.cumsum([len(x) for x in blocks], out=ptr[1:])
         return cls(np.frombuffer(b"".join(blocks), dtype=np.uint8).copy(), ptr,
-                   np.array(doc_block, np.int32), np.array(begin, np.int32),
+                   np.array(sizes, np.int32), np.array(doc_block, np.int32), np.array(begin, np.int32),
                    np.array(end, np.int32))
 
     @classmethod
@@ -228,6 +231,7 @@ class DocStore:
         ptr = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
         np.cumsum(sizes, out=ptr[1:])
         return cls(np.concatenate([p.blob for p in parts]), ptr,
+                   np.concatenate([p.block_len for p in parts]),
                    np.concatenate([p.doc_block + off for p, off in
                                    zip(parts, blocks.tolist(), strict=False)]).astype(np.int32),
                    np.concatenate([p.doc_begin for p in parts]),
@@ -236,11 +240,12 @@ class DocStore:
     @classmethod
     def empty(cls) -> DocStore:
         return cls(np.empty(0, np.uint8), np.zeros(1, np.int64), np.empty(0, np.int32),
-                   np.empty(0, np.int32), np.empty(0, np.int32))
+                   np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.int32))
 
     @property
     def nbytes(self) -> int:
-        return int(self.blob.nbytes + self.block_ptr.nbytes + 3 * self.doc_block.nbytes)
+        return int(self.blob.nbytes + self.block_ptr.nbytes + self.block_len.nbytes
+                   + 3 * self.doc_block.nbytes)
 
 
 class OfferDocs(Sequence[Opportunity]):
@@ -317,8 +322,9 @@ class _Picked(Sequence[Opportunity]):
         return opp
 
 
-#: zlib level of the stored document blocks.
-ZLEVEL = 3
+#: The codec of the stored document blocks: LZ4 frames (Arrow's, thread-safe: a context per
+#: call). Reading a shown offer is decompressing its block: the fastest codec at hand wins.
+CODEC = pa.Codec("lz4")
 
 
 def document_bytes(opportunity: Opportunity) -> bytes:
@@ -560,7 +566,7 @@ class OfferTable:
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
         store = self.docs.store
         np.savez(tmp, **cols, ids=self.ids, department=self.department, blob=store.blob,
-                 block_ptr=store.block_ptr, doc_block=store.doc_block,
+                 block_ptr=store.block_ptr, block_len=store.block_len, doc_block=store.doc_block,
                  doc_begin=store.doc_begin, doc_end=store.doc_end,
                  order=self.docs.order[self.docs.start:self.docs.stop],
                  meta=np.array([SNAPSHOT_VERSION, fingerprint]))
@@ -575,8 +581,8 @@ class OfferTable:
                 if z["meta"].tolist() != [SNAPSHOT_VERSION, fingerprint]:
                     return None
                 arrays = OfferArrays(**{f.name: z[f"a_{f.name}"] for f in fields(OfferArrays)})
-                store = DocStore(z["blob"], z["block_ptr"], z["doc_block"], z["doc_begin"],
-                                 z["doc_end"])
+                store = DocStore(z["blob"], z["block_ptr"], z["block_len"], z["doc_block"],
+                                 z["doc_begin"], z["doc_end"])
                 docs = OfferDocs(store, z["order"])
                 return cls.from_columns(z["ids"], z["department"], arrays, docs)
         except (OSError, KeyError, ValueError):
@@ -671,7 +677,7 @@ def _signatures(arrays: OfferArrays) -> np.ndarray:
 
 
 #: Bump when the snapshot's columns change (an old snapshot is then rebuilt).
-SNAPSHOT_VERSION = "offers-2"
+SNAPSHOT_VERSION = "offers-3"
 
 
 def _chunks(documents: Iterable[str | bytes], size: int) -> Iterator[list[bytes]]:

@@ -29,8 +29,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import (JSON, CursorResult, DateTime, Integer, String, delete, func, insert,
-                        select)
+from sqlalchemy import JSON, CursorResult, DateTime, Integer, String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from insertion_match.service.db.base import Base, transaction
