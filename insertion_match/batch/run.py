@@ -7,11 +7,20 @@ unless ``skip_invalid``. People are then grouped by the département of their ho
 partitions of at most ``partition_size`` people; partitions are submitted in a bounded window
 (memory stays bounded whatever the caseload) and written in a fixed order (départements sorted,
 then the file's order), so the output does not depend on the number of workers.
+
+Every person ranked is in the audit (DESIGN §9: every recommendation shown, who, when, which
+person, model version, items), as for ``POST /v1/recommendations``: one ``recommendation_log``
+row per person (tied to the stored person of that id in their home's territory, if any, as
+the API does), committed with each partition as it is written, before the output file
+appears. The actor is ``cli:batch``, its name the operator's (``--actor``, else the login),
+its role ``admin``. A run that fails after some partitions leaves their rows in the audit (it
+errs on the side of recording what may have been seen), never an output without its rows.
 """
 
 from __future__ import annotations
 
 import contextlib
+import getpass
 import logging
 import os
 import time
@@ -55,6 +64,8 @@ class BatchOptions:
     skip_invalid: bool = False
     #: Seconds to wait for ``scheduler`` before giving up.
     connect_timeout: float = 20.0
+    #: Who runs the batch, for the audit (``actor_name``); None: the operating system login.
+    actor: str | None = None
 
 
 @dataclass
@@ -70,6 +81,7 @@ class BatchSummary:
     #: Engines built per worker for this run (the engine is built once per worker).
     engine_loads: dict[str, int] = field(default_factory=dict)
     departments: dict[str, int] = field(default_factory=dict)  # people per département
+    audited: int = 0  # recommendation_log rows written (one per person ranked)
     #: CPU seconds each worker process used while ranking (on a shared machine, compare with
     #: ``seconds_ranking``: a worker that got a fraction of a core ranks that much slower).
     worker_cpu_seconds: dict[str, float] = field(default_factory=dict)
@@ -157,6 +169,7 @@ def run_batch(
     finally:
         state.close()
     people, errors = check_people(raw, engine)
+    territories = engine.territories  # the audit's scopes (commissions)
     del engine
     summary = BatchSummary(errors=errors)
     if errors and not options.skip_invalid:
@@ -177,8 +190,9 @@ def run_batch(
 
             pq.write_table(SCHEMA.empty_table(), tmp, compression="zstd")
         else:
-            _run_on_dask(settings, parts, kinds, limit, options, tmp, summary, progress)
-        os.replace(tmp, out_path)
+            _run_on_dask(settings, parts, kinds, limit, options, tmp, summary, progress,
+                         territories)
+        os.replace(tmp, out_path)  # after every partition's audit rows are committed
     except OSError as exc:
         raise BatchFailed(f"erreur d'entrée-sortie en écrivant {out_path} ou en parlant aux "
                           f"workers ({type(exc).__name__} : {exc.strerror or exc})") from exc
@@ -190,16 +204,71 @@ def run_batch(
     return summary
 
 
+BATCH_ACTOR = "cli:batch"
+
+
+def _operator() -> str:
+    """The login of whoever runs the batch (the audit's ``actor_name`` without ``--actor``)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name known (a container's bare uid)
+        return f"uid:{os.getuid()}"
+
+
+def _auditor(settings, options: BatchOptions, territories
+             ) -> tuple[Callable[[str, Any], int], Callable[[], None]]:
+    """(write the audit rows of one partition, close): its own connections to the database.
+    A row is tied to the stored person of that id in the scope of their home (``subject``:
+    their export lists it), as ``POST /v1/recommendations`` ties an inline profile."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import sessionmaker
+
+    from insertion_match.service import db
+
+    engine = db.make_engine(settings.sqlalchemy_url, settings.sqlite_busy_timeout_ms)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    who = {"actor": BATCH_ACTOR, "actor_name": (options.actor or _operator())[:120],
+           "actor_role": "admin"}
+
+    def write(department: str, shown) -> int:
+        try:
+            ids = sorted({person_id for person_id, *_ in shown if person_id})
+            subjects: dict[tuple[str, str], str] = {}
+            if ids:
+                B = db.BeneficiaryRow
+                with sessions() as session:
+                    subjects = {(i, scope): subject for i, scope, subject in session.execute(
+                        select(B.id, B.scope, B.subject).where(B.id.in_(ids)))}
+            rows = [{**who, "beneficiary_id": person_id or None, "department": department,
+                     "subject": subjects.get((person_id, db.scope_of(
+                         department, territories.commission_of(home_insee)))),
+                     "model_name": model_name, "model_version": model_version,
+                     "item_ids": list(items)}
+                    for person_id, home_insee, model_name, model_version, items in shown]
+            return db.log_recommendations(sessions, rows)
+        except SQLAlchemyError as exc:
+            raise BatchFailed("le journal d'audit n'a pas pu être écrit "
+                              f"({type(exc).__name__}) : aucune proposition n'est livrée sans "
+                              "y être inscrite") from exc
+
+    return write, engine.dispose
+
+
 def _run_on_dask(settings, parts, kinds, limit, options: BatchOptions, tmp: Path,
-                 summary: BatchSummary, progress) -> None:
-    with dask_client(options.workers, options.scheduler, options.connect_timeout) as client:
+                 summary: BatchSummary, progress, territories) -> None:
+    audit, close_audit = _auditor(settings, options, territories)
+    with contextlib.ExitStack() as stack:
+        stack.callback(close_audit)
+        client = stack.enter_context(
+            dask_client(options.workers, options.scheduler, options.connect_timeout))
         summary.workers = (options.workers if not options.scheduler
                            else sum(client.nthreads().values()))
         token = uuid.uuid4().hex
         _load_engines(client, token, settings)
         ready = time.perf_counter()
         summary.rows = _rank_and_write(client, token, settings, parts, kinds, limit,
-                                       options.include_excluded, tmp, summary, progress)
+                                       options.include_excluded, tmp, summary, progress, audit)
         summary.seconds_ranking = time.perf_counter() - ready
 
 
@@ -215,7 +284,7 @@ def _load_engines(client, token: str, settings) -> None:
 
 
 def _rank_and_write(client, token: str, settings, parts, kinds, limit, include_excluded,
-                    tmp: Path, summary: BatchSummary, progress) -> int:
+                    tmp: Path, summary: BatchSummary, progress, audit) -> int:
     import pyarrow.parquet as pq
 
     from insertion_match.batch.rows import SCHEMA
@@ -241,17 +310,18 @@ def _rank_and_write(client, token: str, settings, parts, kinds, limit, include_e
                     submitted += 1
                 future = futures.pop(written)
                 try:
-                    table = future.result()
+                    ranked = future.result()
                 except Exception as exc:  # the worker's error, re-raised here
                     raise BatchFailed(
                         f"échec du classement de la partition {written + 1} (département "
                         f"{parts[written][0]}) : {type(exc).__name__} : {exc}") from exc
-                if isinstance(table, PartitionFailure):
+                if isinstance(ranked, PartitionFailure):
                     raise BatchFailed(
-                        f"échec du classement de la personne {table.person_id} (département "
-                        f"{parts[written][0]}) : {table.error}")
-                writer.write_table(table)
-                rows += table.num_rows
+                        f"échec du classement de la personne {ranked.person_id} (département "
+                        f"{parts[written][0]}) : {ranked.error}")
+                writer.write_table(ranked.table)
+                summary.audited += audit(parts[written][0], ranked.shown)
+                rows += ranked.table.num_rows
                 written += 1
                 if progress is not None:
                     progress(written, len(parts))

@@ -83,17 +83,30 @@ class PartitionFailure:
     error: str  # the exception's class name only
 
 
+@dataclass(frozen=True)
+class RankedPartition:
+    """One partition's answer: its rows, and what each person was shown (for the audit:
+    person id, home INSEE code, model name and version, the ids of the items, in the
+    answer's order)."""
+
+    table: pa.Table
+    shown: tuple[tuple[str, str, str, str, tuple[str, ...]], ...]
+
+
 def rank_partition(
     token: str, settings, people: Sequence[PersonRow], kinds: Sequence[str], limit: int,
     include_excluded: bool,
-) -> pa.Table | PartitionFailure:
+) -> RankedPartition | PartitionFailure:
     """The answer rows of one partition (people of one département), in the people's order."""
     engine = worker_engine(token, settings)
     rows: list[dict] = []
+    shown = []
     for person in people:
         try:
             result = engine.recommend(person.profile, kinds, limit, include_excluded)
         except Exception as exc:  # noqa: BLE001 - reported by the driver, without the profile
             return PartitionFailure(person.person_id, type(exc).__name__)
         rows.extend(recommendation_rows(person.person_id, person.department, result))
-    return rows_table(rows)
+        shown.append((person.person_id, result.home_insee, result.model_name,
+                      result.model_version, tuple(item.id for item in result.items)))
+    return RankedPartition(rows_table(rows), tuple(shown))

@@ -40,6 +40,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _actor(text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > 120:
+        raise argparse.ArgumentTypeError("un nom de 1 à 120 caractères")
+    return name
+
+
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     from insertion_match.batch import BatchFailed, BatchOptions, PeopleFileError, run_batch
 
@@ -49,7 +56,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     options = BatchOptions(kinds=args.kinds, limit=args.limit,
                            include_excluded=args.include_excluded, workers=args.workers,
                            scheduler=args.scheduler, partition_size=args.partition_size,
-                           skip_invalid=args.skip_invalid)
+                           skip_invalid=args.skip_invalid, actor=args.actor)
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
@@ -80,6 +87,8 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     where = ", ".join(f"{d} : {n}" for d, n in summary.departments.items())
     print(f"{summary.people} personne(s) classée(s){skipped} ({where or 'aucune'}) ; "
           f"{summary.rows} ligne(s) écrite(s) dans {out}")
+    print(f"{summary.audited} recommandation(s) inscrite(s) au journal d'audit (acteur "
+          f"{args.actor or 'login du système'})")
     print(f"{summary.people_per_second:.1f} personnes/s sur {summary.workers} worker(s), "
           f"{summary.partitions} partition(s) ({summary.seconds_ranking:.1f} s de classement, "
           f"{summary.seconds_total:.1f} s en tout)")
@@ -109,4 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     batch.add_argument("--skip-invalid", action="store_true",
                        help="classer les lignes valides et signaler les refusées (défaut : refuser "
                        "tout le fichier)")
+    batch.add_argument("--actor", metavar="NOM", type=_actor,
+                       help="qui lance le classement, inscrit au journal d'audit avec chaque "
+                       "personne classée (défaut : le login du système)")
     batch.set_defaults(func=cmd_batch)

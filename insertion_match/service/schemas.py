@@ -301,7 +301,8 @@ class BatchLine(BaseModel):
 
 class RecommendationAuditPublic(BaseModel):
     created_at: UtcDatetime
-    actor: str = Field(description="Key id of the caller")
+    actor: str = Field(description="Key id of the caller; `cli:batch` for the batch command "
+                       "(its operator in `actor_name`)")
     actor_name: str | None
     actor_role: str | None
     model_name: str

@@ -66,7 +66,7 @@ def two_workers(world, files):
     out = files["dir"] / "two.parquet"
     summary = run_batch(settings, files["csv"], out, BatchOptions(
         kinds=ALL_KINDS, limit=LIMIT, include_excluded=True, workers=2,
-        partition_size=PARTITION))
+        partition_size=PARTITION, actor="batch test, two workers"))
     return summary, out
 
 
@@ -83,7 +83,8 @@ def one_worker_cli(world, files):
         mp.delenv("IM_MODEL_PATH", raising=False)
         code = main(["batch", str(files["parquet"]), str(out), "--kinds", ",".join(ALL_KINDS),
                      "--limit", str(LIMIT), "--include-excluded", "--workers", "1",
-                     "--partition-size", str(PARTITION), "--skip-invalid"])
+                     "--partition-size", str(PARTITION), "--skip-invalid",
+                     "--actor", "batch test, CLI"])
     return code, out, err.getvalue()
 
 
@@ -129,6 +130,66 @@ def test_each_persons_items_are_the_apis(world, profiles, two_workers):
         with_items += bool(items)
     assert {"action", "job"} <= seen_kinds  # the sample exercises offers as well as actions
     assert with_items >= len(profiles) - 3
+
+
+def _audited(settings, actor_name: str) -> list:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from insertion_match.service import db
+
+    engine = db.make_engine(settings.sqlalchemy_url)
+    try:
+        with Session(engine) as session:
+            return list(session.scalars(select(db.RecommendationLog).where(
+                db.RecommendationLog.actor_name == actor_name).order_by(
+                db.RecommendationLog.id)))
+    finally:
+        engine.dispose()
+
+
+def test_every_person_ranked_is_in_the_audit_with_the_items_written(world, profiles,
+                                                                   two_workers):
+    settings, _ = world
+    summary, out = two_workers
+    logged = _audited(settings, "batch test, two workers")
+    assert summary.audited == len(logged) == len(profiles)  # one row per person, no more
+    batch = _by_person(out)
+    assert [r.beneficiary_id for r in logged] == list(batch)  # the output's order
+    for row in logged:
+        written = batch[row.beneficiary_id]
+        assert (row.actor, row.actor_role) == ("cli:batch", "admin")
+        assert row.item_ids == [r["item_id"] for r in written if not r["excluded"]]
+        assert {row.department} == {r["department"] for r in written}
+        assert {row.model_name} == {r["model_name"] for r in written}
+        assert {row.model_version} == {r["model_version"] for r in written}
+    assert any(row.item_ids for row in logged)
+
+
+def test_the_cli_batch_says_what_it_audited_and_under_which_name(world, one_worker_cli):
+    settings, _ = world
+    code, out, _ = one_worker_cli
+    logged = _audited(settings, "batch test, CLI")
+    assert code == 0 and len(logged) == len(_by_person(out))  # the two bad rows: not ranked
+    assert "bad-age" not in {r.beneficiary_id for r in logged}
+
+
+def test_a_stored_persons_batch_row_is_in_their_export(world, profiles, tmp_path):
+    settings, client = world
+    person = profiles[0]
+    stored = client.put(f"/v1/beneficiaries/{person['id']}", json={**person, "id": None})
+    assert stored.status_code in (200, 201), stored.text
+    caseload = tmp_path / "one.csv"
+    people_frame([person]).to_csv(caseload, index=False)
+    summary = run_batch(settings, caseload, tmp_path / "one.parquet", BatchOptions(
+        kinds=("action",), limit=LIMIT, actor="batch test, stored person"))
+    assert summary.audited == 1
+    [row] = _audited(settings, "batch test, stored person")
+    assert row.subject is not None  # tied to the stored person...
+    export = client.get(f"/v1/beneficiaries/{person['id']}/export")
+    assert export.status_code == 200, export.text
+    shown = [r for r in export.json()["recommendations"] if r["item_ids"] == row.item_ids]
+    assert shown, export.json()["recommendations"]  # ...so their export lists it
 
 
 def test_each_worker_builds_the_engine_once(two_workers):

@@ -28,14 +28,19 @@ def test_a_run_builds_its_engine_once_per_process_and_drops_the_previous(setting
     first, second = uuid.uuid4().hex, uuid.uuid4().hex
     engine = worker.worker_engine(first, settings)
     assert worker.worker_engine(first, settings) is engine
-    table = worker.rank_partition(first, settings, [_person("w-1", freins={"mobilite": 3}),
-                                                    _person("w-2")], ["action"], 3, False)
+    ranked = worker.rank_partition(first, settings, [_person("w-1", freins={"mobilite": 3}),
+                                                     _person("w-2")], ["action"], 3, False)
     assert worker.engine_loads(first) == 1
+    table = ranked.table
     assert table.schema.equals(SCHEMA)
     expected = engine.recommend(_person("w-1", freins={"mobilite": 3}).profile, ["action"], 3)
     rows = [r for r in table.to_pylist() if r["person_id"] == "w-1"]
     assert [(r["item_id"], r["rank"], r["score"]) for r in rows] == [
         (i.id, i.rank, i.score) for i in expected.items]
+    # what each person was shown, for the driver's audit rows: ids in the answer's order
+    assert [p for p, *_ in ranked.shown] == ["w-1", "w-2"]
+    assert ranked.shown[0][1:] == ("61169", expected.model_name, expected.model_version,
+                                   tuple(i.id for i in expected.items))
     assert worker.worker_engine(second, settings) is not engine
     assert set(worker._ENGINES) == {second} and worker.engine_loads(second) == 1
 

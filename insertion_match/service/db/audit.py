@@ -96,6 +96,18 @@ def log_recommendation(
         return int(row.id)
 
 
+def log_recommendations(factory: sessionmaker[Session], rows: Sequence[dict]) -> int:
+    """Store many recommendations shown (each a dict of :func:`log_recommendation`'s
+    arguments) in one transaction, one INSERT; returns how many (the batch CLI: a partition)."""
+    if not rows:
+        return 0
+    now = datetime.now(UTC)
+    with transaction(factory) as session:
+        session.connection().execute(insert(RecommendationLog),
+                                     [_values(now, **fields) for fields in rows])
+    return len(rows)
+
+
 #: Most rows committed in one transaction by the :class:`AuditWriter`.
 GROUP_MAX = 256
 
