@@ -20,12 +20,7 @@ from typing import Any
 import numpy as np
 
 from insertion_match.domain import FREINS, BeneficiaryProfile, HistoryCode, LicenceCode
-from insertion_match.features.opportunity_index import (
-    CELL_DEG,
-    _ranges,
-    cell_index,
-    cells_near,
-)
+from insertion_match.features.opportunity_index import _ranges, cell_index, cells_near
 from insertion_match.features.profile import PersonContext, severity_vector
 from insertion_match.features.rome import RomeReferential, TitleMatch
 from insertion_match.features.skills import person_tokens
@@ -119,13 +114,20 @@ class PeopleArrays:
 
     def history_codes(self, item_id: str, positions: np.ndarray) -> np.ndarray:
         """int8 history codes of ``item_id`` for the people at ``positions`` (ascending)."""
-        out = np.zeros(positions.shape[0], dtype=np.int8)
-        if item_id in self.history and positions.size:
-            pos, codes = self.history[item_id]
-            at = np.minimum(np.searchsorted(positions, pos), positions.shape[0] - 1)
-            hit = positions[at] == pos
-            out[at[hit]] = codes[hit]
-        return out
+        if item_id not in self.history:
+            return np.zeros(positions.shape[0], dtype=np.int8)
+        return codes_at(positions, *self.history[item_id])
+
+
+def codes_at(targets: np.ndarray, keys: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """int8 per ``targets`` (ascending): the code of the key equal to it, 0 where none is
+    (an item's history codes, given per person position, read at some people)."""
+    out = np.zeros(targets.shape[0], dtype=np.int8)
+    if targets.size and keys.size:
+        at = np.minimum(np.searchsorted(targets, keys), targets.shape[0] - 1)
+        hit = targets[at] == keys
+        out[at[hit]] = codes[hit]
+    return out
 
 
 def _smallest_int(a: np.ndarray) -> np.ndarray:
@@ -167,7 +169,8 @@ GRID_COLUMNS = WALL_COLUMNS | BOUND_COLUMNS
 
 @dataclass(frozen=True)
 class PeopleGrid:
-    """The stored people's homes on a grid of ``CELL_DEG`` cells, for reverse matching.
+    """The stored people's homes on a grid of ``opportunity_index.CELL_DEG`` cells, for reverse
+    matching.
 
     The people are sorted by cell (then by position): one cell, and the consecutive occupied
     cells of one row of the grid, are one contiguous run. ``cells`` holds, in that order, the
@@ -177,8 +180,6 @@ class PeopleGrid:
     own reach) and of their (département, commission) pair (``group``, for the scope), whose
     sizes give the count of people of a scope without reading anyone.
     """
-
-    CELL_DEG = CELL_DEG
 
     order: np.ndarray  # int64: position (in the people arrays) of each row, in cell order
     rank: np.ndarray  # int64: row (cell order) of each position (the inverse of ``order``)

@@ -30,6 +30,7 @@ from insertion_match.features.people import (
     WALL_COLUMNS,
     PeopleArrays,
     PeopleGrid,
+    codes_at,
 )
 from insertion_match.geo import Mode, haversine_km
 from insertion_match.matcher.opportunity_eligibility import (
@@ -136,12 +137,9 @@ def _rank_near(opp: Opportunity, offer: OfferArrays, people: PeopleArrays, grid:
     # the walls: their own code on the grid's columns (travel only needs the homes)
     sub = grid.take(rows, WALL_COLUMNS)
     history = np.zeros(rows.shape[0], dtype=np.int8)
-    if opp.id in people.history and rows.size:  # the item's history, by row
+    if opp.id in people.history:  # the item's history, by row
         pos, codes = people.history[opp.id]
-        row = grid.rank[pos]
-        at = np.minimum(np.searchsorted(rows, row), rows.shape[0] - 1)
-        hit = rows[at] == row
-        history[at[hit]] = codes[hit]
+        history = codes_at(rows, grid.rank[pos], codes)
     stacked, pt_source = mode_minutes_at(sub.lat, sub.lon, offer.lat, offer.lon, distance)
     minutes, mode = best_mode(stacked, sub)
     zero = np.zeros(rows.shape[0])

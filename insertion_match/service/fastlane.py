@@ -25,8 +25,9 @@ Anything else — no key, an uncached or wrong key (the framework verifies it in
 counts the failure), a rate-limited client, an evaluator, a declared length over the limit, a
 chunked upload, a body that does not validate — is passed on to the framework (with the body
 already read replayed first), so its answer (401, 403, 413, 422, 429...) is the framework's
-own. A body that arrives late or not at all is answered by the same functions as
-``BodySizeLimit`` (``middleware.read_body`` / ``answer_body_problem``: 408, or the client gone).
+own. A body that turns out larger than its declared length allows, arrives late or not at all
+is answered by the same functions as ``BodySizeLimit`` (``middleware.read_body`` /
+``answer_body_problem``: 413, 408, or the client gone).
 An exception raised while ranking is answered by the app's own exception handlers (503 for the
 database...). ``IM_FAST_LANE=false`` serves everything through the framework;
 ``tests/service/test_fastlane.py`` checks both ways give the same answers.
@@ -49,6 +50,7 @@ from insertion_match.service.middleware import (
     access_line,
     answer_body_problem,
     read_body,
+    replaying,
     secured,
 )
 from insertion_match.service.problems import problem_response
@@ -84,20 +86,6 @@ class ServiceApp(FastAPI):
                 await lane.healthz(scope, send)
                 return
         await super().__call__(scope, receive, send)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """``receive`` for the framework: the body already read, then the client's messages."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 class FastLane:
@@ -174,7 +162,7 @@ class FastLane:
         try:
             request = RecommendationRequest.model_validate(json.loads(body))
         except Exception:  # noqa: BLE001 - the framework answers it (422 with every error)
-            return _replaying(body, receive)
+            return replaying(body, receive)
         state = self.app.state.im
         status = 500
         self.served += 1

@@ -142,16 +142,22 @@ class BodySizeLimit:
         if problem is not None:
             await answer_body_problem(scope, send, problem, self.max_bytes, self.timeout)
             return
-        replayed = False
+        await self.app(scope, replaying(body, receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for the app: the whole body already read, then the client's messages (the
+    disconnect). Shared by :class:`BodySizeLimit` and the fast lane."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 #: Why a body could not be read whole: larger than the limit, late, or abandoned.

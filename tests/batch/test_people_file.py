@@ -211,6 +211,29 @@ def test_an_unreachable_scheduler_leaves_the_previous_output_untouched(tmp_path,
         run_batch(settings, path, out, BatchOptions(scheduler="scheduler-without-port"))
 
 
+def test_an_audit_the_database_refuses_stops_the_run_with_nothing_written(tmp_path,
+                                                                          database_url):
+    from sqlalchemy import text
+
+    from insertion_match.batch import BatchFailed, BatchOptions, run_batch
+    from insertion_match.service import db
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False)
+    engine = db.make_engine(settings.sqlalchemy_url)
+    db.init_db(engine)
+    with engine.begin() as conn:  # the audit table gone: every insert into it fails
+        conn.execute(text("DROP TABLE recommendation_log"))
+    engine.dispose()
+    path, out = tmp_path / "people.csv", tmp_path / "out.parquet"
+    path.write_text("id,home.insee\na-1,61169\na-2,61001\n", encoding="utf-8")
+    out.write_bytes(b"yesterday's answer")
+    with pytest.raises(BatchFailed, match="le journal d'audit n'a pas pu être écrit"):
+        run_batch(settings, path, out, BatchOptions(workers=1))
+    assert out.read_bytes() == b"yesterday's answer"  # no ranking delivered unaudited
+    assert sorted(p.name for p in tmp_path.glob(".out.parquet*")) == []
+
+
 def test_nobody_to_rank_writes_an_empty_answer_with_the_schema(cli_env, tmp_path, capsys):
     import pyarrow.parquet as pq
 
