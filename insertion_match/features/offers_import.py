@@ -287,6 +287,8 @@ def _external_id(value: Any) -> str | None:
 def _one(position: int, record: Any, build: Callable[[Any], Opportunity]
          ) -> Opportunity | Rejection:
     """One record → its Opportunity, or its Rejection with every reason found."""
+    if isinstance(record, RawRecord):
+        record = _decoded(record)
     if isinstance(record, _Unreadable):
         return Rejection(position, None, (_err("record", f"unreadable line: {record.reason}",
                                                f"ligne illisible : {record.reason}"),))
@@ -586,11 +588,29 @@ class _Unreadable:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """A JSON record still as its text (``read_records(..., raw=True)``), decoded where it is
+    validated: sent to a validating worker process, a string costs a copy where a parsed
+    record costs a pickling of every nested value."""
+
+    text: str | bytes
+
+
+def _decoded(record: RawRecord) -> Any:
+    try:
+        return json.loads(record.text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        return _Unreadable(reason[:200])
+
+
 def default_source(fmt: str) -> str:
     return "csv" if fmt == "csv" else "france-travail"
 
 
-def read_records(stream: BinaryIO, fmt: StreamFormat) -> Iterator[tuple[int, Any]]:
+def read_records(stream: BinaryIO, fmt: StreamFormat, raw: bool = False
+                 ) -> Iterator[tuple[int, Any]]:
     """``(position, record)`` one at a time from a binary stream: the elements of a France
     Travail JSON document (a list, one offer or ``{"resultats": [...]}``; position = rank,
     1-based), the lines of a JSON-lines file (position = line number; an unreadable line is a
@@ -599,11 +619,15 @@ def read_records(stream: BinaryIO, fmt: StreamFormat) -> Iterator[tuple[int, Any
 
     Raises ``ValueError`` (while iterating) when the document as a whole is unusable: not
     UTF-8, not JSON, wrong shape, bad CSV header, a record over :data:`MAX_RECORD_CHARS`.
+
+    ``raw``: JSON and JSON-lines records come as :class:`RawRecord` (their text; the document
+    is still checked whole here), decoded by :func:`validate_records`, possibly in another
+    process. CSV rows come as dicts either way.
     """
     if fmt == "json":
-        return _json_document(stream)
+        return _json_document(stream, raw)
     if fmt == "jsonl":
-        return _json_lines(stream)
+        return _json_lines(stream, raw)
     if fmt == "csv":
         return _csv_rows(stream)
     raise ValueError(f"unknown format {fmt!r}: json, jsonl or csv")
@@ -685,12 +709,12 @@ class _Text:
             return value
 
 
-def _json_document(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
+def _json_document(stream: BinaryIO, raw: bool = False) -> Iterator[tuple[int, Any]]:
     text = _Text(stream)
     decoder = json.JSONDecoder()
     first = text.peek()
     if first == "[":
-        yield from _json_array(text, decoder)
+        yield from _json_array(text, decoder, raw)
     elif first == "{":
         text.pos += 1
         head: dict[str, Any] = {}
@@ -706,7 +730,7 @@ def _json_document(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
                 text.expect(":", "':'")
                 if key == "resultats" and text.peek() == "[":
                     streamed = True
-                    yield from _json_array(text, decoder)
+                    yield from _json_array(text, decoder, raw)
                 else:
                     head[key] = text.value(decoder)
                 if text.expect(",}", "',' or '}'") == "}":
@@ -725,7 +749,8 @@ def _json_document(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
         raise ValueError(f"invalid JSON: extra data at character {text.offset + text.pos}")
 
 
-def _json_array(text: _Text, decoder: json.JSONDecoder) -> Iterator[tuple[int, Any]]:
+def _json_array(text: _Text, decoder: json.JSONDecoder, raw: bool = False
+                ) -> Iterator[tuple[int, Any]]:
     text.expect("[", "'['")
     if text.peek() == "]":
         text.pos += 1
@@ -733,22 +758,25 @@ def _json_array(text: _Text, decoder: json.JSONDecoder) -> Iterator[tuple[int, A
     position = 0
     while True:
         position += 1
-        yield position, text.value(decoder)
+        if raw:
+            text.peek()
+            start = text.offset + text.pos  # absolute: reading on may drop what was consumed
+            text.value(decoder)  # the C scanner finds where the record ends
+            yield position, RawRecord(text.buf[start - text.offset:text.pos])
+        else:
+            yield position, text.value(decoder)
         if text.expect(",]", "',' or ']'") == "]":
             return
 
 
-def _json_lines(stream: BinaryIO) -> Iterator[tuple[int, Any]]:
-    for number, raw in enumerate(stream, start=1):
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
-        if not raw.strip():
+def _json_lines(stream: BinaryIO, raw: bool = False) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(stream, start=1):
+        if number == 1 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8):]
+        if not line.strip():
             continue
-        try:
-            yield number, json.loads(raw)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
-            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-            yield number, _Unreadable(reason[:200])
+        record = RawRecord(line)
+        yield number, (record if raw else _decoded(record))
 
 
 def _csv_rows(stream: BinaryIO) -> Iterator[tuple[int, Any]]:

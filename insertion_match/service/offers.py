@@ -122,7 +122,8 @@ def import_offer_stream(
         if on_rejection is not None:
             on_rejection(rejection)
 
-    records = read_records(stream, fmt)
+    parallel = jobs > 1 and "fork" in multiprocessing.get_all_start_methods()
+    records = read_records(stream, fmt, raw=parallel)
     with _validated(records, fmt, gazetteer, rome, outcome.source, jobs) as results, \
             OfferStaging(sessions, batch_size) as stage:
         for result in results:

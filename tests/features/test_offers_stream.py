@@ -13,6 +13,7 @@ from insertion_match.features.offers_import import (
     Rejection,
     parse_csv,
     parse_france_travail,
+    RawRecord,
     read_records,
     validate_records,
 )
@@ -73,6 +74,34 @@ def test_records_straddling_chunks_are_read_whole(gazetteer, rome, monkeypatch):
         assert list(read_records(stream_of(text), "json")) == expected
     monkeypatch.setattr(offers_import, "CHUNK_BYTES", 5)
     assert list(read_records(stream_of("[1, 23, 456]"), "json")) == [(1, 1), (2, 23), (3, 456)]
+
+
+def test_raw_records_are_each_records_own_text(gazetteer, rome, monkeypatch):
+    """``raw=True`` (what worker processes receive): each record's own text, cut at the right
+    place even when it crosses chunk boundaries, and validated into the same results as the
+    decoded records, an unreadable JSON line included; the document is still checked whole."""
+    offers = records(9)
+    offers[2]["description"] = "guillemets \" et accolades } { dans ] le texte, é à ç"
+    text = json.dumps({"filtresPossibles": [{"a": [1, 2]}], "resultats": offers},
+                      ensure_ascii=False, indent=1)
+    decoded = list(read_records(stream_of(text), "json"))
+    for chunk in (1, 7, 64, 1 << 20):
+        monkeypatch.setattr(offers_import, "CHUNK_BYTES", chunk)
+        raw = list(read_records(stream_of(text), "json", raw=True))
+        assert all(isinstance(r, RawRecord) for _, r in raw)
+        assert [(p, json.loads(r.text)) for p, r in raw] == decoded
+    assert list(validate_records(raw, "json", gazetteer, rome)) == list(
+        validate_records(decoded, "json", gazetteer, rome))
+    lines = "\ufeff" + "\n".join(json.dumps(o) for o in offers[:3]) + "\n{cassé\n\n" + \
+        json.dumps(offers[3]) + "\n"
+    raw = list(read_records(stream_of(lines), "jsonl", raw=True))
+    assert [p for p, _ in raw] == [1, 2, 3, 4, 6]
+    got = list(validate_records(raw, "jsonl", gazetteer, rome))
+    assert got == list(validate_records(read_records(stream_of(lines), "jsonl"), "jsonl",
+                                        gazetteer, rome))
+    assert isinstance(got[3][1], Rejection) and "ligne illisible" in got[3][1].errors[0].message_fr
+    with pytest.raises(ValueError, match="invalid JSON"):
+        list(read_records(stream_of('[{"id": 1}, {"id": }]'), "json", raw=True))
 
 
 class Tripwire(io.RawIOBase):
