@@ -21,6 +21,7 @@ from insertion_match.geo import MODE_LABELS_FR, AmbiguousCommune, GeoError, Mode
 from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.matcher.errors import MatcherError
 from insertion_match.matcher.results import Recommendation
+from insertion_match.service import argparse_fr
 from insertion_match.service.logging import configure_logging
 from insertion_match.service.mapping import to_response
 from insertion_match.service.settings import Settings
@@ -197,6 +198,7 @@ def cmd_catalogue_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    argparse_fr.install()  # argparse's own words (usage, errors) in French too
     parser = argparse.ArgumentParser(
         prog="insertion-match", description="Ligne de commande d'insertion-match : serve | "
         "recommend | catalogue … | db … | keys … | purge, etc.")

@@ -10,10 +10,10 @@ import pytest
 
 from insertion_match.features import offers_import
 from insertion_match.features.offers_import import (
+    RawRecord,
     Rejection,
     parse_csv,
     parse_france_travail,
-    RawRecord,
     read_records,
     validate_records,
 )
