@@ -233,20 +233,26 @@ class RomeReferential:
         self, appellations: pd.DataFrame, generic_titles: pd.DataFrame | None
     ) -> None:
         entries: dict[str, tuple[str, str, int]] = {}  # key -> (code, label, rank)
-        principal = set(appellations.loc[appellations.classification == "PRINCIPALE", "code_ogr"])
-        usual = appellations[appellations.peu_usite != "O"]
+        # Plain lists: iterating pandas' Arrow-backed strings row by row costs more than the
+        # matching keys themselves.
+        codes = cast(list[str], appellations.code_rome.tolist())
+        long_labels = cast(list[str], appellations.libelle_appellation_long.tolist())
+        short_labels = cast(list[str], appellations.libelle_appellation_court.tolist())
+        rare = [v == "O" for v in appellations.peu_usite.tolist()]
+        principal = [v == "PRINCIPALE" for v in appellations.classification.tolist()]
+        usual_by_code: dict[str, list[str]] = defaultdict(list)
+        for code, long_label, is_rare in zip(codes, long_labels, rare, strict=True):
+            if not is_rare:
+                usual_by_code[code].append(long_label)
         self.appellations_by_code: dict[str, tuple[str, ...]] = {
-            cast(str, code): tuple(group.libelle_appellation_long)
-            for code, group in usual.groupby("code_rome", sort=True)
-        }
-        # itertuples' fields are typed as any scalar: these columns are text (read as str)
-        for row in appellations.itertuples(index=False):
-            code = cast(str, row.code_rome)
-            long_label = cast(str, row.libelle_appellation_long)
-            rank = 0 if row.code_ogr in principal else 1
-            if row.peu_usite == "O":
-                rank = 2
-            for label in {long_label, cast(str, row.libelle_appellation_court)}:
+            code: tuple(usual_by_code[code]) for code in sorted(usual_by_code)}
+        principal_ogr = {ogr for ogr, is_principal in zip(
+            appellations.code_ogr.tolist(), principal, strict=True) if is_principal}
+        for ogr, code, long_label, short_label, is_rare in zip(
+                appellations.code_ogr.tolist(), codes, long_labels, short_labels, rare,
+                strict=True):
+            rank = 2 if is_rare else (0 if ogr in principal_ogr else 1)
+            for label in {long_label, short_label}:
                 for form in split_genders(label):
                     key = self.normalise(form)
                     if not key:

@@ -93,10 +93,14 @@ class Gazetteer:
         frame = communes.loc[keep]
         population = pd.to_numeric(frame["population"], errors="coerce").fillna(0)
         table = frame.assign(lat=lat[keep], lon=lon[keep], population=population)
+        # Plain lists (iterating pandas' Arrow-backed strings row by row is slow).
         self.communes: tuple[Commune, ...] = tuple(
-            Commune(r.insee_code, r.name, tuple(p for p in r.postcodes.split(";") if p),
-                    float(r.lat), float(r.lon), int(r.population), r.department)
-            for r in table[list(COMMUNE_COLUMNS)].itertuples(index=False)
+            Commune(code, name, tuple(p for p in postcodes.split(";") if p), la, lo, pop, dept)
+            for code, name, postcodes, la, lo, pop, dept in zip(
+                table["insee_code"].tolist(), table["name"].tolist(),
+                table["postcodes"].tolist(), table["lat"].astype(float).tolist(),
+                table["lon"].astype(float).tolist(), table["population"].astype(int).tolist(),
+                table["department"].tolist(), strict=True)
         )  # fmt: skip
         self.insee_codes: NDArray[np.str_] = np.array([c.insee for c in self.communes], dtype="<U5")
         self.lat: NDArray[np.float64] = lat[keep]
