@@ -111,6 +111,7 @@ def build_state(settings: Settings) -> ServiceState:
     scorer, model_status = _learned_scorer(settings)
     engine = MatchingEngine.build(actions, gazetteer, territories, scorer)
     engine = with_stored_offers(settings, sessions, engine)  # ROME + offers (service/offers.py)
+    db.users.dummy_hash()  # the web login's unknown-address hash, made before any request
     log.info("engine ready", extra={"actions": len(actions), "departments": sorted(engine.indexes)})
     return ServiceState(settings=settings, sessions=sessions, engine=engine,
                         model_status=model_status)

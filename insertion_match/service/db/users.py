@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from argon2 import PasswordHasher
@@ -23,8 +24,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from insertion_match.service.db.base import Base, transaction
 
 _hasher = PasswordHasher()
-#: Verified against when the e-mail is unknown, so both answers take the same time.
-_DUMMY_HASH = _hasher.hash("insertion-match: no such user")
+
+
+@cache
+def dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so both answers take the same time. Made
+    once per process, on first use (an argon2 hash costs about 0.1 s: not at import, which
+    every CLI command pays); the service makes it at start-up (``build_state``), so the first
+    unknown address is not slower than the others."""
+    return _hasher.hash("insertion-match: no such user")
 
 
 class UserRow(Base):
@@ -117,7 +125,7 @@ def verify_user(factory: sessionmaker[Session], email: str, password: str) -> Us
     with factory() as session:
         row = session.scalars(select(UserRow)
                               .where(UserRow.email == normalise_email(email))).first()
-    stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
+    stored = row.password_hash if row is not None and row.password_hash else dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
