@@ -236,8 +236,8 @@ async def authenticate(
         buckets = _buckets(request, key)
         wait = failures.retry_after(buckets)
         if wait:
-            raise HTTPException(status_code=429, detail="too many failed authentications; "
-                                "retry later", headers={"Retry-After": str(wait)})
+            raise HTTPException(status_code=429, detail="trop d'authentifications échouées : "
+                                f"réessayez dans {wait} s", headers={"Retry-After": str(wait)})
     principal: Principal | None = None
     if key and len(key) <= 200:
         cache = state.key_cache

@@ -59,8 +59,8 @@ def ambiguous_problem(exc: Exception) -> Problem:
     scopes = getattr(exc, "scopes", ())
     return Problem(
         type="https://insertion-match.example/problems/ambiguous-id", title="Ambiguous id",
-        status=409, detail=f"this id names one person in each of several territories of this "
-        f"key ({', '.join(scopes)}); use a key of one territory",
+        status=409, detail=f"cet identifiant désigne une personne dans plusieurs territoires de "
+        f"cette clé ({', '.join(scopes)}) : utilisez une clé d'un seul territoire",
         errors=[ProblemError(path="beneficiary_id", message="ambiguous id",
                              message_fr="identifiant utilisé dans plusieurs de vos territoires "
                              f"({', '.join(scopes)}) : utilisez une clé d'un seul territoire")])

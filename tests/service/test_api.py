@@ -154,7 +154,9 @@ def test_actions_listing_filters(client):
     assert client.get("/v1/actions", params={"frein": "nope"}).status_code == 422
     one = all_["items"][0]["id"]
     assert client.get(f"/v1/actions/{one}").json()["id"] == one
-    assert client.get("/v1/actions/does-not-exist").status_code == 404
+    missing = client.get("/v1/actions/does-not-exist")
+    assert missing.status_code == 404 and missing.json()["detail"] == \
+        "aucune action « does-not-exist »"
 
 
 def test_every_recommendation_is_audited_without_personal_data(client):

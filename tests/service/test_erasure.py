@@ -85,6 +85,8 @@ def test_erasure_and_reuse_of_an_id_reveal_nothing_of_the_first_person(client, c
     res = client.get(f"/v1/beneficiaries/{PID}/export")
     assert res.status_code == 409
     assert res.headers["content-type"].startswith("application/problem+json")
+    assert res.json()["detail"].startswith("cet identifiant désigne une personne dans "
+                                           "plusieurs territoires de cette clé")
     steps.append("6. Alençon person unchanged; admin (both territories): 409 ambiguous")
     print("\n" + "\n".join(steps))
     for c in (alencon, other):

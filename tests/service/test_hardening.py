@@ -33,6 +33,8 @@ def test_failed_authentications_are_limited_per_client_and_per_key(strict):
     res = strict.get("/v1/actions", headers={"X-API-Key": "im_000000000000_x"})
     assert res.status_code == 429 and int(res.headers["Retry-After"]) > 0
     assert res.headers["content-type"].startswith("application/problem+json")
+    assert res.json()["detail"] == ("trop d'authentifications échouées : réessayez dans "
+                                    f"{res.headers['Retry-After']} s")
     # Another client: free, except with the key id that was guessed at.
     other = TestClient(strict.app, client=("10.0.0.2", 1000))
     other_key = add_key(strict.app, "admin")

@@ -24,7 +24,9 @@ def test_demo_offers_are_served(client):
     assert all(o["synthetic"] and o["source"] == "demo-synthetic" for o in page["items"])
     one = page["items"][0]["id"]
     assert client.get(f"/v1/opportunities/{one}").json()["id"] == one
-    assert client.get("/v1/opportunities/demo-synthetic:NOPE").status_code == 404
+    missing = client.get("/v1/opportunities/demo-synthetic:NOPE")
+    assert missing.status_code == 404 and missing.json()["detail"] == \
+        "aucune offre « demo-synthetic:NOPE »"
     assert client.get("/v1/opportunities/bad id").status_code == 422
     k22 = _opportunity_ids(client, rome="K22")
     assert k22["total"] > 0 and all(o["rome_code"].startswith("K22") for o in k22["items"])

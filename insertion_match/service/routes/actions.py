@@ -47,4 +47,4 @@ def list_actions(
 @aggregates_only
 def get_action(action_id: str, state: StateDep) -> Action | JSONResponse:
     action = state.engine.action(action_id)
-    return action if action is not None else not_found(f"no action {action_id!r}")
+    return action if action is not None else not_found(f"aucune action « {action_id} »")

@@ -114,7 +114,7 @@ def list_opportunities(
 def get_opportunity(opportunity_id: OpportunityId, state: StateDep) -> Opportunity | JSONResponse:
     found = state.engine.opportunity(opportunity_id)
     if found is None:
-        return not_found(f"no opportunity {opportunity_id!r}")
+        return not_found(f"aucune offre « {opportunity_id} »")
     index, position = found
     return index.opportunities[position]
 
@@ -135,7 +135,7 @@ def candidates(
     narrow the scope further."""
     found = state.engine.opportunity(opportunity_id)
     if found is None:
-        return not_found(f"no opportunity {opportunity_id!r}")
+        return not_found(f"aucune offre « {opportunity_id} »")
     territories = principal.territory_filter()
     scope = Scope(
         departments=frozenset({department}) if department else None,
