@@ -20,6 +20,7 @@ from insertion_match.service.auth import AuthFailures, authenticate, unauthentic
 from insertion_match.service.fastlane import FastLane, ServiceApp
 from insertion_match.service.logging import configure_logging
 from insertion_match.service.middleware import AccessLog, BodySizeLimit, SecurityHeaders
+from insertion_match.service.offers import OffersFollower
 from insertion_match.service.openapi import complete_openapi
 from insertion_match.service.problems import (
     ambiguous_problem,
@@ -74,7 +75,14 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             # in flight then (docs/request-path.md)
             gc.collect()
             gc.freeze()
+        follower = None
+        if state is None and settings.offers_refresh_seconds > 0:
+            follower = OffersFollower(current, settings.offers_refresh_seconds)
+            follower.start()  # offers changed by the CLI or another worker (service/offers.py)
+        app.state.offers_follower = follower
         yield
+        if follower is not None:
+            follower.stop()
         if state is None:  # a state handed in belongs to the caller
             current.close()
 

@@ -54,6 +54,8 @@ class ServiceState:
     audit: db.AuditWriter | None = None
     #: Where POST /v1/recommendations ranks (IM_RANKING_THREADS threads; recommending.py).
     ranking: ThreadPoolExecutor | None = None
+    #: The stored offers' fingerprint the engine serves (service/offers.py: OffersFollower).
+    offers_seen: str | None = None
 
     def __post_init__(self) -> None:
         if self.key_cache is None and self.settings.api_key_cache_seconds > 0:

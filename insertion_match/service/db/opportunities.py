@@ -284,11 +284,15 @@ class OfferStaging:
         conn = self.conn
         conn.commit()  # the stage (temp tables) is done; the write transaction starts here
         conn.execution_options(**{WRITE_OPTION: True})  # BEGIN IMMEDIATE on SQLite
-        now = datetime.now(UTC)
-        stamp = bindparam("now", now, type_=DateTime(timezone=True))
         expires = self._cast("s.expires_at", "DATE")
         document = self._cast("s.document", "JSON")
         with conn.begin():
+            # the stamp is taken once the write lock is held (SQLite): imports then stamp
+            # their offers in the order they commit, and a reader that saw the latest
+            # ``updated_at`` misses no offer stamped before it (service/offers.py, which
+            # reads what changed "since" the latest update it knows)
+            now = datetime.now(UTC)
+            stamp = bindparam("now", now, type_=DateTime(timezone=True))
             created = int(conn.scalar(text(
                 f"SELECT COUNT(*) FROM {STAGING} s WHERE NOT EXISTS "
                 "(SELECT 1 FROM opportunities o WHERE o.id = s.id)")) or 0)

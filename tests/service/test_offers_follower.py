@@ -1,0 +1,169 @@
+"""A serving process follows the offers changed outside it (the daily CLI import with
+--replace-source, another worker's API import): within one check, it ranks the stored offers,
+a withdrawn offer is no longer proposed, and the workers sharing a var dir build the table once
+(the later ones load the snapshot the first one wrote)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from insertion_match.features.offers_import import parse_france_travail
+from insertion_match.service import db
+from insertion_match.service.offers import OffersFollower
+from insertion_match.service.state import build_state
+from tests.conftest import make_profile, make_settings
+from tests.features.offer_records import offer
+
+EXPIRES = (date.today() + timedelta(days=60)).isoformat()
+
+
+def offers(gazetteer, rome, ids):
+    records = [offer(id=i, lieuTravail={"commune": "61169"}, dateExpiration=EXPIRES)
+               for i in ids]
+    batch = parse_france_travail(records, gazetteer, rome, source="daily")
+    assert not batch.rejected
+    return batch.opportunities
+
+
+def shown(state) -> set[str]:
+    person = make_profile(mobility={"driving_licence": "b", "vehicle": "car"},
+                          target_jobs=["agent d'entretien"])
+    result = state.engine.recommend(person, kinds=["job"], limit=100)
+    return {i.id for i in result.items if i.id.startswith("daily:")}
+
+
+def test_workers_follow_the_daily_import(tmp_path, database_url, gazetteer, rome, caplog):
+    settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False)
+    first, second = build_state(settings), build_state(settings)  # two workers, one var dir
+    try:
+        one, two = OffersFollower(first, 60), OffersFollower(second, 60)
+        assert not one.check() and shown(first) == set()  # nothing changed
+
+        # the CLI's daily import, in another process: three offers
+        db.upsert_opportunities(first.sessions, offers(gazetteer, rome, ["A", "B", "C"]),
+                                "daily", "cli", replace_source=True)
+        assert shown(first) == set()  # not before the check
+        assert one.check()
+        assert shown(first) == {"daily:A", "daily:B", "daily:C"}
+        assert not one.check()  # nothing new since
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="insertion_match.service"):
+            assert two.check()
+        assert shown(second) == {"daily:A", "daily:B", "daily:C"}
+        ready = [r for r in caplog.records if r.getMessage() == "offers ready"]
+        assert [r.kind for r in ready] == ["snapshot"]  # the first worker's table, not rebuilt
+
+        # the next day's file no longer has B: it expires and is no longer proposed
+        report = db.upsert_opportunities(first.sessions, offers(gazetteer, rome, ["A", "C"]),
+                                         "daily", "cli", replace_source=True)
+        assert report.expired == 1
+        assert "daily:B" in shown(first)
+        assert one.check() and two.check()
+        assert shown(first) == shown(second) == {"daily:A", "daily:C"}
+
+        # a purge deletes rows: the table is rebuilt (the snapshot cannot be patched)
+        assert db.purge_expired_opportunities(first.sessions, date.today()) == 1
+        assert one.check() and shown(first) == {"daily:A", "daily:C"}
+        assert len(first.engine.opportunity_table) == db.count_opportunities(first.sessions)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_import_through_the_process_is_not_reloaded(tmp_path, database_url, gazetteer,
+                                                       rome):
+    """An import through this process (the API's) refreshes its engine at once: its follower
+    then has nothing to do; the other worker's follower takes it up."""
+    from insertion_match.features.offers_import import ImportBatch
+    from insertion_match.service.offers import import_offers
+
+    settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False)
+    first, second = build_state(settings), build_state(settings)
+    try:
+        one, two = OffersFollower(first, 60), OffersFollower(second, 60)
+        batch = ImportBatch(source="daily", opportunities=offers(gazetteer, rome, ["A"]))
+        assert import_offers(first, batch, origin="api", skip_invalid=False).imported
+        assert shown(first) == {"daily:A"} and shown(second) == set()
+        assert not one.check() and one.refreshed == 0
+        assert two.check() and shown(second) == {"daily:A"}
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_app_starts_and_stops_its_follower(tmp_path, database_url):
+    from fastapi.testclient import TestClient
+
+    from insertion_match.service.app import create_app
+
+    settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False,
+                             offers_refresh_seconds=30)
+    with TestClient(create_app(settings)) as client:
+        follower = client.app.state.offers_follower
+        assert follower is not None and follower._thread.is_alive()
+    assert not follower._thread.is_alive()
+    off = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False,
+                        offers_refresh_seconds=0)
+    with TestClient(create_app(off)) as client:
+        assert client.app.state.offers_follower is None
+
+
+def test_a_running_server_follows_the_cli_daily_import(tmp_path, database_url):
+    """Production's daily refresh, for real: ``insertion-match serve --workers 2`` running,
+    ``offers import --replace-source`` run by the CLI beside it; within a few checks every
+    answer proposes the new offers, then no longer the one the next file dropped."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.conftest import REPO
+    from tests.service.servers import admin_key, served_process
+
+    key = admin_key(database_url)
+    env = {**os.environ, "IM_DATABASE_URL": database_url, "IM_VAR_DIR": str(tmp_path),
+           "IM_SEED_DEMO_OFFERS_ON_START": "false"}
+    body = {"beneficiary": {"id": "p-1", "home": {"commune": "Flers", "postcode": "61100"},
+                            "mobility": {"driving_licence": "b", "vehicle": "car"},
+                            "target_jobs": ["agent d'entretien"]},
+            "kinds": ["job"], "limit": 50}
+
+    def cli_import(ids: list[str]) -> None:
+        path = tmp_path / "offres.jsonl"
+        path.write_text("\n".join(json.dumps(offer(id=i, dateExpiration=EXPIRES)) for i in ids))
+        done = subprocess.run([sys.executable, "-m", "insertion_match.service.cli", "offers",
+                               "import", str(path), "--source", "daily", "--replace-source",
+                               "--no-progress"], cwd=REPO, env=env, capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0, done.stderr
+
+    def answers(base: str, n: int = 12) -> list[set[str]]:
+        got = []
+        for _ in range(n):  # new connections: either worker may answer
+            res = httpx.post(f"{base}/v1/recommendations", json=body,
+                             headers={"X-API-Key": key}, timeout=30)
+            assert res.status_code == 200, res.text
+            got.append({i["id"] for i in res.json()["items"] if i["id"].startswith("daily:")})
+        return got
+
+    def until(base: str, expected: set[str]) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if all(g == expected for g in answers(base)):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"still {answers(base)} instead of {expected}")
+
+    with served_process(tmp_path, database_url, workers=2,
+                        env={"IM_OFFERS_REFRESH_SECONDS": "0.5"}) as server:
+        assert all(g == set() for g in answers(server.base))
+        cli_import(["A", "B", "C"])
+        until(server.base, {"daily:A", "daily:B", "daily:C"})
+        cli_import(["A", "C"])  # the next day's file: B has vanished
+        until(server.base, {"daily:A", "daily:C"})
+    followed = [line for line in server.output if "offers followed the database" in line]
+    assert len(followed) >= 4  # each of the 2 workers, after each of the 2 imports
