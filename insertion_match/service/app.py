@@ -18,9 +18,9 @@ from insertion_match import __version__
 from insertion_match.service import db, web
 from insertion_match.service.auth import AuthFailures, authenticate, unauthenticated_routes
 from insertion_match.service.fastlane import FastLane, ServiceApp
+from insertion_match.service.follow import Follower
 from insertion_match.service.logging import configure_logging
 from insertion_match.service.middleware import AccessLog, BodySizeLimit, SecurityHeaders
-from insertion_match.service.offers import OffersFollower
 from insertion_match.service.openapi import complete_openapi
 from insertion_match.service.problems import (
     ambiguous_problem,
@@ -76,10 +76,10 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             gc.collect()
             gc.freeze()
         follower = None
-        if state is None and settings.offers_refresh_seconds > 0:
-            follower = OffersFollower(current, settings.offers_refresh_seconds)
-            follower.start()  # offers changed by the CLI or another worker (service/offers.py)
-        app.state.offers_follower = follower
+        if state is None and settings.refresh_seconds > 0:
+            follower = Follower(current, settings.refresh_seconds)
+            follower.start()  # catalogue and offers changed by the CLI or another worker
+        app.state.follower = follower
         yield
         if follower is not None:
             follower.stop()

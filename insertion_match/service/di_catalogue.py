@@ -22,6 +22,7 @@ from insertion_match.service.db.catalogue import (
     DiWrite,
     apply_di_import,
     attach_links,
+    catalogue_fingerprint,
     load_actions,
     load_di_links,
 )
@@ -61,4 +62,5 @@ def import_data_inclusion(
         apply_di_import(state.sessions, DiWrite(plan.created, plan.delete_action_ids, plan.links,
                                                 plan.withdrawn))
         state.engine = candidate
+        state.catalogue_seen = catalogue_fingerprint(state.sessions)  # service/follow.py
     return DiOutcome(imported=True, plan=plan, action_count=len(actions))

@@ -396,10 +396,10 @@ def _save_snapshot(table: OfferTable, path: Path, fingerprint: str) -> None:
 
 
 @contextmanager
-def _snapshot_lock(var_dir: Path) -> Iterator[None]:
+def snapshot_lock(var_dir: Path) -> Iterator[None]:
     """One process of this var dir at a time brings its offers up to date: the first rewrites
     the snapshot, the next ones load it instead of building their own, and the machine holds
-    one table being built at a time."""
+    one table being built at a time (service/follow.py)."""
     var_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(var_dir / "offers-index.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -408,68 +408,6 @@ def _snapshot_lock(var_dir: Path) -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
-
-
-class OffersFollower:
-    """Keeps the offers a serving process ranks equal to the stored ones.
-
-    Offers change outside the process: the daily ``offers import --replace-source`` run by the
-    CLI (vanished offers expire: they must stop being proposed), an import through the API
-    answered by another worker, ``offers purge-expired``. Every ``interval`` seconds a thread
-    reads the offers' fingerprint (one aggregate query); when it changed, the process's engine
-    is rebuilt as at start-up (:func:`with_stored_offers`: the snapshot when it matches, else
-    the snapshot brought up to date, else every document), under a lock of the var dir so that
-    the workers of one machine do it one after the other and the later ones load the snapshot
-    the first one wrote. Requests go on meanwhile with the previous engine, swapped in one
-    assignment.
-    """
-
-    def __init__(self, state: ServiceState, interval: float) -> None:
-        self.state = state
-        self.interval = interval
-        rome = state.engine.rome
-        if state.offers_seen is None and rome is not None:
-            state.offers_seen = offers_fingerprint(state.sessions, rome)
-        self.refreshed = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def check(self) -> bool:
-        """Bring the offers up to date if the stored ones changed since; True if it did."""
-        state = self.state
-        rome = state.engine.rome
-        if rome is None:
-            return False
-        fingerprint = offers_fingerprint(state.sessions, rome)
-        if fingerprint == state.offers_seen:  # also set by this process's own imports
-            return False
-        started = time.perf_counter()
-        with _snapshot_lock(state.settings.var_dir), state._lock:
-            engine = with_stored_offers(state.settings, state.sessions, state.engine)
-            state.engine = engine
-            state.offers_seen = fingerprint
-        self.refreshed += 1
-        log.info("offers followed the database", extra={
-            "count": len(engine.opportunity_table or ()),
-            "ms": round((time.perf_counter() - started) * 1000)})
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check()
-            except Exception:  # the database down, a bad snapshot...: serve on, retry later
-                log.exception("offers not followed; next attempt in %s s", self.interval)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="im-offers-follower",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
 
 
 @lru_cache(maxsize=2)

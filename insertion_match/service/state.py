@@ -54,7 +54,8 @@ class ServiceState:
     audit: db.AuditWriter | None = None
     #: Where POST /v1/recommendations ranks (IM_RANKING_THREADS threads; recommending.py).
     ranking: ThreadPoolExecutor | None = None
-    #: The stored offers' fingerprint the engine serves (service/offers.py: OffersFollower).
+    #: The stored catalogue's and offers' fingerprints the engine serves (service/follow.py).
+    catalogue_seen: str | None = None
     offers_seen: str | None = None
 
     def __post_init__(self) -> None:
@@ -87,6 +88,7 @@ class ServiceState:
         with self._lock:
             count = db.replace_catalogue(self.sessions, actions, origin)
             self.engine = candidate
+            self.catalogue_seen = db.catalogue_fingerprint(self.sessions)  # follow.py
         return count
 
 

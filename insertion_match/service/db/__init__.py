@@ -59,6 +59,7 @@ from insertion_match.service.db.beneficiaries import (
 from insertion_match.service.db.catalogue import (
     ActionRow,
     CatalogueImport,
+    catalogue_fingerprint,
     catalogue_hash,
     count_actions,
     last_import,
@@ -121,6 +122,7 @@ __all__ = [
     "beneficiaries_by_ids",
     "beneficiaries_fingerprint",
     "beneficiary_stamps",
+    "catalogue_fingerprint",
     "catalogue_hash",
     "count_actions",
     "count_opportunities",

@@ -97,6 +97,18 @@ def last_import(factory: sessionmaker[Session]) -> CatalogueImport | None:
         return session.scalars(stmt).first()
 
 
+def catalogue_fingerprint(factory: sessionmaker[Session]) -> str:
+    """Changes whenever the stored catalogue does: a curated import (its log row), a
+    data·inclusion import (actions and links created, deleted or re-imported: counts and the
+    latest link stamp). Small aggregate queries: read every few seconds by each worker."""
+    with factory() as session:
+        last = session.scalar(select(func.max(CatalogueImport.id)))
+        actions = session.scalar(select(func.count()).select_from(ActionRow))
+        links, stamp = session.execute(select(func.count(), func.max(
+            DataInclusionLinkRow.imported_at))).one()
+    return f"{last}|{actions}|{links}|{stamp}"
+
+
 def count_actions(factory: sessionmaker[Session]) -> int:
     with factory() as session:
         return int(session.scalar(select(func.count()).select_from(ActionRow)) or 0)

@@ -1,4 +1,4 @@
-"""A serving process follows the offers changed outside it (the daily CLI import with
+"""A serving process follows the catalogue and offers changed outside it (the daily CLI import with
 --replace-source, another worker's API import): within one check, it ranks the stored offers,
 a withdrawn offer is no longer proposed, and the workers sharing a var dir build the table once
 (the later ones load the snapshot the first one wrote)."""
@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from insertion_match.features.offers_import import parse_france_travail
 from insertion_match.service import db
-from insertion_match.service.offers import OffersFollower
+from insertion_match.service.follow import Follower
 from insertion_match.service.state import build_state
 from tests.conftest import make_profile, make_settings
 from tests.features.offer_records import offer
@@ -37,16 +37,16 @@ def test_workers_follow_the_daily_import(tmp_path, database_url, gazetteer, rome
     settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False)
     first, second = build_state(settings), build_state(settings)  # two workers, one var dir
     try:
-        one, two = OffersFollower(first, 60), OffersFollower(second, 60)
-        assert not one.check() and shown(first) == set()  # nothing changed
+        one, two = Follower(first, 60), Follower(second, 60)
+        assert one.check() == set() and shown(first) == set()  # nothing changed
 
         # the CLI's daily import, in another process: three offers
         db.upsert_opportunities(first.sessions, offers(gazetteer, rome, ["A", "B", "C"]),
                                 "daily", "cli", replace_source=True)
         assert shown(first) == set()  # not before the check
-        assert one.check()
+        assert one.check() == {"offers"}
         assert shown(first) == {"daily:A", "daily:B", "daily:C"}
-        assert not one.check()  # nothing new since
+        assert one.check() == set()  # nothing new since
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="insertion_match.service"):
             assert two.check()
@@ -81,11 +81,11 @@ def test_an_import_through_the_process_is_not_reloaded(tmp_path, database_url, g
     settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False)
     first, second = build_state(settings), build_state(settings)
     try:
-        one, two = OffersFollower(first, 60), OffersFollower(second, 60)
+        one, two = Follower(first, 60), Follower(second, 60)
         batch = ImportBatch(source="daily", opportunities=offers(gazetteer, rome, ["A"]))
         assert import_offers(first, batch, origin="api", skip_invalid=False).imported
         assert shown(first) == {"daily:A"} and shown(second) == set()
-        assert not one.check() and one.refreshed == 0
+        assert one.check() == set() and one.refreshed["offers"] == 0
         assert two.check() and shown(second) == {"daily:A"}
     finally:
         first.close()
@@ -98,15 +98,15 @@ def test_the_app_starts_and_stops_its_follower(tmp_path, database_url):
     from insertion_match.service.app import create_app
 
     settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False,
-                             offers_refresh_seconds=30)
+                             refresh_seconds=30)
     with TestClient(create_app(settings)) as client:
-        follower = client.app.state.offers_follower
+        follower = client.app.state.follower
         assert follower is not None and follower._thread.is_alive()
     assert not follower._thread.is_alive()
     off = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False,
-                        offers_refresh_seconds=0)
+                        refresh_seconds=0)
     with TestClient(create_app(off)) as client:
-        assert client.app.state.offers_follower is None
+        assert client.app.state.follower is None
 
 
 def test_a_running_server_follows_the_cli_daily_import(tmp_path, database_url):
@@ -159,7 +159,7 @@ def test_a_running_server_follows_the_cli_daily_import(tmp_path, database_url):
         raise AssertionError(f"still {answers(base)} instead of {expected}")
 
     with served_process(tmp_path, database_url, workers=2,
-                        env={"IM_OFFERS_REFRESH_SECONDS": "0.5"}) as server:
+                        env={"IM_REFRESH_SECONDS": "0.5"}) as server:
         assert all(g == set() for g in answers(server.base))
         cli_import(["A", "B", "C"])
         until(server.base, {"daily:A", "daily:B", "daily:C"})
@@ -167,3 +167,29 @@ def test_a_running_server_follows_the_cli_daily_import(tmp_path, database_url):
         until(server.base, {"daily:A", "daily:C"})
     followed = [line for line in server.output if "offers followed the database" in line]
     assert len(followed) >= 4  # each of the 2 workers, after each of the 2 imports
+
+
+def test_workers_follow_a_catalogue_import(tmp_path, database_url, catalogue):
+    """``catalogue import`` run by the CLI beside the service (or through another worker):
+    each worker serves the stored catalogue after its next check; its own import does not
+    make it reload."""
+    settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False)
+    first, second = build_state(settings), build_state(settings)
+    try:
+        one, two = Follower(first, 60), Follower(second, 60)
+        assert one.check() == set()
+        gone = catalogue[0].id
+        assert gone in {a.id for a in first.engine.actions}
+        db.replace_catalogue(first.sessions, catalogue[1:], origin="cli")  # the CLI's write
+        assert gone in {a.id for a in first.engine.actions}  # not before the check
+        assert one.check() == {"catalogue"} and two.check() == {"catalogue"}
+        for state in (first, second):
+            assert gone not in {a.id for a in state.engine.actions}
+            assert len(state.engine.actions) == len(catalogue) - 1
+        assert second.import_catalogue(list(catalogue), origin="api") == len(catalogue)
+        assert two.check() == set()  # its own import
+        assert one.check() == {"catalogue"}
+        assert gone in {a.id for a in first.engine.actions}
+    finally:
+        first.close()
+        second.close()
