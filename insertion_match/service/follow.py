@@ -9,6 +9,9 @@ aggregate query each) and, when one changed, rebuilds that part of its engine as
 does, then swaps it in one assignment; requests go on with the previous engine meanwhile.
 
 - **Catalogue**: the stored actions are read again (a few hundred to a few thousand rows).
+- **Public transport**: the networks of ``transit import`` (files of the var dir, written
+  atomically; their names, sizes and times are the fingerprint) are loaded and installed; trips
+  memoised with the previous networks are never reused (``geo.transit``'s generation).
 - **Offers**: :func:`service.offers.with_stored_offers` — the snapshot when it matches, else
   the snapshot brought up to date with the offers updated since, else every stored document
   (after a purge) — under a lock of the var dir, so that the workers of one machine do it one
@@ -23,8 +26,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from insertion_match.geo.transit import install_networks, load_networks
 from insertion_match.service import db
 from insertion_match.service.offers import offers_fingerprint, snapshot_lock, with_stored_offers
 
@@ -32,6 +37,20 @@ if TYPE_CHECKING:
     from insertion_match.service.state import ServiceState
 
 log = logging.getLogger("insertion_match.service")
+
+
+def _transit_fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """The stored networks' files: name, size, modification time."""
+    if not directory.is_dir():
+        return ()
+    found = []
+    for path in sorted(directory.glob("*.npz")):
+        try:
+            stat = path.stat()
+        except OSError:  # replaced meanwhile: seen at the next check
+            continue
+        found.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
 
 
 class Follower:
@@ -45,15 +64,18 @@ class Follower:
         rome = state.engine.rome
         if state.offers_seen is None and rome is not None:
             state.offers_seen = offers_fingerprint(state.sessions, rome)
-        self.refreshed = {"catalogue": 0, "offers": 0}
+        self.transit_seen = _transit_fingerprint(state.settings.transit_path)
+        self.refreshed = {"catalogue": 0, "offers": 0, "transit": 0}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def check(self) -> set[str]:
-        """Bring what changed up to date; what was ("catalogue", "offers")."""
+        """Bring what changed up to date; what was ("catalogue", "transit", "offers")."""
         done = set()
         if self._catalogue():
             done.add("catalogue")
+        if self._transit():
+            done.add("transit")
         if self._offers():
             done.add("offers")
         return done
@@ -71,6 +93,18 @@ class Follower:
         self.refreshed["catalogue"] += 1
         log.info("catalogue followed the database", extra={
             "count": len(actions), "ms": round((time.perf_counter() - started) * 1000)})
+        return True
+
+    def _transit(self) -> bool:
+        path = self.state.settings.transit_path
+        fingerprint = _transit_fingerprint(path)
+        if fingerprint == self.transit_seen:
+            return False
+        networks = load_networks(path)
+        install_networks(networks)
+        self.transit_seen = fingerprint
+        self.refreshed["transit"] += 1
+        log.info("transit networks followed the var dir", extra={"count": len(networks)})
         return True
 
     def _offers(self) -> bool:

@@ -105,9 +105,10 @@ class Settings(BaseSettings):
     )
     refresh_seconds: float = Field(
         default=60.0, ge=0,
-        description="How often a serving process checks whether the stored catalogue and "
-        "offers changed (a CLI import, another worker's API import, a purge) and, if so, serves "
-        "the stored ones from then on; 0: never, only at start-up (IM_REFRESH_SECONDS)",
+        description="How often a serving process checks whether the stored catalogue, offers "
+        "and transit networks changed (a CLI import, another worker's API import, a purge) "
+        "and, if so, serves the stored ones from then on; 0: never, only at start-up "
+        "(IM_REFRESH_SECONDS)",
     )
     ranking_threads: int = Field(
         default=1, ge=0, le=64,

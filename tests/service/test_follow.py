@@ -193,3 +193,28 @@ def test_workers_follow_a_catalogue_import(tmp_path, database_url, catalogue):
     finally:
         first.close()
         second.close()
+
+
+def test_a_transit_import_is_followed(tmp_path, database_url, gazetteer, monkeypatch, capsys):
+    """``transit import`` run by the CLI beside the service: the network is installed at the
+    next check, without a restart (the trips memoised before are never reused: geo.transit)."""
+    from insertion_match.geo.transit import active_networks, install_networks
+    from insertion_match.service.cli import main
+    from tests.geo.gtfs_feed import write_feed
+
+    settings = make_settings(tmp_path, database_url, seed_demo_offers_on_start=False)
+    state, before = build_state(settings), active_networks()
+    try:
+        follower = Follower(state, 60)
+        assert follower.check() == set() and active_networks() == ()
+        monkeypatch.setenv("IM_ENVIRONMENT", "test")
+        monkeypatch.setenv("IM_VAR_DIR", str(tmp_path))
+        feed = write_feed(tmp_path / "ter-orne.zip", gazetteer)
+        assert main(["transit", "import", str(feed), "--name", "ter-orne"]) == 0
+        capsys.readouterr()
+        assert follower.check() == {"transit"}
+        assert [n.name for n in active_networks()] == ["ter-orne"]
+        assert follower.check() == set()
+    finally:
+        install_networks(before)
+        state.close()
