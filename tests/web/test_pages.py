@@ -10,6 +10,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import select
 
 from insertion_match.domain import BeneficiaryProfile
 from insertion_match.service import db
@@ -81,7 +82,37 @@ def test_wrong_password_then_rate_limit(web_app):
     answer = browser.post("/connexion", data={"email": "web.alencon@example.fr",
                                               "password": PASSWORD, "csrf_token": token})
     assert answer.status_code == 429 and "Trop de tentatives" in answer.text
-    web_app.state.web.limiter.succeeded("web.alencon@example.fr")
+    web_app.state.web.limiter.succeeded(web_app.state.im.sessions, "web.alencon@example.fr")
+
+
+def test_the_sign_in_limit_holds_across_workers(tmp_path):
+    """Two apps on one database (two workers): the failures of either count for both, the
+    table holds digests (neither the address nor the client), and signing in clears the
+    account's failures."""
+    from insertion_match.service.app import create_app
+    from tests.conftest import fresh_database, make_settings
+
+    with fresh_database(tmp_path) as url:
+        settings = make_settings(tmp_path, url, seed_demo_offers_on_start=False,
+                                 web_secret_key="k" * 40)
+        with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+            sessions = one.app.state.im.sessions
+            db.create_user(sessions, "deux.workers@example.fr", "coach", ["61:Flers"], PASSWORD)
+
+            def attempt(browser: TestClient, password: str) -> int:
+                token = csrf_of(browser.get("/connexion").text)
+                return browser.post("/connexion", data={
+                    "email": "deux.workers@example.fr", "password": password,
+                    "csrf_token": token}).status_code
+
+            assert [attempt(b, "faux") for b in (one, two, one, two)] == [400] * 4
+            assert attempt(one, PASSWORD) == 200  # under the limit: signs in, clears
+            assert [attempt(b, "faux") for b in (two, one, two, one, two)] == [400] * 5
+            assert attempt(one, "faux") == 429 and attempt(two, PASSWORD) == 429
+            with sessions() as session:
+                rows = session.scalars(select(db.SignInFailureRow)).all()
+            assert rows and all(len(r.bucket) == 64 for r in rows)
+            assert not any("example" in r.bucket or "testclient" in r.bucket for r in rows)
 
 
 def test_sign_in_needs_the_csrf_token(web_app):

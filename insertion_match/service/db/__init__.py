@@ -88,6 +88,7 @@ from insertion_match.service.db.people_index import (
     beneficiaries_fingerprint,
     beneficiary_stamps,
 )
+from insertion_match.service.db.sign_in import SignInFailureRow, SignInLimiter
 from insertion_match.service.db.users import (
     UserRow,
     create_user,
@@ -115,6 +116,8 @@ __all__ = [
     "OpportunityRow",
     "OutcomeRow",
     "RecommendationLog",
+    "SignInFailureRow",
+    "SignInLimiter",
     "UpsertReport",
     "UserRow",
     "add_outcomes",

@@ -17,9 +17,9 @@ from insertion_match.service.web import labels
 from insertion_match.service.web.sessions import (
     CSRF_FIELD,
     SessionCodec,
-    SignInLimiter,
     WebSession,
     csrf_ok,
+    sign_in_key,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -37,11 +37,12 @@ MANAGER_ROLES = frozenset({Role.manager, Role.admin})
 class WebApp:
     settings: Settings
     codec: SessionCodec
-    limiter: SignInLimiter
+    limiter: db.SignInLimiter  # failed sign-ins, in the database: shared by every worker
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    app.state.web = WebApp(settings, SessionCodec(settings), SignInLimiter())
+    app.state.web = WebApp(settings, SessionCodec(settings),
+                           db.SignInLimiter(sign_in_key(settings)))
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:

@@ -65,19 +65,20 @@ def sign_in(request: Request, email: Annotated[str, Form(max_length=254)] = "",
     app = web(request)
     client = request.client.host if request.client else "?"
     address = email.strip().lower()
-    wait = app.limiter.retry_after(address, client)
+    sessions = request.app.state.im.sessions
+    wait = app.limiter.retry_after(sessions, address, client)
     if wait:
         return render(request, "sign_in.html", {
             "title": "Connexion", "suite": _safe_next(suite) or "", "email": email,
             "error": f"Trop de tentatives de connexion. Réessayez dans {wait // 60 + 1} minute(s)."},
             status_code=429)
-    row = db.verify_user(request.app.state.im.sessions, address, password) if address else None
+    row = db.verify_user(sessions, address, password) if address else None
     if row is None:
-        app.limiter.failed(address, client)
+        app.limiter.failed(sessions, address, client)
         return render(request, "sign_in.html", {
             "title": "Connexion", "suite": _safe_next(suite) or "", "email": email,
             "error": "Adresse électronique ou mot de passe incorrect."}, status_code=400)
-    app.limiter.succeeded(address)
+    app.limiter.succeeded(sessions, address)
     # A new session (new CSRF token) at sign-in: a token seen before cannot be replayed.
     request.state.web_session = app.codec.new(user_id=row.id)
     return redirect(request, _safe_next(suite) or _home_of(row.role))

@@ -1,4 +1,5 @@
-"""Web sessions: a signed, HttpOnly, SameSite=Lax cookie; CSRF tokens; sign-in rate limit.
+"""Web sessions: a signed, HttpOnly, SameSite=Lax cookie; CSRF tokens; the sign-in limit's key
+(the limit itself: ``db/sign_in.py``, shared by every worker).
 
 The cookie holds no personal data: the user id, the CSRF token of the session, when it began
 and when it was last used (``itsdangerous`` signature with ``IM_WEB_SECRET_KEY``). A session
@@ -9,12 +10,11 @@ Anonymous visitors get a session too (no user), so the sign-in form carries a CS
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,6 +36,12 @@ class WebSession:
     seen: float = 0.0
     #: why an earlier session ended ("expired"), shown once on the sign-in page
     ended: str | None = None
+
+
+def sign_in_key(settings: Settings) -> bytes:
+    """The key of the failed sign-ins' digests (db/sign_in.py), derived from the secret key:
+    the same in every worker and server sharing ``IM_WEB_SECRET_KEY``."""
+    return hashlib.sha256(b"im-sign-in-failures:" + secret_key(settings).encode()).digest()
 
 
 def secret_key(settings: Settings) -> str:
@@ -107,41 +113,3 @@ class SessionCodec:
 
 def csrf_ok(session: WebSession, token: str | None) -> bool:
     return bool(token) and hmac.compare_digest(session.csrf.encode(), str(token).encode())
-
-
-class SignInLimiter:
-    """At most ``per_account`` failed sign-ins per e-mail and ``per_client`` per client address
-    in ``window_seconds`` (in memory, per worker process)."""
-
-    def __init__(self, per_account: int = 5, per_client: int = 20,
-                 window_seconds: float = 900.0) -> None:
-        self.per_account, self.per_client, self.window = per_account, per_client, window_seconds
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
-
-    def retry_after(self, email: str, client: str) -> int:
-        """Seconds to wait before trying again (0: allowed now)."""
-        now = time.time()
-        with self._lock:
-            waits = []
-            for key, limit in ((f"e:{email}", self.per_account), (f"c:{client}", self.per_client)):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    waits.append(int(self.window - (now - times[0])) + 1)
-            return max(waits, default=0)
-
-    def failed(self, email: str, client: str) -> None:
-        now = time.time()
-        with self._lock:
-            for key in (f"e:{email}", f"c:{client}"):
-                self._recent(key, now).append(now)
-
-    def succeeded(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop(f"e:{email}", None)
