@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from insertion_match.geo.transit import install_networks, load_networks
 from insertion_match.service import db
 from insertion_match.service.offers import offers_fingerprint, snapshot_lock, with_stored_offers
@@ -130,7 +132,10 @@ class Follower:
         while not self._stop.wait(self.interval):
             try:
                 self.check()
-            except Exception:  # the database down, a bad snapshot...: serve on, retry later
+            except SQLAlchemyError as exc:  # the database down: serve on, retry later
+                log.warning("stored data not followed: database unavailable",
+                            extra={"kind": type(exc).__name__})
+            except Exception:  # anything else deserves its traceback; serve on
                 log.exception("stored data not followed; next attempt in %s s", self.interval)
 
     def start(self) -> None:

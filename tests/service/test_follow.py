@@ -218,3 +218,40 @@ def test_a_transit_import_is_followed(tmp_path, database_url, gazetteer, monkeyp
     finally:
         install_networks(before)
         state.close()
+
+
+def test_the_follower_survives_an_outage(tmp_path, gazetteer, rome, caplog):
+    """The database gone for a while: one warning line per check (no traceback, the service
+    serves on with what it has), then the change made meanwhile is followed."""
+    import time
+
+    from tests.conftest import on_postgresql
+
+    if on_postgresql():
+        import pytest
+
+        pytest.skip("moves the SQLite file away")
+    store = tmp_path / "store"
+    settings = make_settings(tmp_path, f"sqlite:///{store / 'im.sqlite3'}",
+                             seed_demo_offers_on_start=False)
+    state = build_state(settings)
+    follower = Follower(state, 0.05)
+    try:
+        with caplog.at_level(logging.INFO, logger="insertion_match.service"):
+            follower.start()
+            store.rename(tmp_path / "away")
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any(
+                    "database unavailable" in r.getMessage() for r in caplog.records):
+                time.sleep(0.05)
+            (tmp_path / "away").rename(store)
+            db.upsert_opportunities(state.sessions, offers(gazetteer, rome, ["A"]), "daily", "t")
+            while time.monotonic() < deadline and follower.refreshed["offers"] == 0:
+                time.sleep(0.05)
+        assert follower._thread.is_alive() and follower.refreshed["offers"] == 1
+        assert shown(state) == {"daily:A"}
+        down = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+        assert down and all(r.levelno == logging.WARNING and not r.exc_info for r in down)
+    finally:
+        follower.stop()
+        state.close()
