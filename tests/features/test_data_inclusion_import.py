@@ -227,6 +227,37 @@ def test_reimport_changes_nothing_and_a_changed_record_is_updated(state, ref, ca
     assert action_id_of("test--2") not in state.engine.by_id
 
 
+def test_another_worker_follows_each_data_inclusion_import(state, ref, tmp_path, database_url):
+    """A data·inclusion import through one worker (or the CLI) reaches another worker at its
+    next check: a new service, a changed one (same counts), a withdrawn one (moved out of the
+    served départements)."""
+    from insertion_match.service.follow import Follower
+    from insertion_match.service.state import build_state
+
+    other = build_state(state.settings)
+    try:
+        follower = Follower(other, 60)
+        records = [service(), service(id="test--2", nom="Permanence budget", thematiques=[
+            "difficultes-financieres--ameliorer-sa-gestion-budgetaire"])]
+
+        def titles() -> set[str]:
+            return {a.title for a in other.engine.actions if a.source.document == DI_DOCUMENT}
+
+        assert _import(state, ref, records, [structure()]).plan.new_created == 2
+        assert follower.check() == {"catalogue"}
+        assert titles() == {"Atelier numérique du mardi", "Permanence budget"}
+        records[1]["nom"] = "Permanence conseil budget"
+        assert _import(state, ref, records, [structure()]).plan.updated == 1
+        assert follower.check() == {"catalogue"}
+        assert titles() == {"Atelier numérique du mardi", "Permanence conseil budget"}
+        records[1].update(zone_eligibilite=["14"], code_insee="14118", commune="Caen")
+        assert _import(state, ref, records, [structure()]).plan.withdrawn == ["test--2"]
+        assert follower.check() == {"catalogue"} and titles() == {"Atelier numérique du mardi"}
+        assert follower.check() == set()
+    finally:
+        other.close()
+
+
 def test_a_duplicate_of_a_curated_action_is_merged_and_linked(state, ref, catalogue):
     curated = next(a for a in catalogue if a.id == "flers-asti-langue-francaise")
     site = curated.sites[0]
