@@ -419,12 +419,16 @@ def latest_update(factory: sessionmaker[Session]) -> datetime | None:
 
 
 def opportunities_fingerprint(factory: sessionmaker[Session]) -> str:
-    """One aggregate query that changes whenever an offer is created, updated or deleted
-    (count, latest update, first and last id): the key of the in-memory index's snapshot."""
+    """Changes whenever an offer is created, updated or deleted (count, latest update, first
+    and last id): the key of the in-memory index's snapshot."""
+    # One query each: a min or max alone is read from the end of its index, a count from the
+    # smallest index; asked together they make SQLite scan the table, documents included
+    # (1M offers: 1.08 s together, 18 ms apart). Read every IM_REFRESH_SECONDS by each worker.
     with factory() as session:
-        count, latest, first, last = session.execute(select(
-            func.count(), func.max(OpportunityRow.updated_at), func.min(OpportunityRow.id),
-            func.max(OpportunityRow.id))).one()
+        latest = session.scalar(select(func.max(OpportunityRow.updated_at)))
+        first = session.scalar(select(func.min(OpportunityRow.id)))
+        last = session.scalar(select(func.max(OpportunityRow.id)))
+        count = session.scalar(select(func.count()).select_from(OpportunityRow))
     return f"{int(count or 0)}|{latest}|{first}|{last}"
 
 

