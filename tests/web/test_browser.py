@@ -195,6 +195,23 @@ def test_a_flers_coach_never_sees_an_alencon_person(page, check_page):
     check_page(page, "10-nouveau-diagnostic-hors-territoire")
 
 
+def test_too_many_failed_sign_ins(page, check_page, web_server):
+    """Five wrong passwords for an address, then the sixth attempt is refused with the wait,
+    in French (counted in the database: the same whatever worker answers)."""
+    messages = []
+    for _ in range(6):
+        page.goto("/connexion")
+        page.fill("#email", "personne.inconnue@example.fr")
+        page.fill("#password", "pas-le-bon")
+        page.click("#se-connecter")
+        page.wait_for_load_state()
+        messages.append(page.inner_text("main"))
+    assert all("Adresse électronique ou mot de passe incorrect" in m for m in messages[:5])
+    assert re.search(r"Trop de tentatives de connexion\. Réessayez dans \d+ minute\(s\)\.",
+                     messages[5])
+    check_page(page, "03-connexion-trop-de-tentatives")
+
+
 def test_csrf_and_session_expiry(page, web_server):
     sign_in(page, "coach.flers@example.fr")
     page.goto("/personnes/flers-0002/diagnostic")
