@@ -6,7 +6,10 @@ SQLite database in a temporary directory, the embedded catalogue and demo offers
 made with ``keys create``), then loads each in turn with the same client at ``--concurrency``
 requests in flight for ``--seconds`` (after a warm-up): hello world, ``GET /healthz``, ``POST
 /v1/recommendations`` (inline synthetic profiles of the Orne, the Sarthe and the Essonne,
-``limit`` 10, actions), and ``GET /healthz`` probed while the recommendations run. Prints req/s,
+``limit`` 10, actions), and ``GET /healthz`` probed while the recommendations run. Also the
+**payload floor** (``bench/hello_app.py`` with a real answer of the service): FastAPI
+validating the same request bodies with the service's model and serialising that answer,
+without ranking, key or audit; the recommendations' rate is printed against it too. Prints req/s,
 p50, p99, the ratio to hello world and the goal beside each. Figures only, no assertion.
 
 The client (``bench/httpload.py``, raw asyncio keep-alive connections, pre-encoded requests)
@@ -136,16 +139,29 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-c", "import insertion_match as m; print(m.__file__)"],
             cwd=repo, env=env, capture_output=True, text=True, check=False).stdout.strip()
         host = f"{HOST}:{service_port}"
+        bodies = [{"beneficiary": profile(rng, homes), "limit": 10} for _ in range(200)]
         recs = [("POST /v1/recommendations", encode(
-            "POST", "/v1/recommendations", host,
-            {"beneficiary": profile(rng, homes), "limit": 10}, {"X-API-Key": key}))
-            for _ in range(200)]
+            "POST", "/v1/recommendations", host, body, {"X-API-Key": key})) for body in bodies]
         healthz = [("GET /healthz", encode("GET", "/healthz", host))]
         hello_req = [("hello world", encode("GET", "/", f"{HOST}:{hello_port}"))]
+        # the payload floor: the same bodies validated by FastAPI with the service's request
+        # model, a real answer of the service serialised back (bench/hello_app.py)
+        sample = httpx.post(f"http://{host}/v1/recommendations", json=bodies[0],
+                            headers={"X-API-Key": key}, timeout=30)
+        sample.raise_for_status()
+        (Path(tmp) / "sample.json").write_bytes(sample.content)
+        floor_port = free_port()
+        floor = stack.enter_context(server(
+            [sys.executable, str(REPO / "bench" / "hello_app.py"), str(floor_port),
+             str(Path(tmp) / "sample.json")], REPO, {**os.environ},
+            f"http://{HOST}:{floor_port}/", Path(tmp) / "floor.log"))
+        floor_reqs = [("floor", encode("POST", "/v1/recommendations", f"{HOST}:{floor_port}",
+                                       body)) for body in bodies]
 
         rows = []
         for label, port, pid, requests in (
                 ("FastAPI hello world", hello_port, hello.pid, hello_req),
+                ("FastAPI, same body in and out", floor_port, floor.pid, floor_reqs),
                 ("GET /healthz", service_port, service.pid, healthz),
                 ("POST /v1/recommendations", service_port, service.pid, recs)):
             result, server_cpu = asyncio.run(measure(port, pid, requests, args))
@@ -177,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'GET /healthz while ranking':<28}{'':>9}{p50:>9.1f}{p99:>9.1f}   "
           f"({len(samples)} probes, one every 20 ms, during {loaded.rate():.0f} "
           f"recommendations/s)")
-    rec = rows[2]
+    rec = rows[3]
+    floor_rate = rows[1][1].rate()
+    print(f"POST /v1/recommendations against the payload floor (FastAPI validating the same "
+          f"bodies and serialising a real answer, no ranking, key or audit): "
+          f"{rec[1].rate() / floor_rate if floor_rate else float('nan'):.2f} ×")
     per = rec[2] / max(rec[1].count, 1)
     print(f"server CPU per recommendation {per * 1000:.2f} ms: one core caps it at about "
           f"{1 / per:.0f} req/s" if per else "")
