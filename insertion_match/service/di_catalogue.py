@@ -22,7 +22,6 @@ from insertion_match.service.db.catalogue import (
     DiWrite,
     apply_di_import,
     attach_links,
-    catalogue_fingerprint,
     load_actions,
     load_di_links,
 )
@@ -61,6 +60,5 @@ def import_data_inclusion(
     with state._lock:  # the same lock as ServiceState.import_catalogue
         apply_di_import(state.sessions, DiWrite(plan.created, plan.delete_action_ids, plan.links,
                                                 plan.withdrawn))
-        state.engine = candidate
-        state.catalogue_seen = catalogue_fingerprint(state.sessions)  # service/follow.py
+        state.serve_written_catalogue(candidate)
     return DiOutcome(imported=True, plan=plan, action_count=len(actions))

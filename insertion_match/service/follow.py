@@ -1,12 +1,13 @@
 """Serving processes follow what changes in the database outside them.
 
-The catalogue and the offers change outside a serving process: ``catalogue import`` and
-``catalogue import-di`` run by the CLI, the daily ``offers import --replace-source`` (a cron
+The catalogue, the offers and the transit networks change outside a serving process:
+``catalogue import``, ``catalogue import-di`` and ``transit import`` run by the CLI, the daily ``offers import --replace-source`` (a cron
 job: the offers a file no longer has expire and must stop being proposed), an import through
 the API answered by another worker, ``offers purge-expired``. Each process runs one
-:class:`Follower` thread: every ``IM_REFRESH_SECONDS`` it reads two fingerprints (one small
-aggregate query each) and, when one changed, rebuilds that part of its engine as the start-up
-does, then swaps it in one assignment; requests go on with the previous engine meanwhile.
+:class:`Follower` thread: every ``IM_REFRESH_SECONDS`` it reads the catalogue's and the
+offers' fingerprints (a few aggregate queries, each served by an index) and lists the transit
+network files; when one changed, it rebuilds that part of its engine as the start-up does, then
+swaps it in one assignment; requests go on with the previous engine meanwhile.
 
 - **Catalogue**: the stored actions are read again (a few hundred to a few thousand rows).
 - **Public transport**: the networks of ``transit import`` (files of the var dir, written
@@ -56,7 +57,8 @@ def _transit_fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 class Follower:
-    """Keeps a serving process's catalogue and offers equal to the stored ones."""
+    """Keeps a serving process's catalogue, offers and transit networks equal to the stored
+    ones."""
 
     def __init__(self, state: ServiceState, interval: float) -> None:
         self.state = state

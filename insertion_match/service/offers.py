@@ -6,7 +6,6 @@ Library functions over ``ServiceState``; routes and CLI commands stay thin.
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import logging
@@ -53,6 +52,7 @@ from insertion_match.matcher.engine import MatchingEngine
 from insertion_match.service import db
 from insertion_match.service.db import opportunities as stored_offers
 from insertion_match.service.db.opportunities import OfferStaging, UpsertReport, staged_row
+from insertion_match.service.db.startup import file_lock
 from insertion_match.service.settings import Settings
 
 if TYPE_CHECKING:
@@ -400,14 +400,8 @@ def snapshot_lock(var_dir: Path) -> Iterator[None]:
     """One process of this var dir at a time brings its offers up to date: the first rewrites
     the snapshot, the next ones load it instead of building their own, and the machine holds
     one table being built at a time (service/follow.py)."""
-    var_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(var_dir / "offers-index.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with file_lock(var_dir / "offers-index.lock"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 @lru_cache(maxsize=2)
@@ -440,7 +434,7 @@ def seed_demo_offers(settings: Settings, sessions: sessionmaker[Session], gazett
 class PeopleIndex:
     """The stored beneficiaries as :class:`PeopleArrays`, rebuilt only when they change.
 
-    Freshness: each :meth:`get` runs one aggregate query (count, latest update); when it
+    Freshness: each :meth:`get` reads the people's fingerprint (count, latest update); when it
     differs, only the profiles created, updated or deleted since are read, and their rows
     patched into the arrays (``patch_in_order``: the others' rows are moved, not rebuilt);
     a change of more than ``patch_share`` of the people rebuilds the arrays whole. Rows are in

@@ -87,9 +87,15 @@ class ServiceState:
         candidate = self.engine.with_actions(actions)  # fails before any write if invalid
         with self._lock:
             count = db.replace_catalogue(self.sessions, actions, origin)
-            self.engine = candidate
-            self.catalogue_seen = db.catalogue_fingerprint(self.sessions)  # follow.py
+            self.serve_written_catalogue(candidate)
         return count
+
+    def serve_written_catalogue(self, engine: MatchingEngine) -> None:
+        """Swap in ``engine``, built from the catalogue this process just wrote (the caller
+        holds ``_lock``), and record the stored state it serves, so the follower
+        (service/follow.py) does not load it again."""
+        self.engine = engine
+        self.catalogue_seen = db.catalogue_fingerprint(self.sessions)
 
 
 def build_state(settings: Settings) -> ServiceState:
@@ -115,7 +121,6 @@ def build_state(settings: Settings) -> ServiceState:
     scorer, model_status = _learned_scorer(settings)
     engine = MatchingEngine.build(actions, gazetteer, territories, scorer)
     engine = with_stored_offers(settings, sessions, engine)  # ROME + offers (service/offers.py)
-    db.users.dummy_hash()  # the web login's unknown-address hash, made before any request
     log.info("engine ready", extra={"actions": len(actions), "departments": sorted(engine.indexes)})
     return ServiceState(settings=settings, sessions=sessions, engine=engine,
                         model_status=model_status)

@@ -1,18 +1,21 @@
-"""A serving process follows the catalogue and offers changed outside it (the daily CLI import with
---replace-source, another worker's API import): within one check, it ranks the stored offers,
-a withdrawn offer is no longer proposed, and the workers sharing a var dir build the table once
-(the later ones load the snapshot the first one wrote)."""
+"""A serving process follows the catalogue, offers and transit networks changed outside it (the
+daily CLI import with --replace-source, another worker's API import, a purge, transit import):
+within one check, it ranks the stored offers, a withdrawn offer is no longer proposed, and the
+workers sharing a var dir build the table once (the later ones load the snapshot the first one
+wrote); a database outage is a warning, not the end of the thread."""
 
 from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
 
+import pytest
+
 from insertion_match.features.offers_import import parse_france_travail
 from insertion_match.service import db
 from insertion_match.service.follow import Follower
 from insertion_match.service.state import build_state
-from tests.conftest import make_profile, make_settings
+from tests.conftest import make_profile, make_settings, on_postgresql
 from tests.features.offer_records import offer
 
 EXPIRES = (date.today() + timedelta(days=60)).isoformat()
@@ -225,11 +228,7 @@ def test_the_follower_survives_an_outage(tmp_path, gazetteer, rome, caplog):
     serves on with what it has), then the change made meanwhile is followed."""
     import time
 
-    from tests.conftest import on_postgresql
-
     if on_postgresql():
-        import pytest
-
         pytest.skip("moves the SQLite file away")
     store = tmp_path / "store"
     settings = make_settings(tmp_path, f"sqlite:///{store / 'im.sqlite3'}",

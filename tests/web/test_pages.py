@@ -115,6 +115,35 @@ def test_the_sign_in_limit_holds_across_workers(tmp_path):
             assert not any("example" in r.bucket or "testclient" in r.bucket for r in rows)
 
 
+def test_the_sign_in_wait_ends_when_the_oldest_counted_failure_leaves_the_window(tmp_path):
+    """The wait is until the count falls under the limit: with 5 failures an account is
+    refused until the first of them is 900 s old; the failures of other accounts and older
+    than the window do not count; a sign-in clears the account's failures."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.conftest import fresh_database
+
+    with fresh_database(tmp_path) as url:
+        engine = db.make_engine(url)
+        sessions = db.init_db(engine)
+        limiter = db.SignInLimiter(b"k" * 32, per_account=5, per_client=20, window_seconds=900)
+        t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        limiter.failed(sessions, "autre@example.fr", "10.0.0.9", now=t0)
+        for minute in range(5):
+            assert limiter.retry_after(sessions, "a@example.fr", "10.0.0.1",
+                                       now=t0 + timedelta(minutes=minute)) == 0
+            limiter.failed(sessions, "a@example.fr", "10.0.0.1",
+                           now=t0 + timedelta(minutes=minute))
+        at = t0 + timedelta(minutes=10)
+        assert limiter.retry_after(sessions, "a@example.fr", "10.0.0.2", now=at) == 301
+        assert limiter.retry_after(sessions, "autre@example.fr", "10.0.0.9", now=at) == 0
+        later = t0 + timedelta(seconds=901)  # the first failure has left the window
+        assert limiter.retry_after(sessions, "a@example.fr", "10.0.0.1", now=later) == 0
+        limiter.succeeded(sessions, "a@example.fr")
+        assert limiter.retry_after(sessions, "a@example.fr", "10.0.0.1", now=at) == 0
+        engine.dispose()
+
+
 def test_sign_in_needs_the_csrf_token(web_app):
     browser = TestClient(web_app)
     browser.get("/connexion")

@@ -1,7 +1,7 @@
 """Reads that keep the in-memory people index (reverse matching) in step with the stored
 beneficiaries, without parsing every profile on every request.
 
-``beneficiaries_fingerprint`` is one cheap aggregate query (row count, latest update): it
+``beneficiaries_fingerprint`` is two cheap queries (row count, latest update): it
 changes whenever a profile is created, replaced or erased, in this worker or another one
 sharing the database. ``beneficiary_stamps`` and ``beneficiaries_by_ids`` let the index reload
 only the profiles that changed.

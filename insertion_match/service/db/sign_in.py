@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime, Index, Integer, String, delete, select
@@ -78,14 +77,6 @@ class SignInLimiter:
         with transaction(factory) as session:
             session.execute(delete(SignInFailureRow).where(
                 SignInFailureRow.bucket == self._bucket("e", email)))
-
-    def forget(self, factory: sessionmaker[Session], buckets: Sequence[str] = ()) -> None:
-        """Drop every failure (tests, or an operator lifting a block)."""
-        with transaction(factory) as session:
-            stmt = delete(SignInFailureRow)
-            if buckets:
-                stmt = stmt.where(SignInFailureRow.bucket.in_(list(buckets)))
-            session.execute(stmt)
 
 
 def _aware(at: datetime) -> datetime:

@@ -42,11 +42,18 @@ def startup_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    path = Path(f"{database}.startup.lock")
+    with file_lock(Path(f"{database}.startup.lock")):  # blocks while another process starts
+        yield
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` (created if needed) for the duration of the block:
+    the processes of one machine take turns (also ``service.offers.snapshot_lock``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # blocks while another process starts
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)

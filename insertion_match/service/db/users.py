@@ -30,8 +30,8 @@ _hasher = PasswordHasher()
 def dummy_hash() -> str:
     """Verified against when the e-mail is unknown, so both answers take the same time. Made
     once per process, on first use (an argon2 hash costs about 0.1 s: not at import, which
-    every CLI command pays); the service makes it at start-up (``build_state``), so the first
-    unknown address is not slower than the others."""
+    every CLI command pays); the web app makes it when it is set up (``web/context.py``),
+    so the first unknown address is not slower than the others."""
     return _hasher.hash("insertion-match: no such user")
 
 

@@ -43,6 +43,7 @@ class WebApp:
 def setup(app: FastAPI, settings: Settings) -> None:
     app.state.web = WebApp(settings, SessionCodec(settings),
                            db.SignInLimiter(sign_in_key(settings)))
+    db.users.dummy_hash()  # the unknown-address hash of the sign-in, made before any request
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
